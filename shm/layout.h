@@ -1,0 +1,185 @@
+// The byte layout of the shared segment: a header page, then `capacity` slots.
+//
+// This file is the contract between every process that maps the segment. Any
+// change to a struct below must bump kLayoutVersion. The static_asserts at the
+// end of the file keep the offsets written in the comments honest.
+//
+// Who writes what (DESIGN.md, "Concurrency rules"):
+// - Header identity fields: written once by the creator before `layout_version`
+//   is stored (release). A version of 0 means "not ready".
+// - Header counters and the process registry: atomics, any process.
+// - Slot.state / name / name_hash: written while state == kSlotEmpty by the
+//   holder of the slot's lock, then published by state = kSlotReady (release);
+//   never changed again while the segment exists.
+// - Slot.seq, journal, buckets, last_sample_unix: written only by the holder of
+//   the slot's lock, inside a seq-odd window. Readers copy them lock-free and
+//   retry when `seq` changed or was odd.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace servertrack::shm {
+
+inline constexpr std::uint64_t kMagic = 0x4b43'4152'5456'5253;  // "SRVTRACK" little-endian
+inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::size_t kMaxNameLength = 64;
+inline constexpr int kMinuteBuckets = 60;
+inline constexpr int kHourBuckets = 24;
+inline constexpr int kMaxAttachedProcesses = 64;
+
+inline constexpr std::uint32_t kSlotEmpty = 0;
+inline constexpr std::uint32_t kSlotReady = 1;
+
+// One time bucket: the minute (hour) it holds and the running sums.
+// A bucket whose `index` is not the minute (hour) asked for is stale: it reads
+// as empty, and the writer that reuses its ring position resets it first.
+//   offset 0  index    u32  unix_seconds / 60 (or / 3600)
+//   offset 4  count    u32  samples in that minute (hour)
+//   offset 8  cpu_sum  f64
+//   offset 16 ram_sum  f64   -> 24 bytes
+struct Bucket {
+  std::atomic<std::uint32_t> index;
+  std::atomic<std::uint32_t> count;
+  std::atomic<double> cpu_sum;
+  std::atomic<double> ram_sum;
+};
+
+// A plain copy of a Bucket, used in the journal and by readers.
+struct BucketValue {
+  std::uint32_t index = 0;
+  std::uint32_t count = 0;
+  double cpu_sum = 0;
+  double ram_sum = 0;
+};
+
+// The undo record of the one sample being written. The lock holder fills it
+// before making `seq` odd; whoever takes the lock over from a dead owner (or a
+// reader that finds the owner dead) restores these two buckets, so a crash
+// loses at most the sample in flight and never leaves a half-written bucket.
+//   offset 0  minute_pos u32
+//   offset 4  hour_pos   u32
+//   offset 8  minute_before BucketValue (24)
+//   offset 32 hour_before   BucketValue (24)
+//   offset 56 last_sample_before i64  -> 64 bytes
+struct Journal {
+  std::uint32_t minute_pos;
+  std::uint32_t hour_pos;
+  BucketValue minute_before;
+  BucketValue hour_before;
+  std::int64_t last_sample_before;
+};
+
+// One server. 2,176 bytes, 64-byte aligned so no two slots share a cache line.
+//   offset 0    state            atomic u32  kSlotEmpty / kSlotReady
+//   offset 4    lock_owner       atomic u32  pid of the writer holding the slot, 0 = free
+//   offset 8    seq              atomic u32  even = stable, odd = write in progress
+//   offset 12   name_length      u32         1..64
+//   offset 16   name_hash        u64         hash_name(name), speeds up probing
+//   offset 24   name             char[64]    not NUL-terminated
+//   offset 88   last_sample_unix atomic i64  receive time of the newest sample
+//   offset 96   journal          Journal (64)
+//   offset 160  minutes          Bucket[60]  ring, position = minute index % 60
+//   offset 1600 hours            Bucket[24]  ring, position = hour index % 24
+//   offset 2176 end
+struct alignas(64) Slot {
+  std::atomic<std::uint32_t> state;
+  std::atomic<std::uint32_t> lock_owner;
+  std::atomic<std::uint32_t> seq;
+  std::uint32_t name_length;
+  std::uint64_t name_hash;
+  char name[kMaxNameLength];
+  std::atomic<std::int64_t> last_sample_unix;
+  Journal journal;
+  Bucket minutes[kMinuteBuckets];
+  Bucket hours[kHourBuckets];
+};
+
+// A process attached to the segment, for `shmtool info` and `shmtool remove`.
+// An entry is claimed by CAS of `pid` from 0 (or from a dead pid).
+//   offset 0  pid          atomic u32
+//   offset 4  kind         atomic u32  ProcessKind
+//   offset 8  start_unix   atomic i64  -> 16 bytes
+struct ProcessEntry {
+  std::atomic<std::uint32_t> pid;
+  std::atomic<std::uint32_t> kind;
+  std::atomic<std::int64_t> start_unix;
+};
+
+// Counters shared by all processes; monotonic except used_slots.
+//   offset 0  used_slots             slots in state kSlotReady
+//   offset 8  samples_recorded
+//   offset 16 lock_takeovers         locks taken from a dead owner
+//   offset 24 table_full_rejections  new names refused because no slot was free
+struct Counters {
+  std::atomic<std::uint64_t> used_slots;
+  std::atomic<std::uint64_t> samples_recorded;
+  std::atomic<std::uint64_t> lock_takeovers;
+  std::atomic<std::uint64_t> table_full_rejections;
+};
+
+// The self-describing first page of the segment (as in LMDB and Aeron).
+//   offset 0    magic           u64          kMagic
+//   offset 8    layout_version  atomic u32   written last by the creator; 0 = not ready
+//   offset 12   header_size     u32          4096
+//   offset 16   capacity        u64          number of slots
+//   offset 24   slot_size       u32          sizeof(Slot)
+//   offset 28   mode            u32          permission bits given at creation
+//   offset 32   created_unix    i64
+//   offset 40   reserved        24 bytes, zero
+//   offset 64   counters        Counters (32)
+//   offset 96   reserved        32 bytes, zero
+//   offset 128  processes       ProcessEntry[64] (1024)
+//   offset 1152 reserved up to 4096
+struct alignas(64) Header {
+  std::uint64_t magic;
+  std::atomic<std::uint32_t> layout_version;
+  std::uint32_t header_size;
+  std::uint64_t capacity;
+  std::uint32_t slot_size;
+  std::uint32_t mode;
+  std::int64_t created_unix;
+  std::uint8_t reserved0[24];
+  Counters counters;
+  std::uint8_t reserved1[32];
+  ProcessEntry processes[kMaxAttachedProcesses];
+  std::uint8_t reserved2[4096 - 1152];
+};
+
+inline constexpr std::size_t segment_bytes(std::uint64_t capacity) {
+  return sizeof(Header) + capacity * sizeof(Slot);
+}
+
+// ---- keep the comments above honest -------------------------------------
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+static_assert(std::atomic<std::int64_t>::is_always_lock_free);
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+static_assert(std::atomic<double>::is_always_lock_free);
+static_assert(sizeof(std::atomic<std::uint32_t>) == 4 && sizeof(std::atomic<double>) == 8);
+
+static_assert(sizeof(Bucket) == 24 && alignof(Bucket) == 8);
+static_assert(sizeof(BucketValue) == 24);
+static_assert(sizeof(Journal) == 64);
+static_assert(offsetof(Slot, lock_owner) == 4);
+static_assert(offsetof(Slot, seq) == 8);
+static_assert(offsetof(Slot, name_hash) == 16);
+static_assert(offsetof(Slot, name) == 24);
+static_assert(offsetof(Slot, last_sample_unix) == 88);
+static_assert(offsetof(Slot, journal) == 96);
+static_assert(offsetof(Slot, minutes) == 160);
+static_assert(offsetof(Slot, hours) == 1600);
+static_assert(sizeof(Slot) == 2176 && alignof(Slot) == 64);
+static_assert(sizeof(Slot) <= 2560, "issue 2: at most 2.5 KiB per server");
+
+static_assert(sizeof(ProcessEntry) == 16);
+static_assert(sizeof(Counters) == 32);
+static_assert(offsetof(Header, layout_version) == 8);
+static_assert(offsetof(Header, capacity) == 16);
+static_assert(offsetof(Header, slot_size) == 24);
+static_assert(offsetof(Header, created_unix) == 32);
+static_assert(offsetof(Header, counters) == 64);
+static_assert(offsetof(Header, processes) == 128);
+static_assert(sizeof(Header) == 4096);
+
+}  // namespace servertrack::shm

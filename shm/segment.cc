@@ -1,0 +1,270 @@
+#include "shm/segment.h"
+
+#include <fcntl.h>
+#include <sys/statvfs.h>
+
+#include <boost/interprocess/shared_memory_object.hpp>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <utility>
+
+#include "shm/name.h"
+#include "shm/owner.h"
+#include "shm/slot.h"
+#include "shm/table.h"
+
+namespace servertrack::shm {
+namespace bip = boost::interprocess;
+namespace {
+
+constexpr auto relaxed = std::memory_order_relaxed;
+
+std::string hex(std::uint64_t value) {
+  char buf[19];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(value));
+  return buf;
+}
+
+[[noreturn]] void refuse(const std::string& name, const std::string& what) {
+  throw SegmentError(SegmentError::Kind::incompatible,
+                     "segment '" + name + "' " + what + "; `shmtool create --segment " + name +
+                         " --force` recreates it (its data is lost; `shmtool dump` first keeps it)");
+}
+
+// The free bytes of the file system holding shared memory, for error messages.
+std::string free_space_note() {
+  struct statvfs vfs {};
+  if (::statvfs("/dev/shm", &vfs) != 0) return "";
+  const double free_mib = static_cast<double>(vfs.f_bavail) * vfs.f_frsize / (1 << 20);
+  return " (/dev/shm has " + std::to_string(static_cast<long long>(free_mib)) + " MiB free)";
+}
+
+void validate(const std::string& name, const Header& h, std::uint64_t object_size,
+              std::uint64_t expected_capacity) {
+  if (object_size < sizeof(Header)) {
+    refuse(name, "is " + std::to_string(object_size) + " bytes, smaller than its " +
+                     std::to_string(sizeof(Header)) + "-byte header: truncated, or not a ServerTrack segment");
+  }
+  if (h.magic != kMagic) {
+    refuse(name, "is not a ServerTrack segment (magic " + hex(h.magic) + ", expected " + hex(kMagic) + ")");
+  }
+  const std::uint32_t version = h.layout_version.load(std::memory_order_acquire);
+  if (version == 0) {
+    refuse(name, "is not ready (layout version 0): its creator is still writing it, or died doing so");
+  }
+  if (version != kLayoutVersion) {
+    refuse(name, "has layout version " + std::to_string(version) + ", this build reads version " +
+                     std::to_string(kLayoutVersion));
+  }
+  if (h.slot_size != sizeof(Slot) || h.header_size != sizeof(Header)) {
+    refuse(name, "has slot size " + std::to_string(h.slot_size) + " and header size " +
+                     std::to_string(h.header_size) + ", this build uses " + std::to_string(sizeof(Slot)) +
+                     " and " + std::to_string(sizeof(Header)));
+  }
+  if (h.capacity == 0 || h.capacity > (object_size - sizeof(Header)) / sizeof(Slot) ||
+      object_size != segment_bytes(h.capacity)) {
+    refuse(name, "is " + std::to_string(object_size) + " bytes but its header's capacity " +
+                     std::to_string(h.capacity) + " needs " + std::to_string(segment_bytes(h.capacity)) +
+                     ": truncated or damaged");
+  }
+  if (expected_capacity != 0 && h.capacity != expected_capacity) {
+    refuse(name, "has capacity " + std::to_string(h.capacity) + ", expected " +
+                     std::to_string(expected_capacity) + " (or run with --capacity " +
+                     std::to_string(h.capacity) + ")");
+  }
+}
+
+}  // namespace
+
+const char* describe(Status status) noexcept {
+  switch (status) {
+    case Status::ok: return "ok";
+    case Status::invalid_name: return "the server name must be 1 to 64 characters of A-Z, a-z, 0-9 and _";
+    case Status::invalid_value: return "cpu and ram must be finite numbers, zero or more";
+    case Status::not_found: return "no sample was ever recorded for this server";
+    case Status::table_full: return "the segment has no free slot for a new server; existing servers keep working";
+    case Status::busy: return "the server's data is being repaired after a writer crashed; retry shortly";
+    case Status::read_only: return "the segment is attached read-only";
+  }
+  return "unknown status";
+}
+
+const char* describe(ProcessKind kind) noexcept {
+  switch (kind) {
+    case ProcessKind::ingest: return "ingest";
+    case ProcessKind::query: return "query";
+    case ProcessKind::tool: return "tool";
+    case ProcessKind::unknown: break;
+  }
+  return "unknown";
+}
+
+std::string Segment::path_of(const std::string& name) { return "/dev/shm/" + name; }
+
+Segment Segment::create(const CreateOptions& options) {
+  if (options.capacity == 0 || options.capacity > (std::uint64_t{1} << 32)) {
+    throw SegmentError(SegmentError::Kind::system, "capacity must be between 1 and 4294967296 servers");
+  }
+  const std::size_t bytes = segment_bytes(options.capacity);
+  bip::permissions perms(options.mode);
+  bip::shared_memory_object object;
+  try {
+    object = bip::shared_memory_object(bip::create_only, options.name.c_str(), bip::read_write, perms);
+  } catch (const bip::interprocess_exception& e) {
+    if (e.get_error_code() == bip::already_exists_error) {
+      throw SegmentError(SegmentError::Kind::exists, "segment '" + options.name + "' already exists at " +
+                                                         path_of(options.name));
+    }
+    throw SegmentError(SegmentError::Kind::system,
+                       "cannot create segment '" + options.name + "': " + e.what());
+  }
+  // Reserve every page now, so a too-small /dev/shm fails here and not with a
+  // SIGBUS in a worker later.
+  const int fd = object.get_mapping_handle().handle;
+  const int err = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+  if (err != 0) {
+    bip::shared_memory_object::remove(options.name.c_str());
+    throw SegmentError(SegmentError::Kind::system,
+                       "cannot reserve " + std::to_string(bytes >> 20) + " MiB for segment '" + options.name +
+                           "' of capacity " + std::to_string(options.capacity) + ": " + std::strerror(err) +
+                           free_space_note() + "; choose a smaller --capacity or enlarge /dev/shm");
+  }
+  bip::mapped_region region(object, bip::read_write);
+  auto* h = static_cast<Header*>(region.get_address());
+  h->magic = kMagic;
+  h->header_size = sizeof(Header);
+  h->capacity = options.capacity;
+  h->slot_size = sizeof(Slot);
+  h->mode = static_cast<std::uint32_t>(options.mode);
+  h->created_unix = options.created_unix != 0 ? options.created_unix : std::time(nullptr);
+  h->layout_version.store(kLayoutVersion, std::memory_order_release);  // last: now ready
+  return Segment(options.name, Access::read_write, std::move(region));
+}
+
+Segment Segment::attach(const AttachOptions& options) {
+  const auto mode = options.access == Access::read_write ? bip::read_write : bip::read_only;
+  bip::shared_memory_object object;
+  try {
+    object = bip::shared_memory_object(bip::open_only, options.name.c_str(), mode);
+  } catch (const bip::interprocess_exception& e) {
+    if (e.get_error_code() == bip::not_found_error) {
+      throw SegmentError(SegmentError::Kind::absent,
+                         "segment '" + options.name + "' does not exist (" + path_of(options.name) +
+                             "); create it with `shmtool create --segment " + options.name + "`");
+    }
+    throw SegmentError(SegmentError::Kind::system,
+                       "cannot open segment '" + options.name + "': " + e.what());
+  }
+  bip::offset_t size = 0;
+  object.get_size(size);
+  if (static_cast<std::uint64_t>(size) < sizeof(Header)) {
+    validate(options.name, Header{}, static_cast<std::uint64_t>(size), 0);
+  }
+  bip::mapped_region region(object, mode);
+  validate(options.name, *static_cast<const Header*>(region.get_address()),
+           static_cast<std::uint64_t>(size), options.expected_capacity);
+  return Segment(options.name, options.access, std::move(region));
+}
+
+bool Segment::remove(const std::string& name) noexcept {
+  return bip::shared_memory_object::remove(name.c_str());
+}
+
+Segment::Segment(std::string name, Access access, bip::mapped_region region)
+    : name_(std::move(name)),
+      access_(access),
+      region_(std::move(region)),
+      header_(static_cast<Header*>(region_.get_address())),
+      slots_(reinterpret_cast<Slot*>(static_cast<char*>(region_.get_address()) + sizeof(Header))) {}
+
+Segment::Segment(Segment&& other) noexcept
+    : name_(std::move(other.name_)),
+      access_(other.access_),
+      region_(std::move(other.region_)),
+      header_(std::exchange(other.header_, nullptr)),
+      slots_(std::exchange(other.slots_, nullptr)),
+      registry_index_(std::exchange(other.registry_index_, -1)) {}
+
+Segment& Segment::operator=(Segment&& other) noexcept {
+  if (this != &other) {
+    unregister_process();
+    name_ = std::move(other.name_);
+    access_ = other.access_;
+    region_ = std::move(other.region_);
+    header_ = std::exchange(other.header_, nullptr);
+    slots_ = std::exchange(other.slots_, nullptr);
+    registry_index_ = std::exchange(other.registry_index_, -1);
+  }
+  return *this;
+}
+
+Segment::~Segment() { unregister_process(); }
+
+Status Segment::record(std::string_view name, double cpu, double ram, std::int64_t now) noexcept {
+  if (!is_valid_name(name)) return Status::invalid_name;
+  if (!(std::isfinite(cpu) && std::isfinite(ram) && cpu >= 0 && ram >= 0 && now >= 0)) {
+    return Status::invalid_value;
+  }
+  if (access_ != Access::read_write) return Status::read_only;
+  Counters& counters = header_->counters;
+  Table table{slots_, header_->capacity, &counters};
+  const std::uint64_t hash = hash_name(name);
+  Slot* slot = table.find(name, hash);
+  if (slot == nullptr) {
+    if (counters.used_slots.load(relaxed) >= header_->capacity) {
+      counters.table_full_rejections.fetch_add(1, relaxed);
+      return Status::table_full;
+    }
+    slot = table.find_or_claim(name, hash);
+    if (slot == nullptr) return Status::table_full;
+  }
+  lock_slot(*slot, counters);
+  write_sample(*slot, cpu, ram, now);
+  unlock_slot(*slot);
+  counters.samples_recorded.fetch_add(1, relaxed);
+  return Status::ok;
+}
+
+Status Segment::copy_slot(Slot& slot, SlotCopy& out) noexcept {
+  const bool may_repair = access_ == Access::read_write;
+  return read_slot(slot, out, header_->counters, may_repair) == ReadResult::ok ? Status::ok : Status::busy;
+}
+
+Status Segment::snapshot(std::string_view name, std::int64_t now, Snapshot& out) noexcept {
+  if (!is_valid_name(name)) return Status::invalid_name;
+  if (now < 0) return Status::invalid_value;
+  Table table{slots_, header_->capacity, &header_->counters};
+  Slot* slot = table.find(name, hash_name(name));
+  if (slot == nullptr) return Status::not_found;
+  SlotCopy copy;
+  const Status status = copy_slot(*slot, copy);
+  if (status == Status::ok) out = make_snapshot(copy, now);
+  return status;
+}
+
+bool Segment::register_process(ProcessKind kind, std::int64_t now) {
+  if (access_ != Access::read_write || registry_index_ >= 0) return registry_index_ >= 0;
+  const std::uint32_t me = process_id();
+  for (int i = 0; i < kMaxAttachedProcesses; ++i) {
+    ProcessEntry& e = header_->processes[i];
+    std::uint32_t pid = e.pid.load(relaxed);
+    if ((pid == 0 || !owner_alive(pid)) && e.pid.compare_exchange_strong(pid, me)) {
+      e.kind.store(static_cast<std::uint32_t>(kind), relaxed);
+      e.start_unix.store(now, relaxed);
+      registry_index_ = i;
+      return true;
+    }
+  }
+  return false;
+}
+
+void Segment::unregister_process() noexcept {
+  if (registry_index_ < 0 || header_ == nullptr) return;
+  std::uint32_t me = process_id();
+  header_->processes[registry_index_].pid.compare_exchange_strong(me, 0);
+  registry_index_ = -1;
+}
+
+}  // namespace servertrack::shm

@@ -1,0 +1,132 @@
+// The shared segment: create or attach, record a sample, take a snapshot.
+//
+// One Segment object per process (or per thread; it is a cheap view). create()
+// and attach() are cold paths and throw SegmentError with a message a person
+// can act on. record() and snapshot() are the hot paths: no allocation, no
+// syscall, no lock shared with readers; they return a Status.
+//
+// Thread safety: record() and snapshot() may be called concurrently from any
+// thread of any attached process. The same object must not be moved or
+// destroyed while another thread uses it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/interprocess/mapped_region.hpp>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "shm/layout.h"
+#include "shm/window.h"
+
+namespace servertrack::shm {
+
+enum class Status {
+  ok,
+  invalid_name,   // not 1..64 characters of [A-Za-z0-9_]
+  invalid_value,  // cpu or ram not a finite number >= 0, or a negative time
+  not_found,      // snapshot of a name never recorded
+  table_full,     // a new name and no free slot; existing names keep working
+  busy,           // the slot stayed mid-write too long (read-only attach only)
+  read_only,      // record() on a read-only attach
+};
+
+// A short English description of a status, for logs and error bodies.
+const char* describe(Status status) noexcept;
+
+class SegmentError : public std::runtime_error {
+ public:
+  enum class Kind { absent, exists, incompatible, system };
+  SegmentError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Kind kind() const noexcept { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+enum class Access { read_write, read_only };
+
+enum class ProcessKind : std::uint32_t { unknown = 0, ingest = 1, query = 2, tool = 3 };
+const char* describe(ProcessKind kind) noexcept;
+
+struct CreateOptions {
+  std::string name = "servertrack";
+  std::uint64_t capacity = 131072;
+  mode_t mode = 0660;
+  std::int64_t created_unix = 0;  // 0: the current time
+};
+
+struct AttachOptions {
+  std::string name = "servertrack";
+  Access access = Access::read_write;
+  std::uint64_t expected_capacity = 0;  // 0: accept the segment's own capacity
+};
+
+// One published server, as the table walk yields it.
+struct ServerEntry {
+  std::string_view name;
+  std::uint64_t slot_index;
+  Slot* slot;
+};
+
+class Segment {
+ public:
+  // Creates a new segment (fails with Kind::exists if one is there), reserves
+  // its memory, and publishes it by writing the layout version last.
+  static Segment create(const CreateOptions& options);
+  // Maps an existing segment after validating magic, version, slot size,
+  // capacity and object size.
+  static Segment attach(const AttachOptions& options);
+  // Deletes the shared-memory object; mapped views stay valid until unmapped.
+  static bool remove(const std::string& name) noexcept;
+  // Where the object lives in the file system, e.g. /dev/shm/servertrack.
+  static std::string path_of(const std::string& name);
+
+  Segment(Segment&& other) noexcept;
+  Segment& operator=(Segment&& other) noexcept;
+  Segment(const Segment&) = delete;
+  Segment& operator=(const Segment&) = delete;
+  ~Segment();
+
+  Status record(std::string_view name, double cpu, double ram, std::int64_t now) noexcept;
+  Status snapshot(std::string_view name, std::int64_t now, Snapshot& out) noexcept;
+
+  // Calls visit(const ServerEntry&) for every published slot, in slot order.
+  template <class Visit>
+  void for_each_server(Visit&& visit) const {
+    for (std::uint64_t i = 0; i < header_->capacity; ++i) {
+      Slot& slot = slots_[i];
+      if (slot.state.load(std::memory_order_acquire) != kSlotReady) continue;
+      const auto length = slot.name_length <= kMaxNameLength ? slot.name_length : 0u;
+      visit(ServerEntry{std::string_view(slot.name, length), i, &slot});
+    }
+  }
+
+  // A consistent copy of one slot's data (see read_slot()).
+  Status copy_slot(Slot& slot, SlotCopy& out) noexcept;
+
+  // Records this process in the header's registry until the Segment is
+  // destroyed. Returns false when the registry is full (64 live processes).
+  bool register_process(ProcessKind kind, std::int64_t now);
+
+  Header& header() const noexcept { return *header_; }
+  Slot& slot(std::uint64_t index) const noexcept { return slots_[index]; }
+  std::uint64_t capacity() const noexcept { return header_->capacity; }
+  const std::string& name() const noexcept { return name_; }
+  Access access() const noexcept { return access_; }
+
+ private:
+  Segment(std::string name, Access access, boost::interprocess::mapped_region region);
+  void unregister_process() noexcept;
+
+  std::string name_;
+  Access access_ = Access::read_only;
+  boost::interprocess::mapped_region region_;
+  Header* header_ = nullptr;
+  Slot* slots_ = nullptr;
+  int registry_index_ = -1;
+};
+
+}  // namespace servertrack::shm

@@ -1,0 +1,146 @@
+#include "shm/slot.h"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+
+#include "shm/owner.h"
+
+namespace servertrack::shm {
+namespace {
+
+constexpr auto relaxed = std::memory_order_relaxed;
+constexpr auto acquire = std::memory_order_acquire;
+constexpr auto release = std::memory_order_release;
+
+// Spins between two liveness checks of a lock holder or two looks at an odd
+// sequence word; a normal critical section lasts ~100 ns.
+constexpr int kSpinsPerCheck = 256;
+// Reader retries (each a spin round plus a yield) before answering busy.
+constexpr int kReadRounds = 2000;
+
+std::atomic<void (*)()> critical_section_hook{nullptr};
+
+void cpu_relax() noexcept { __builtin_ia32_pause(); }
+
+BucketValue load(const Bucket& b) noexcept {
+  return {b.index.load(relaxed), b.count.load(relaxed), b.cpu_sum.load(relaxed),
+          b.ram_sum.load(relaxed)};
+}
+
+void store(Bucket& b, const BucketValue& v) noexcept {
+  b.index.store(v.index, relaxed);
+  b.count.store(v.count, relaxed);
+  b.cpu_sum.store(v.cpu_sum, relaxed);
+  b.ram_sum.store(v.ram_sum, relaxed);
+}
+
+void add(Bucket& b, std::uint32_t index, double cpu, double ram) noexcept {
+  const std::uint32_t held = b.index.load(relaxed);
+  if (held > index) return;  // the ring position already holds a newer period
+  if (held < index) store(b, {index, 0, 0.0, 0.0});
+  b.count.store(b.count.load(relaxed) + 1, relaxed);
+  b.cpu_sum.store(b.cpu_sum.load(relaxed) + cpu, relaxed);
+  b.ram_sum.store(b.ram_sum.load(relaxed) + ram, relaxed);
+}
+
+// Called by the lock holder. An odd sequence word means a writer died between
+// making it odd and making it even again: put back what the journal saved.
+void repair(Slot& slot) noexcept {
+  const std::uint32_t seq = slot.seq.load(acquire);
+  if ((seq & 1) == 0) return;
+  const Journal& j = slot.journal;
+  if (j.minute_pos < kMinuteBuckets) store(slot.minutes[j.minute_pos], j.minute_before);
+  if (j.hour_pos < kHourBuckets) store(slot.hours[j.hour_pos], j.hour_before);
+  slot.last_sample_unix.store(j.last_sample_before, relaxed);
+  slot.seq.store(seq + 1, release);
+}
+
+}  // namespace
+
+LockResult lock_slot(Slot& slot, Counters& counters) noexcept {
+  const std::uint32_t me = owner_id();
+  for (int spins = 0;; ++spins) {
+    std::uint32_t holder = slot.lock_owner.load(relaxed);
+    // A holder with our own id is a dead thread whose id we inherited: we never
+    // lock a slot twice.
+    const bool holder_gone =
+        holder == me || (holder != 0 && spins % kSpinsPerCheck == kSpinsPerCheck - 1 &&
+                         !owner_alive(holder));
+    if (holder == 0 || holder_gone) {
+      if (slot.lock_owner.compare_exchange_strong(holder, me, acquire, relaxed)) {
+        // Also covers an odd word with a free lock, which only damage leaves.
+        const bool odd = slot.seq.load(acquire) & 1;
+        repair(slot);
+        if (holder_gone || odd) {
+          counters.lock_takeovers.fetch_add(1, relaxed);
+          return LockResult::took_over;
+        }
+        return LockResult::acquired;
+      }
+      continue;
+    }
+    if (spins % kSpinsPerCheck == kSpinsPerCheck - 1) {
+      sched_yield();
+    } else {
+      cpu_relax();
+    }
+  }
+}
+
+void unlock_slot(Slot& slot) noexcept { slot.lock_owner.store(0, release); }
+
+void write_sample(Slot& slot, double cpu, double ram, std::int64_t now) noexcept {
+  const auto minute = static_cast<std::uint32_t>(now / 60);
+  const auto hour = static_cast<std::uint32_t>(now / 3600);
+  Journal& j = slot.journal;
+  j.minute_pos = minute % kMinuteBuckets;
+  j.hour_pos = hour % kHourBuckets;
+  j.minute_before = load(slot.minutes[j.minute_pos]);
+  j.hour_before = load(slot.hours[j.hour_pos]);
+  j.last_sample_before = slot.last_sample_unix.load(relaxed);
+
+  const std::uint32_t seq = slot.seq.load(relaxed);
+  slot.seq.store(seq + 1, release);  // publishes the journal to a repairer
+  std::atomic_thread_fence(release);  // orders the odd word before the data
+  add(slot.minutes[j.minute_pos], minute, cpu, ram);
+  if (auto hook = critical_section_hook.load(relaxed)) hook();
+  add(slot.hours[j.hour_pos], hour, cpu, ram);
+  slot.last_sample_unix.store(std::max(j.last_sample_before, now), relaxed);
+  slot.seq.store(seq + 2, release);
+}
+
+ReadResult read_slot(Slot& slot, SlotCopy& out, Counters& counters, bool may_repair) noexcept {
+  for (int round = 0; round < kReadRounds; ++round) {
+    for (int spin = 0; spin < kSpinsPerCheck; ++spin) {
+      const std::uint32_t before = slot.seq.load(acquire);
+      if (before & 1) {
+        cpu_relax();
+        continue;
+      }
+      for (int i = 0; i < kMinuteBuckets; ++i) out.minutes[i] = load(slot.minutes[i]);
+      for (int i = 0; i < kHourBuckets; ++i) out.hours[i] = load(slot.hours[i]);
+      out.last_sample_unix = slot.last_sample_unix.load(relaxed);
+      std::atomic_thread_fence(acquire);
+      if (slot.seq.load(relaxed) == before) return ReadResult::ok;
+    }
+    // Still changing or odd: is a dead writer the reason?
+    const std::uint32_t holder = slot.lock_owner.load(relaxed);
+    const bool stuck = (slot.seq.load(acquire) & 1) && !owner_alive(holder);
+    if (stuck && may_repair) {
+      lock_slot(slot, counters);
+      unlock_slot(slot);
+    } else if (stuck) {
+      return ReadResult::busy;
+    }
+    sched_yield();
+  }
+  return ReadResult::busy;
+}
+
+namespace testing {
+void set_critical_section_hook(void (*hook)()) noexcept { critical_section_hook.store(hook); }
+}  // namespace testing
+
+}  // namespace servertrack::shm

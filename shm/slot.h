@@ -1,0 +1,57 @@
+// The concurrency protocol of one slot (DESIGN.md, "Concurrency rules").
+//
+// Writers: lock_slot() -> write_sample() -> unlock_slot(). The lock word holds
+// the writer's owner_id(); a waiter that finds the holder dead takes the lock
+// over and undoes the holder's half-written sample from the slot's journal.
+// Cost uncontended: one CAS to lock, ~10 relaxed stores, one store to unlock.
+//
+// Readers: read_slot() copies the buckets under the sequence word without
+// taking a lock and retries when a write overlapped. It gives up with
+// ReadResult::busy after a bounded number of retries (never loops forever),
+// and when the sequence word is left odd by a dead writer it repairs the slot
+// first if the caller may write (Access::read_write).
+//
+// All functions may be called from any thread of any attached process.
+#pragma once
+
+#include <cstdint>
+
+#include "shm/layout.h"
+
+namespace servertrack::shm {
+
+struct Counters;
+
+enum class LockResult { acquired, took_over };
+
+// Spins (then yields) until the slot is ours. Takes the lock over from a dead
+// holder, repairs the slot, and counts it in counters.lock_takeovers.
+LockResult lock_slot(Slot& slot, Counters& counters) noexcept;
+void unlock_slot(Slot& slot) noexcept;
+
+// Adds one sample at unix time `now` to the minute and hour buckets. Caller
+// holds the lock. A sample older than what its ring position already holds is
+// not added to that window (it has already expired from it).
+void write_sample(Slot& slot, double cpu, double ram, std::int64_t now) noexcept;
+
+// A consistent copy of a slot's data.
+struct SlotCopy {
+  BucketValue minutes[kMinuteBuckets];
+  BucketValue hours[kHourBuckets];
+  std::int64_t last_sample_unix;
+};
+
+enum class ReadResult { ok, busy };
+
+// `may_repair`: the caller's mapping is writable, so a slot left mid-write by a
+// dead writer may be repaired (by taking its lock over) rather than reported busy.
+ReadResult read_slot(Slot& slot, SlotCopy& out, Counters& counters, bool may_repair) noexcept;
+
+namespace testing {
+// Called by write_sample() inside the critical section, after the minute bucket
+// was updated and before the hour bucket is: lets a test park (and kill) a
+// writer mid-write. nullptr (the default) disables it.
+void set_critical_section_hook(void (*hook)()) noexcept;
+}  // namespace testing
+
+}  // namespace servertrack::shm
