@@ -1,5 +1,6 @@
 #include "shm/owner.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -7,6 +8,9 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
 
 namespace servertrack::shm {
 namespace {
@@ -26,6 +30,21 @@ struct CachedId {
   std::uint32_t tid = 0;
 };
 
+// An exited process its parent has not reaped yet still answers kill(0).
+bool is_zombie(std::uint32_t id) noexcept {
+  char path[32];
+  std::snprintf(path, sizeof path, "/proc/%u/stat", id);
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char stat[512];
+  const ssize_t n = ::read(fd, stat, sizeof stat - 1);
+  ::close(fd);
+  if (n <= 0) return false;
+  stat[n] = '\0';
+  const char* end_of_name = std::strrchr(stat, ')');  // "pid (name) state ...", name may hold ')'
+  return end_of_name != nullptr && end_of_name[1] == ' ' && end_of_name[2] == 'Z';
+}
+
 }  // namespace
 
 std::uint32_t owner_id() noexcept {
@@ -41,8 +60,11 @@ std::uint32_t owner_id() noexcept {
 std::uint32_t process_id() noexcept { return static_cast<std::uint32_t>(::getpid()); }
 
 bool owner_alive(std::uint32_t id) noexcept {
-  if (id == 0) return false;
-  return ::kill(static_cast<pid_t>(id), 0) == 0 || errno != ESRCH;
+  // 0 is "free"; an id above INT_MAX is no pid (kill(2) would read it as a
+  // process group, and 0xffffffff as "every process"): only damage writes one.
+  if (id == 0 || id > static_cast<std::uint32_t>(std::numeric_limits<pid_t>::max())) return false;
+  if (::kill(static_cast<pid_t>(id), 0) != 0) return errno != ESRCH;
+  return !is_zombie(id);
 }
 
 }  // namespace servertrack::shm

@@ -85,7 +85,9 @@ const char* describe(Status status) noexcept {
     case Status::invalid_value: return "cpu and ram must be finite numbers, zero or more";
     case Status::not_found: return "no sample was ever recorded for this server";
     case Status::table_full: return "the segment has no free slot for a new server; existing servers keep working";
-    case Status::busy: return "the server's data is being repaired after a writer crashed; retry shortly";
+    case Status::busy:
+      return "the server's slot is held by a writer that makes no progress (a crashed or stopped writer, or a "
+             "damaged segment: see `shmtool check`); retry shortly";
     case Status::read_only: return "the segment is attached read-only";
   }
   return "unknown status";
@@ -217,10 +219,11 @@ Status Segment::record(std::string_view name, double cpu, double ram, std::int64
       counters.table_full_rejections.fetch_add(1, relaxed);
       return Status::table_full;
     }
-    slot = table.find_or_claim(name, hash);
-    if (slot == nullptr) return Status::table_full;
+    bool busy = false;
+    slot = table.find_or_claim(name, hash, &busy);
+    if (slot == nullptr) return busy ? Status::busy : Status::table_full;
   }
-  lock_slot(*slot, counters);
+  if (lock_slot(*slot, counters) == LockResult::busy) return Status::busy;
   write_sample(*slot, cpu, ram, now);
   unlock_slot(*slot);
   counters.samples_recorded.fetch_add(1, relaxed);

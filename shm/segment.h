@@ -29,7 +29,8 @@ enum class Status {
   invalid_value,  // cpu or ram not a finite number >= 0, or a negative time
   not_found,      // snapshot of a name never recorded
   table_full,     // a new name and no free slot; existing names keep working
-  busy,           // the slot stayed mid-write too long (read-only attach only)
+  busy,           // the slot stayed mid-write or locked too long (a dead writer
+                  // a read-only attach may not repair, a stopped writer, damage)
   read_only,      // record() on a read-only attach
 };
 

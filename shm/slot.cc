@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 
 #include "shm/owner.h"
 
@@ -45,6 +46,24 @@ void add(Bucket& b, std::uint32_t index, double cpu, double ram) noexcept {
   b.ram_sum.store(b.ram_sum.load(relaxed) + ram, relaxed);
 }
 
+// The holder and sequence word a waiter last saw change, and when.
+struct Progress {
+  std::uint32_t holder = 0;
+  std::uint32_t seq = 0;
+  std::chrono::steady_clock::time_point since{};
+};
+
+// True when `holder` has held the lock with `seq` unchanged for kLockPatience.
+bool stalled(const Slot& slot, std::uint32_t holder, Progress& seen) noexcept {
+  const std::uint32_t seq = slot.seq.load(relaxed);
+  const auto now = std::chrono::steady_clock::now();
+  if (seen.since == std::chrono::steady_clock::time_point{} || holder != seen.holder || seq != seen.seq) {
+    seen = {holder, seq, now};
+    return false;
+  }
+  return now - seen.since > kLockPatience;
+}
+
 // Called by the lock holder. An odd sequence word means a writer died between
 // making it odd and making it even again: put back what the journal saved.
 void repair(Slot& slot) noexcept {
@@ -61,13 +80,13 @@ void repair(Slot& slot) noexcept {
 
 LockResult lock_slot(Slot& slot, Counters& counters) noexcept {
   const std::uint32_t me = owner_id();
+  Progress seen;
   for (int spins = 0;; ++spins) {
     std::uint32_t holder = slot.lock_owner.load(relaxed);
+    const bool check = spins % kSpinsPerCheck == kSpinsPerCheck - 1;
     // A holder with our own id is a dead thread whose id we inherited: we never
     // lock a slot twice.
-    const bool holder_gone =
-        holder == me || (holder != 0 && spins % kSpinsPerCheck == kSpinsPerCheck - 1 &&
-                         !owner_alive(holder));
+    const bool holder_gone = holder == me || (holder != 0 && check && !owner_alive(holder));
     if (holder == 0 || holder_gone) {
       if (slot.lock_owner.compare_exchange_strong(holder, me, acquire, relaxed)) {
         // Also covers an odd word with a free lock, which only damage leaves.
@@ -81,7 +100,8 @@ LockResult lock_slot(Slot& slot, Counters& counters) noexcept {
       }
       continue;
     }
-    if (spins % kSpinsPerCheck == kSpinsPerCheck - 1) {
+    if (check) {
+      if (stalled(slot, holder, seen)) return LockResult::busy;
       sched_yield();
     } else {
       cpu_relax();
@@ -129,8 +149,7 @@ ReadResult read_slot(Slot& slot, SlotCopy& out, Counters& counters, bool may_rep
     const std::uint32_t holder = slot.lock_owner.load(relaxed);
     const bool stuck = (slot.seq.load(acquire) & 1) && !owner_alive(holder);
     if (stuck && may_repair) {
-      lock_slot(slot, counters);
-      unlock_slot(slot);
+      if (lock_slot(slot, counters) != LockResult::busy) unlock_slot(slot);
     } else if (stuck) {
       return ReadResult::busy;
     }

@@ -3,6 +3,9 @@
 // Writers: lock_slot() -> write_sample() -> unlock_slot(). The lock word holds
 // the writer's owner_id(); a waiter that finds the holder dead takes the lock
 // over and undoes the holder's half-written sample from the slot's journal.
+// A live holder is never robbed; a waiter gives up (LockResult::busy) when the
+// holder makes no progress for kLockPatience, which only a stopped process or
+// a damaged lock word (a live id that is no writer) causes.
 // Cost uncontended: one CAS to lock, ~10 relaxed stores, one store to unlock.
 //
 // Readers: read_slot() copies the buckets under the sequence word without
@@ -14,6 +17,7 @@
 // All functions may be called from any thread of any attached process.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 #include "shm/layout.h"
@@ -22,10 +26,16 @@ namespace servertrack::shm {
 
 struct Counters;
 
-enum class LockResult { acquired, took_over };
+// A critical section lasts ~100 ns; a holder seen making no progress this long
+// is stopped or not a writer at all.
+inline constexpr auto kLockPatience = std::chrono::seconds(1);
+
+enum class LockResult { acquired, took_over, busy };
 
 // Spins (then yields) until the slot is ours. Takes the lock over from a dead
-// holder, repairs the slot, and counts it in counters.lock_takeovers.
+// holder, repairs the slot, and counts it in counters.lock_takeovers. Returns
+// busy, not holding the lock, when a live holder kept it with the sequence
+// word unchanged for kLockPatience (never waits forever).
 LockResult lock_slot(Slot& slot, Counters& counters) noexcept;
 void unlock_slot(Slot& slot) noexcept;
 

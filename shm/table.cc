@@ -40,10 +40,14 @@ Slot* Table::find(std::string_view name, std::uint64_t hash) const noexcept {
   });
 }
 
-Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash) noexcept {
-  Slot* slot = probe(slots, capacity, hash, [&](Slot& slot, bool&) -> Slot* {
+Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, bool* busy_out) noexcept {
+  bool busy = false;
+  Slot* slot = probe(slots, capacity, hash, [&](Slot& slot, bool& stop) -> Slot* {
     if (slot.state.load(acquire) == kSlotEmpty) {
-      lock_slot(slot, *counters);
+      if (lock_slot(slot, *counters) == LockResult::busy) {
+        busy = stop = true;
+        return nullptr;
+      }
       if (slot.state.load(acquire) == kSlotEmpty) {  // still ours to claim
         slot.name_length = static_cast<std::uint32_t>(name.size());
         slot.name_hash = hash;
@@ -58,7 +62,8 @@ Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash) noexcept {
     }
     return slot.state.load(acquire) == kSlotReady && holds(slot, name, hash) ? &slot : nullptr;
   });
-  if (slot == nullptr) counters->table_full_rejections.fetch_add(1, relaxed);
+  if (slot == nullptr && !busy) counters->table_full_rejections.fetch_add(1, relaxed);
+  if (busy_out != nullptr) *busy_out = busy;
   return slot;
 }
 

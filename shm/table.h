@@ -26,8 +26,10 @@ struct Table {
   Slot* find(std::string_view name, std::uint64_t hash) const noexcept;
 
   // The slot holding `name`, claiming an empty one for a new name; nullptr
-  // when the table has no free slot (counted in table_full_rejections).
-  Slot* find_or_claim(std::string_view name, std::uint64_t hash) noexcept;
+  // when the table has no free slot (counted in table_full_rejections), or,
+  // with *busy set (when given), when an empty slot on the way stays locked
+  // (lock_slot() gave up on its holder).
+  Slot* find_or_claim(std::string_view name, std::uint64_t hash, bool* busy = nullptr) noexcept;
 };
 
 }  // namespace servertrack::shm

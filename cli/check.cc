@@ -1,0 +1,148 @@
+// `shmtool check`: walk every slot and verify the segment's invariants.
+#include <fmt/core.h>
+
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "cli/format.h"
+#include "cli/invariants.h"
+#include "shm/name.h"
+#include "shm/owner.h"
+#include "shm/segment.h"
+
+namespace servertrack::cli {
+namespace {
+
+struct CheckArgs {
+  std::string segment = "servertrack";
+  std::int64_t now = unix_now();
+};
+
+// A name as stored, printable whatever bytes it holds.
+std::string printable(const char* bytes, std::size_t length) {
+  std::string out;
+  for (std::size_t i = 0; i < length; ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    out += c >= 0x21 && c < 0x7f && c != '\\' ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
+  }
+  return out;
+}
+
+// The slot's data as it lies, for a slot no consistent copy can be taken of
+// (its writer died mid-write and a read-only attach does not repair it).
+shm::SlotCopy copy_as_is(const shm::Slot& slot) {
+  shm::SlotCopy out{};
+  const auto as_is = [](const shm::Bucket& b) {
+    return shm::BucketValue{b.index.load(), b.count.load(), b.cpu_sum.load(), b.ram_sum.load()};
+  };
+  for (int i = 0; i < shm::kMinuteBuckets; ++i) out.minutes[i] = as_is(slot.minutes[i]);
+  for (int i = 0; i < shm::kHourBuckets; ++i) out.hours[i] = as_is(slot.hours[i]);
+  out.last_sample_unix = slot.last_sample_unix.load();
+  return out;
+}
+
+// Lock and sequence words: a dead holder, or an odd word nobody alive is finishing.
+void check_words(const shm::Slot& slot, std::vector<std::string>& problems) {
+  const std::uint32_t owner = slot.lock_owner.load(std::memory_order_acquire);
+  const std::uint32_t seq = slot.seq.load(std::memory_order_acquire);
+  const bool owner_alive = owner != 0 && shm::owner_alive(owner);
+  if (owner != 0 && !owner_alive) {
+    problems.push_back(fmt::format("lock word holds id {}, which is dead (the next writer takes it over)", owner));
+  }
+  if ((seq & 1) != 0 && !owner_alive) {
+    problems.push_back(
+        fmt::format("sequence word {} is odd with no live writer: a writer died mid-write "
+                    "(the next write repairs it from the journal)",
+                    seq));
+  }
+}
+
+void check_name(const shm::Slot& slot, std::vector<std::string>& problems) {
+  if (slot.name_length < 1 || slot.name_length > shm::kMaxNameLength) {
+    problems.push_back(fmt::format("name length {} is outside 1..{}", slot.name_length, shm::kMaxNameLength));
+    return;
+  }
+  const std::string_view name(slot.name, slot.name_length);
+  if (!shm::is_valid_name(name)) {
+    problems.push_back("name is not 1 to 64 characters of [A-Za-z0-9_]");
+  }
+  if (slot.name_hash != shm::hash_name(name)) {
+    problems.push_back(
+        fmt::format("name hash {:#018x} is not the name's hash {:#018x}", slot.name_hash, shm::hash_name(name)));
+  }
+}
+
+// Problems of slot `index`, each line prefixed with where it is.
+void check_slot(shm::Segment& segment, std::uint64_t index, std::int64_t now, std::vector<std::string>& out) {
+  shm::Slot& slot = segment.slot(index);
+  const std::uint32_t state = slot.state.load(std::memory_order_acquire);
+  std::vector<std::string> problems;
+  std::string where = fmt::format("slot {}", index);
+  if (state != shm::kSlotEmpty && state != shm::kSlotReady) {
+    problems.push_back(fmt::format("state {} is neither empty (0) nor ready (1)", state));
+  }
+  check_words(slot, problems);
+  if (state == shm::kSlotReady) {
+    where += fmt::format(" '{}'", printable(slot.name, std::min<std::size_t>(slot.name_length, shm::kMaxNameLength)));
+    check_name(slot, problems);
+    shm::SlotCopy data;
+    if (segment.copy_slot(slot, data) != shm::Status::ok) data = copy_as_is(slot);
+    for (std::string& p : data_problems(data, now)) problems.push_back(std::move(p));
+  }
+  for (const std::string& p : problems) out.push_back(where + ": " + p);
+}
+
+void check_header(const shm::Segment& segment, std::uint64_t ready_slots, std::vector<std::string>& out) {
+  const shm::Header& h = segment.header();
+  const std::uint64_t used = h.counters.used_slots.load();
+  if (used != ready_slots) {
+    out.push_back(fmt::format("header: used_slots counter says {}, but {} slots are ready", used, ready_slots));
+  }
+  for (int i = 0; i < shm::kMaxAttachedProcesses; ++i) {
+    const auto kind = h.processes[i].kind.load();
+    if (h.processes[i].pid.load() != 0 && kind > static_cast<std::uint32_t>(shm::ProcessKind::tool)) {
+      out.push_back(fmt::format("header: process entry {} has unknown kind {}", i, kind));
+    }
+  }
+}
+
+int check(const CheckArgs& args) {
+  std::vector<std::string> problems;
+  shm::Segment segment = [&] {
+    try {
+      return attach_read_only(args.segment);
+    } catch (const shm::SegmentError& e) {
+      if (e.kind() != shm::SegmentError::Kind::incompatible) throw;
+      throw ToolError(fmt::format("header: {}", e.what()));
+    }
+  }();
+  std::uint64_t ready = 0;
+  for (std::uint64_t i = 0; i < segment.capacity(); ++i) {
+    ready += segment.slot(i).state.load(std::memory_order_acquire) == shm::kSlotReady;
+    check_slot(segment, i, args.now, problems);
+  }
+  check_header(segment, ready, problems);
+  for (const std::string& p : problems) fmt::print("{}\n", p);
+  if (!problems.empty()) {
+    fmt::print(stderr, "shmtool: segment '{}': {} problem{} in {} slots ({} servers)\n", args.segment, problems.size(),
+               problems.size() == 1 ? "" : "s", segment.capacity(), ready);
+    return kExitFailed;
+  }
+  fmt::print("segment '{}' is sound: {} slots, {} servers checked\n", args.segment, segment.capacity(), ready);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_check(CLI::App& app, Action& selected) {
+  auto [command, args] =
+      add_command<CheckArgs>(app, selected, "check",
+                             "Verify every slot: header, slot states, names and their hashes, sequence and lock words, "
+                             "bucket indices (ring position, none from the future), sums against counts. Exit 0 when "
+                             "sound, 1 with one line per problem. Read-only.",
+                             check);
+  add_now_option(*command, args->now);
+}
+
+}  // namespace servertrack::cli

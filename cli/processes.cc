@@ -1,0 +1,38 @@
+#include "cli/processes.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+
+#include "shm/owner.h"
+
+namespace servertrack::cli {
+
+std::vector<AttachedProcess> attached_processes(const shm::Header& header) {
+  std::vector<AttachedProcess> out;
+  for (const shm::ProcessEntry& entry : header.processes) {
+    const std::uint32_t pid = entry.pid.load(std::memory_order_acquire);
+    if (pid == 0) continue;
+    out.push_back({pid, static_cast<shm::ProcessKind>(entry.kind.load(std::memory_order_relaxed)),
+                   entry.start_unix.load(std::memory_order_relaxed), shm::owner_alive(pid)});
+  }
+  return out;
+}
+
+std::vector<AttachedProcess> live_processes(const shm::Header& header) {
+  auto all = attached_processes(header);
+  std::erase_if(all, [](const AttachedProcess& p) { return !p.alive; });
+  return all;
+}
+
+std::string describe_live(const shm::Header& header) {
+  const auto live = live_processes(header);
+  if (live.empty()) return "";
+  std::string who;
+  for (const AttachedProcess& p : live) {
+    who += fmt::format("{}{} pid {}", who.empty() ? "" : ", ", shm::describe(p.kind), p.pid);
+  }
+  return fmt::format("{} live process{} ({})", live.size(), live.size() == 1 ? "" : "es", who);
+}
+
+}  // namespace servertrack::cli

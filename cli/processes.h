@@ -1,0 +1,33 @@
+// The processes registered in a segment's header (Header::processes), as
+// `shmtool info` shows them and `shmtool remove` checks them.
+//
+// Reads atomics of a mapped header; any process, read-only mapping is enough.
+// Costs one kill(2) per registered entry (the liveness probe).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "shm/layout.h"
+#include "shm/segment.h"
+
+namespace servertrack::cli {
+
+struct AttachedProcess {
+  std::uint32_t pid;
+  shm::ProcessKind kind;
+  std::int64_t start_unix;
+  bool alive;
+};
+
+// Every registry entry with a pid, in registry order, dead ones included.
+std::vector<AttachedProcess> attached_processes(const shm::Header& header);
+
+// Only the live ones.
+std::vector<AttachedProcess> live_processes(const shm::Header& header);
+
+// "2 live processes (ingest pid 10, query pid 11)"; empty when none.
+std::string describe_live(const shm::Header& header);
+
+}  // namespace servertrack::cli

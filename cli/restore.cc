@@ -1,0 +1,119 @@
+// `shmtool restore FILE`: rebuild a segment from a snapshot file. The whole
+// file is validated first; the data goes into a fresh segment under a
+// temporary name that is renamed over the target in one step, so the target
+// is either untouched or fully restored.
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <variant>
+
+#include "cli/command.h"
+#include "cli/file_io.h"
+#include "cli/format.h"
+#include "cli/processes.h"
+#include "cli/snapshot_file.h"
+#include "shm/name.h"
+#include "shm/segment.h"
+#include "shm/table.h"
+
+namespace servertrack::cli {
+namespace {
+
+struct RestoreArgs {
+  std::string segment = "servertrack";
+  std::string file;
+  std::uint64_t capacity = 0;
+  bool force = false;
+};
+
+// Throws unless the target may be replaced: absent, or --force and unused.
+void refuse_unless_replaceable(const RestoreArgs& args) {
+  std::string users;
+  try {
+    users = describe_live(attach_read_only(args.segment).header());
+  } catch (const shm::SegmentError& e) {
+    if (e.kind() == shm::SegmentError::Kind::absent) return;
+    if (e.kind() != shm::SegmentError::Kind::incompatible) throw;
+  }
+  if (!args.force) {
+    throw ToolError(
+        fmt::format("segment '{}' exists; `shmtool restore --force` replaces it (its data is lost)", args.segment));
+  }
+  if (!users.empty()) {
+    throw ToolError(
+        fmt::format("segment '{}' is in use by {}; stop them before restoring over it, or their "
+                    "writes would go to the replaced segment",
+                    args.segment, users));
+  }
+}
+
+void store(shm::Bucket& to, const shm::BucketValue& from) {
+  to.index.store(from.index, std::memory_order_relaxed);
+  to.count.store(from.count, std::memory_order_relaxed);
+  to.cpu_sum.store(from.cpu_sum, std::memory_order_relaxed);
+  to.ram_sum.store(from.ram_sum, std::memory_order_relaxed);
+}
+
+void fill(shm::Segment& segment, const SnapshotFile& snapshot) {
+  shm::Table table{&segment.slot(0), segment.capacity(), &segment.header().counters};
+  for (const SnapshotServer& server : snapshot.servers) {
+    shm::Slot* slot = table.find_or_claim(server.name, shm::hash_name(server.name));
+    if (slot == nullptr) throw ToolError("the new segment has no free slot for '" + server.name + "'");
+    for (int i = 0; i < shm::kMinuteBuckets; ++i) store(slot->minutes[i], server.data.minutes[i]);
+    for (int i = 0; i < shm::kHourBuckets; ++i) store(slot->hours[i], server.data.hours[i]);
+    slot->last_sample_unix.store(server.data.last_sample_unix, std::memory_order_release);
+  }
+}
+
+int restore(const RestoreArgs& args) {
+  auto decoded = decode_snapshot(read_file(args.file));
+  if (const auto* why = std::get_if<std::string>(&decoded)) {
+    throw ToolError(fmt::format("{}: refused, nothing restored: {}", args.file, *why));
+  }
+  const SnapshotFile& snapshot = std::get<SnapshotFile>(decoded);
+  const std::uint64_t capacity = args.capacity != 0 ? args.capacity : snapshot.capacity;
+  if (capacity < snapshot.servers.size()) {
+    throw ToolError(
+        fmt::format("--capacity {} cannot hold the snapshot's {} servers", capacity, snapshot.servers.size()),
+        kExitUsage);
+  }
+  refuse_unless_replaceable(args);
+  const std::string temporary = fmt::format("{}.restore-{}", args.segment, ::getpid());
+  try {
+    shm::Segment segment =
+        shm::Segment::create({temporary, capacity, static_cast<mode_t>(snapshot.mode), snapshot.created_unix});
+    fill(segment, snapshot);
+    const std::string from = shm::Segment::path_of(temporary);
+    const std::string to = shm::Segment::path_of(args.segment);
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), args.force ? 0 : RENAME_NOREPLACE) != 0) {
+      throw ToolError(fmt::format("cannot move the restored segment to {}: {}", to, std::strerror(errno)));
+    }
+  } catch (...) {
+    shm::Segment::remove(temporary);
+    throw;
+  }
+  fmt::print("restored {} servers from {} (dumped {}) into segment '{}' of capacity {}\n", snapshot.servers.size(),
+             args.file, utc_time(snapshot.dumped_unix), args.segment, capacity);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_restore(CLI::App& app, Action& selected) {
+  auto [command, args] = add_command<RestoreArgs>(
+      app, selected, "restore",
+      "Rebuild the segment from a `shmtool dump` FILE. Refuses a file of another layout version, "
+      "with a bad checksum or any invalid record, and never leaves a half-restored segment.",
+      restore);
+  command->add_option("file", args->file, "the snapshot file to read")->required();
+  command->add_option("--capacity", args->capacity, "slots of the new segment (default: the dumped one's)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32));
+  command->add_flag("--force", args->force, "replace an existing segment (refused while workers are attached)");
+}
+
+}  // namespace servertrack::cli

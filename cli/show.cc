@@ -1,0 +1,77 @@
+// `shmtool show NAME`: one server's two windows, as a table or as the query
+// worker's JSON (query/snapshot_json.h renders both the same way).
+#include <fmt/core.h>
+
+#include <cmath>
+#include <string>
+
+#include "cli/command.h"
+#include "cli/format.h"
+#include "query/snapshot_json.h"
+#include "shm/segment.h"
+
+namespace servertrack::cli {
+namespace {
+
+struct ShowArgs {
+  std::string segment = "servertrack";
+  std::string server;
+  bool json = false;
+  std::int64_t now = unix_now();
+};
+
+std::string percent(double value) { return std::isfinite(value) ? fmt::format("{:.2f}", value) : "-"; }
+
+template <int N>
+void print_window(const char* title, const shm::Window<N>& window) {
+  TextTable table({"START", "SAMPLES", "CPU MEAN %", "RAM MEAN %"}, {false, true, true, true});
+  for (int i = 0; i < N; ++i) {
+    const shm::BucketMean& b = window.buckets[i];
+    const std::string start = utc_time(window.start + std::int64_t{i} * window.step);
+    if (b.count == 0) {
+      table.add_row({start, "0", "-", "-"});
+    } else {
+      table.add_row({start, std::to_string(b.count), percent(b.cpu), percent(b.ram)});
+    }
+  }
+  fmt::print("\n{} ({} buckets of {} s, oldest first):\n{}", title, N, window.step, table.render("  "));
+}
+
+int show(const ShowArgs& args) {
+  shm::Segment segment = attach_read_only(args.segment);
+  shm::Snapshot snapshot;
+  switch (const shm::Status status = segment.snapshot(args.server, args.now, snapshot)) {
+    case shm::Status::ok:
+      break;
+    case shm::Status::invalid_name:
+      throw ToolError(fmt::format("'{}': {}", args.server, shm::describe(status)), kExitUsage);
+    default:
+      throw ToolError(fmt::format("server '{}' in segment '{}': {}", args.server, args.segment, shm::describe(status)));
+  }
+  if (args.json) {
+    fmt::memory_buffer out;
+    query::append_snapshot_json(snapshot, out);
+    fmt::print("{}\n", std::string_view(out.data(), out.size()));
+    return kExitOk;
+  }
+  fmt::print("server {}: last sample {} ({})\n", args.server, utc_time(snapshot.last_sample_unix),
+             human_age(snapshot.last_sample_unix, args.now));
+  print_window("last 60 minutes", snapshot.last_60_minutes);
+  print_window("last 24 hours", snapshot.last_24_hours);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_show(CLI::App& app, Action& selected) {
+  auto [command, args] = add_command<ShowArgs>(
+      app, selected, "show",
+      "Show one server's last 60 minutes and last 24 hours: bucket start time, samples, cpu and "
+      "ram means. --json prints exactly what the query worker's GET /server/NAME answers. Read-only.",
+      show);
+  command->add_option("name", args->server, "the server's name")->required();
+  add_json_flag(*command, args->json);
+  add_now_option(*command, args->now);
+}
+
+}  // namespace servertrack::cli

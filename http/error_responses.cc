@@ -1,0 +1,58 @@
+#include "http/error_responses.h"
+
+#include <cstdio>
+#include <string>
+
+#include "http/json_error.h"
+
+namespace servertrack::http {
+namespace {
+
+const char* message_for(int status) {
+  switch (status) {
+    case 400: return "the request is not valid HTTP/1.1";
+    case 404: return no_such_path_message;
+    case 413: return "the body is larger than 64 KiB; send one small JSON object";
+    case 414: return "the request target is too long";
+    default: return status < 500 ? "the request was refused" : "internal error; see the worker's log";
+  }
+}
+
+std::string describe(std::exception_ptr exception) {
+  try {
+    std::rethrow_exception(exception);
+  } catch (const std::exception& error) {
+    return error.what();
+  } catch (...) {
+    return "an exception not derived from std::exception";
+  }
+}
+
+}  // namespace
+
+void answer_exception(const httplib::Request& request, httplib::Response& response,
+                      std::exception_ptr exception) {
+  std::fprintf(stderr, "internal error in %s %s: %s\n", request.method.c_str(),
+               request.path.c_str(), describe(exception).c_str());
+  response.headers.clear();
+  set_json_error(response, 500, message_for(500));
+}
+
+httplib::Server::HandlerResponse fill_error_body(const httplib::Request&,
+                                                 httplib::Response& response) {
+  if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+  set_json_error(response, response.status, message_for(response.status));
+  return httplib::Server::HandlerResponse::Handled;
+}
+
+httplib::Server::HandlerResponse refuse_other_methods(const httplib::Request& request,
+                                                      httplib::Response& response) {
+  if (request.method == "GET" || request.method == "HEAD" || request.method == "POST") {
+    return httplib::Server::HandlerResponse::Unhandled;
+  }
+  set_json_error(response, 405, "method not allowed; the API uses GET and POST");
+  response.set_header("Allow", "GET, HEAD, POST");
+  return httplib::Server::HandlerResponse::Handled;
+}
+
+}  // namespace servertrack::http

@@ -1,0 +1,34 @@
+// How both workers answer what their routes do not: errors cpp-httplib
+// produces itself, exceptions, and methods the API does not have. Every such
+// answer carries the JSON error body; no exception text reaches a client.
+//
+// Installed by run_worker() as the server's error, exception and pre-routing
+// handlers; called on connection threads; cold paths.
+#pragma once
+
+#include <httplib.h>
+
+#include <exception>
+
+namespace servertrack::http {
+
+inline constexpr const char* no_such_path_message =
+    "no such path; the API is POST /server/<name> (port 8889) and GET /server/<name> "
+    "(port 8888)";
+
+// Exception handler: 500 with the JSON error body, one log line with the
+// exception's text (the client never sees it).
+void answer_exception(const httplib::Request& request, httplib::Response& response,
+                      std::exception_ptr exception);
+
+// Error handler: gives a 4xx/5xx response that has no body yet (one made by
+// cpp-httplib: unparsable request, no route, payload too large, ...) the JSON
+// error body.
+httplib::Server::HandlerResponse fill_error_body(const httplib::Request& request,
+                                                 httplib::Response& response);
+
+// Pre-routing handler: 405 for methods other than GET, HEAD and POST.
+httplib::Server::HandlerResponse refuse_other_methods(const httplib::Request& request,
+                                                      httplib::Response& response);
+
+}  // namespace servertrack::http

@@ -1,0 +1,21 @@
+// The JSON error body of the HTTP contract: {"error": "<one sentence>"}.
+//
+// Called by request handlers of both workers, from the connection's thread.
+// Cold path (error responses only): builds one small string.
+#pragma once
+
+#include <httplib.h>
+
+#include <string>
+#include <string_view>
+
+namespace servertrack::http {
+
+// `text` as a JSON string literal, quotes included; control characters and
+// non-ASCII bytes are escaped, so any input gives valid ASCII JSON.
+std::string json_string(std::string_view text);
+
+// Replaces the response's status and body with the JSON error body.
+void set_json_error(httplib::Response& response, int status, std::string_view message);
+
+}  // namespace servertrack::http

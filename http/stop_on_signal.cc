@@ -1,0 +1,59 @@
+#include "http/stop_on_signal.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace servertrack::http {
+namespace {
+
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+}  // namespace
+
+StopOnSignal::StopOnSignal(std::function<void()> stop, std::chrono::milliseconds deadline)
+    : stop_(std::move(stop)), deadline_(deadline) {
+  ::signal(SIGPIPE, SIG_IGN);
+  const sigset_t set = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  waiter_ = std::thread([this] { wait_for_signal(); });
+}
+
+StopOnSignal::~StopOnSignal() {
+  {
+    std::lock_guard lock(mutex_);
+    finished_ = true;
+  }
+  main_finished_.notify_all();
+  // Wakes the waiter if no signal came; a pending one is consumed the same way.
+  pthread_kill(waiter_.native_handle(), SIGTERM);
+  waiter_.join();
+}
+
+void StopOnSignal::wait_for_signal() {
+  const sigset_t set = stop_signals();
+  int signal_number = 0;
+  sigwait(&set, &signal_number);
+  std::unique_lock lock(mutex_);
+  if (finished_) return;
+  std::fprintf(stderr, "signal %d: stopping; finishing requests in flight\n", signal_number);
+  lock.unlock();
+  stop_();
+  lock.lock();
+  if (!main_finished_.wait_for(lock, deadline_, [this] { return finished_; })) {
+    std::fprintf(stderr, "still busy %lld ms after the signal; exiting anyway\n",
+                 static_cast<long long>(deadline_.count()));
+    std::fflush(stderr);
+    _exit(0);
+  }
+}
+
+}  // namespace servertrack::http

@@ -1,0 +1,145 @@
+#include "http/worker.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <variant>
+
+#include "http/clock.h"
+#include "http/error_responses.h"
+#include "http/event_loop.h"
+#include "http/json_error.h"
+#include "http/listening_socket.h"
+#include "http/request_body.h"
+#include "http/sibling.h"
+#include "http/stop_on_signal.h"
+
+namespace servertrack::http {
+namespace {
+
+constexpr auto kGracefulStopDeadline = std::chrono::milliseconds(4500);
+constexpr std::size_t kKeepAliveMaxRequests = 1'000'000;
+
+// Exposes cpp-httplib's protected process_request() to the event loop, which
+// owns the sockets; routing, handlers, logger and error handlers run as usual.
+class WorkerServer : public httplib::Server {
+ public:
+  bool serve_request(httplib::Stream& stream, bool close_connection, bool& connection_closed) {
+    // The event loop has already answered "Expect: 100-continue" (or the body
+    // came with the headers); cpp-httplib must not send a second 100.
+    return process_request(stream, close_connection, connection_closed,
+                           [](httplib::Request& request) { request.headers.erase("Expect"); });
+  }
+};
+
+std::string bracketed_host(const std::string& host) {
+  return host.find(':') == std::string::npos ? host : "[" + host + "]";
+}
+
+std::string server_header(const WorkerKind& kind) {
+  return std::string(kind.program) + " (pid " + std::to_string(getpid()) + ")";
+}
+
+void tune(httplib::Server& server, const WorkerKind& kind) {
+  server.set_payload_max_length(kMaxBodyBytes);
+  // Both only shape the Keep-Alive response header; the event loop enforces them.
+  server.set_keep_alive_timeout(std::chrono::seconds(kKeepAliveTimeout).count());
+  server.set_keep_alive_max_count(kKeepAliveMaxRequests);
+  server.set_default_headers({{"Server", server_header(kind)}});
+  server.set_exception_handler(answer_exception);
+  server.set_error_handler(httplib::Server::HandlerWithResponse(fill_error_body));
+  server.set_pre_routing_handler(refuse_other_methods);
+}
+
+void add_healthz(httplib::Server& server, const WorkerOptions& options, const WorkerKind& kind) {
+  const std::string segment_path = shm::Segment::path_of(options.segment);
+  const std::string healthy = "{\"status\": \"ok\", \"kind\": \"" + std::string(kind.program) +
+                              "\", \"pid\": " + std::to_string(getpid()) +
+                              ", \"segment\": " + json_string(options.segment) + "}";
+  server.Get("/healthz", [segment_path, healthy](const httplib::Request&, httplib::Response& res) {
+    struct stat status;
+    if (::stat(segment_path.c_str(), &status) != 0) {
+      set_json_error(res, 503, "the shared segment " + segment_path +
+                                   " was removed; recreate it and restart the workers");
+      return;
+    }
+    res.set_content(healthy, "application/json");
+  });
+}
+
+// The catch-all routes, added after the worker's own: the sibling's method is
+// redirected, anything else is 404. Bodies are read (bounded) before
+// answering, so the keep-alive connection stays in step.
+void add_fallbacks(httplib::Server& server, const WorkerOptions& options, const WorkerKind& kind) {
+  auto redirect = [sibling_url = options.sibling_url, fallback = bracketed_host(options.bind),
+                   port = kind.sibling_default_port](const httplib::Request& req,
+                                                     httplib::Response& res) {
+    res.set_redirect(
+        sibling_location(sibling_url, req.get_header_value("Host"), fallback, port, req.target),
+        307);
+  };
+  if (kind.redirects_get) server.Get(".*", redirect);
+  server.Post(".*", [redirect, redirects_post = !kind.redirects_get](
+                        const httplib::Request& req, httplib::Response& res,
+                        const httplib::ContentReader& reader) {
+    thread_local RequestBody discarded(0);
+    if (!read_request_body(reader, res, discarded)) return;
+    if (redirects_post) {
+      redirect(req, res);
+    } else {
+      set_json_error(res, 404, no_such_path_message);
+    }
+  });
+}
+
+int serve(WorkerServer& server, const WorkerOptions& options, const WorkerKind& kind) {
+  auto opened = open_listening_socket(options.bind, options.port, kListenBacklog);
+  if (const std::string* error = std::get_if<std::string>(&opened)) {
+    std::fprintf(stderr, "%s (is the address valid and the port free?)\n", error->c_str());
+    return 1;
+  }
+  const ListeningSocket listening = std::get<ListeningSocket>(opened);
+  EventLoop loop(
+      listening.fd,
+      [&server](httplib::Stream& stream, bool close_connection, bool& connection_closed) {
+        return server.serve_request(stream, close_connection, connection_closed);
+      },
+      static_cast<std::size_t>(options.threads), server_header(kind));
+  StopOnSignal stop_on_signal([&loop] { loop.stop(); }, kGracefulStopDeadline);
+  std::fprintf(stderr, "listening on http://%s:%d\n", bracketed_host(options.bind).c_str(),
+               listening.port);
+  std::fflush(stderr);
+  loop.run();
+  std::fprintf(stderr, "stopped\n");
+  return 0;
+}
+
+}  // namespace
+
+int run_worker(int argc, char** argv, const WorkerKind& kind, const AddRoutes& add_routes) {
+  auto parsed = parse_worker_options(argc, argv, kind);
+  if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
+  const WorkerOptions& options = std::get<WorkerOptions>(parsed);
+  try {
+    // Read-write for both kinds: the query worker registers too, and may repair a
+    // slot whose writer died mid-write instead of answering 503.
+    shm::Segment segment = shm::Segment::attach({.name = options.segment});
+    if (!segment.register_process(kind.process, wall_clock_unix_seconds())) {
+      std::fprintf(stderr, "the segment's process registry is full; serving unregistered\n");
+    }
+    WorkerServer server;
+    tune(server, kind);
+    add_healthz(server, options, kind);
+    add_routes(server, segment);
+    add_fallbacks(server, options, kind);
+    return serve(server, options, kind);
+  } catch (const shm::SegmentError& error) {
+    std::fprintf(stderr, "%s: %s\n", std::string(kind.program).c_str(), error.what());
+    return 1;
+  }
+}
+
+}  // namespace servertrack::http

@@ -1,0 +1,34 @@
+// The life of a worker process, shared by servertrack-ingest and
+// servertrack-query: parse the command line, attach and register in the
+// segment, configure the HTTP server, serve until SIGTERM, exit.
+//
+// Called once from main(). The server it builds:
+// - serves GET /healthz, redirects the sibling's method (307) and answers
+//   every error with the JSON error body, never with exception text;
+// - serves connections with an epoll event loop and --threads handler threads
+//   (at most 64; see http/event_loop.h for framing limits, timeouts, overload
+//   and the memory bound), TCP_NODELAY, and a listen backlog of kListenBacklog;
+// - shares its port with other workers of its kind (SO_REUSEPORT, on purpose:
+//   that is how a kind scales out over processes).
+#pragma once
+
+#include <httplib.h>
+
+#include <functional>
+
+#include "http/worker_options.h"
+#include "shm/segment.h"
+
+namespace servertrack::http {
+
+inline constexpr int kListenBacklog = 4096;
+
+// Adds the worker's own routes. Called once, before the server starts; the
+// segment outlives the server and may be used from any connection thread.
+using AddRoutes = std::function<void(httplib::Server&, shm::Segment&)>;
+
+// Returns the process exit code: 0 after a graceful stop, 1 when the segment
+// cannot be attached or the port cannot be bound, 2 for a wrong command line.
+int run_worker(int argc, char** argv, const WorkerKind& kind, const AddRoutes& add_routes);
+
+}  // namespace servertrack::http

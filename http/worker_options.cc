@@ -1,0 +1,70 @@
+#include "http/worker_options.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+namespace servertrack::http {
+namespace {
+
+// The token file's first line without trailing blanks; empty when the file
+// cannot be read. The message never quotes the file's content.
+std::string read_token_file(const std::string& path) {
+  std::ifstream file(path);
+  std::string line;
+  if (!file || !std::getline(file, line)) return {};
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+    line.pop_back();
+  }
+  return line;
+}
+
+}  // namespace
+
+std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
+                                                      const WorkerKind& kind) {
+  WorkerOptions options;
+  options.port = kind.default_port;
+  CLI::App app(std::string(kind.summary), std::string(kind.program));
+  app.add_option("--bind", options.bind, "address to listen on")->capture_default_str();
+  app.add_option("--port", options.port,
+                 "TCP port; several workers of one kind may share it (SO_REUSEPORT); 0: any")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--segment", options.segment, "shared-memory segment to attach (shmtool create)")
+      ->capture_default_str();
+  app.add_option("--threads", options.threads,
+                 "threads running complete requests; idle and slow connections hold none")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  app.add_option("--sibling-url", options.sibling_url,
+                 "base URL the 307 redirects point to, e.g. http://host:8888 "
+                 "(default: the request's host on the sibling's default port)");
+  std::string token_file;
+  if (kind.process == shm::ProcessKind::ingest) {
+    auto* token = app.add_option("--ingest-token", options.ingest_token,
+                                 "POSTs then need 'Authorization: Bearer <token>' (prefer "
+                                 "--ingest-token-file: a command line is visible to local users)");
+    app.add_option("--ingest-token-file", token_file,
+                   "read the ingest token from the first line of this file")
+        ->excludes(token);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  }
+  if (!token_file.empty()) {
+    options.ingest_token = read_token_file(token_file);
+    if (options.ingest_token.empty()) {
+      std::fprintf(stderr, "--ingest-token-file: cannot read a token from %s (missing, unreadable "
+                           "or empty first line)\n", token_file.c_str());
+      return 2;
+    }
+  }
+  return options;
+}
+
+}  // namespace servertrack::http

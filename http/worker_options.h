@@ -1,0 +1,41 @@
+// The command line shared by both workers (CLI11) and what each kind of
+// worker is: its program name, default port and its sibling's.
+//
+// Called once from main() before any thread starts.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "shm/segment.h"
+
+namespace servertrack::http {
+
+struct WorkerKind {
+  shm::ProcessKind process;
+  std::string_view program;      // e.g. "servertrack-ingest"
+  std::string_view summary;      // one line for --help
+  int default_port;
+  int sibling_default_port;      // where requests of the other method belong
+  bool redirects_get;            // true: GETs go to the sibling; false: POSTs do
+};
+
+struct WorkerOptions {
+  std::string bind = "127.0.0.1";
+  int port = 0;
+  std::string segment = "servertrack";
+  int threads = 4;  // handler threads; measured best on 2 cores (README, Performance)
+  std::string sibling_url;  // empty: the request's host, the sibling's default port
+  // Ingest only: when not empty, POSTs need "Authorization: Bearer <token>".
+  // From --ingest-token or the first line of --ingest-token-file; never logged.
+  std::string ingest_token;
+};
+
+// The ingest worker also takes --ingest-token / --ingest-token-file.
+// The parsed options, or the exit code to return when the command line asked
+// for --help or was wrong (the message is already printed).
+std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
+                                                      const WorkerKind& kind);
+
+}  // namespace servertrack::http

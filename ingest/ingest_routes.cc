@@ -1,0 +1,127 @@
+#include "ingest/ingest_routes.h"
+
+#include <fmt/format.h>
+
+#include <iterator>
+#include <unordered_set>
+
+#include "http/bearer_token.h"
+#include "http/clock.h"
+#include "http/json_error.h"
+#include "http/metrics.h"
+#include "http/request_body.h"
+#include "http/server_path.h"
+#include "ingest/sample_parser.h"
+#include "ingest/sample_recorder.h"
+
+namespace servertrack::ingest {
+namespace {
+
+constexpr const char* kBatchExample =
+    R"(; send an object like {"web_1": {"cpu": 12.5, "ram": 40.1}, "db_2": {"cpu": 3, "ram": 71}})";
+
+struct Connection {
+  http::RequestBody body{kParserPadding};
+  SampleParser parser;
+};
+
+// The body, read after the token check passed; nullptr when the response is set.
+Connection* read_authorized_body(const httplib::Request& req, httplib::Response& res,
+                                 const httplib::ContentReader& reader, const std::string& token) {
+  thread_local Connection connection;
+  if (!http::read_request_body(reader, res, connection.body)) {
+    if (http::check_bearer_token(req, res, token)) {
+      http::worker_metrics().count_rejected(http::Rejection::unreadable_body);
+    }
+    return nullptr;
+  }
+  if (!http::check_bearer_token(req, res, token)) return nullptr;
+  return &connection;
+}
+
+void record_one(shm::Segment& segment, const httplib::Request& req, httplib::Response& res,
+                const httplib::ContentReader& reader, const std::string& token) {
+  const http::RequestTimer timer(http::Route::server);
+  Connection* connection = read_authorized_body(req, res, reader, token);
+  if (connection == nullptr) return;
+  const ParsedSample parsed = connection->parser.parse(connection->body.view());
+  const auto refusal =
+      record_sample(segment, http::server_name(req), parsed, http::wall_clock_unix_seconds());
+  if (refusal) {
+    http::set_json_error(res, refusal->http_status, refusal->message);
+  } else {
+    res.status = 204;
+  }
+}
+
+void record_batch(shm::Segment& segment, const httplib::Request& req, httplib::Response& res,
+                  const httplib::ContentReader& reader, const std::string& token) {
+  const http::RequestTimer timer(http::Route::servers);
+  Connection* connection = read_authorized_body(req, res, reader, token);
+  if (connection == nullptr) return;
+  simdjson::dom::element root;
+  if (const auto error = connection->parser.parse_document(connection->body.view(), root)) {
+    const Refusal refusal =
+        refuse_body(400, http::Rejection::invalid_json,
+                    std::string("the body is not valid JSON (") + simdjson::error_message(error) +
+                        ")" + kBatchExample);
+    http::set_json_error(res, refusal.http_status, refusal.message);
+    return;
+  }
+  simdjson::dom::object entries;
+  if (root.get(entries) != simdjson::SUCCESS) {
+    const Refusal refusal = refuse_body(
+        400, http::Rejection::invalid_json,
+        std::string("the body is ") + json_type_name(root.type()) + ", not a JSON object" +
+            kBatchExample);
+    http::set_json_error(res, refusal.http_status, refusal.message);
+    return;
+  }
+  thread_local std::unordered_set<std::string_view> seen;
+  thread_local fmt::memory_buffer answer;
+  seen.clear();
+  answer.clear();
+  auto out = std::back_inserter(answer);
+  const std::int64_t now = http::wall_clock_unix_seconds();
+  std::size_t recorded = 0;
+  std::size_t rejected = 0;
+  fmt::format_to(out, "{{\"rejected\":[");
+  for (const auto entry : entries) {
+    std::optional<Refusal> refusal;
+    if (!seen.insert(entry.key).second) {
+      http::worker_metrics().count_rejected(http::Rejection::duplicate_name);
+      refusal = Refusal{400, http::Rejection::duplicate_name,
+                        "the name appears more than once in this batch; only its first entry "
+                        "was considered"};
+    } else {
+      refusal = record_sample(segment, entry.key, sample_from_json(entry.value), now);
+    }
+    if (!refusal) {
+      ++recorded;
+      continue;
+    }
+    fmt::format_to(out, "{}{{\"name\":{},\"reason\":\"{}\",\"error\":{}}}", rejected++ ? "," : "",
+                   http::json_string(entry.key), rejection_name(refusal->reason),
+                   http::json_string(refusal->message));
+  }
+  fmt::format_to(out, "],\"recorded\":{}}}", recorded);
+  res.set_content(answer.data(), answer.size(), "application/json");
+}
+
+}  // namespace
+
+void add_ingest_routes(httplib::Server& server, shm::Segment& segment, std::string ingest_token) {
+  http::add_metrics_route(server, segment);
+  server.Post(http::kServerRoute,
+              [&segment, ingest_token](const httplib::Request& req, httplib::Response& res,
+                                       const httplib::ContentReader& reader) {
+                record_one(segment, req, res, reader, ingest_token);
+              });
+  server.Post("/servers", [&segment, ingest_token](const httplib::Request& req,
+                                                   httplib::Response& res,
+                                                   const httplib::ContentReader& reader) {
+    record_batch(segment, req, res, reader, ingest_token);
+  });
+}
+
+}  // namespace servertrack::ingest

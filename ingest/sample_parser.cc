@@ -1,0 +1,95 @@
+#include "ingest/sample_parser.h"
+
+#include <cmath>
+
+#include "http/request_body.h"
+
+namespace servertrack::ingest {
+namespace {
+
+constexpr const char* kExample = R"(; send an object like {"cpu": 12.5, "ram": 40.1})";
+
+ParsedSample refuse(SampleProblem problem, std::string message) {
+  return ParsedSample{.ok = false, .sample = {}, .error = std::move(message), .problem = problem};
+}
+
+}  // namespace
+
+const char* json_type_name(simdjson::dom::element_type type) {
+  switch (type) {
+    case simdjson::dom::element_type::ARRAY: return "an array";
+    case simdjson::dom::element_type::OBJECT: return "an object";
+    case simdjson::dom::element_type::STRING: return "a string";
+    case simdjson::dom::element_type::BOOL: return "a boolean";
+    case simdjson::dom::element_type::NULL_VALUE: return "null";
+    default: return "a number";
+  }
+}
+
+ParsedSample sample_from_json(simdjson::dom::element value) {
+  simdjson::dom::object object;
+  if (value.get(object) != simdjson::SUCCESS) {
+    return refuse(SampleProblem::invalid_value,
+                  std::string("the sample is ") + json_type_name(value.type()) +
+                      ", not a JSON object" + kExample);
+  }
+  Sample sample;
+  bool seen_cpu = false;
+  bool seen_ram = false;
+  for (const auto field : object) {
+    double* target = nullptr;
+    bool* seen = nullptr;
+    if (field.key == "cpu") {
+      target = &sample.cpu;
+      seen = &seen_cpu;
+    } else if (field.key == "ram") {
+      target = &sample.ram;
+      seen = &seen_ram;
+    } else {
+      continue;
+    }
+    const std::string key(field.key);
+    if (*seen) {
+      return refuse(SampleProblem::invalid_value,
+                    "the member \"" + key + "\" appears more than once" + kExample);
+    }
+    *seen = true;
+    if (field.value.get(*target) != simdjson::SUCCESS) {
+      return refuse(SampleProblem::invalid_value, "\"" + key + "\" must be a number, not " +
+                                                      json_type_name(field.value.type()) + kExample);
+    }
+    if (!std::isfinite(*target) || *target < 0) {
+      return refuse(SampleProblem::invalid_value,
+                    "\"" + key + "\" must be a finite number that is not negative" + kExample);
+    }
+  }
+  if (!seen_cpu || !seen_ram) {
+    return refuse(SampleProblem::invalid_value, std::string("the member \"") +
+                                                    (seen_cpu ? "ram" : "cpu") + "\" is missing" +
+                                                    kExample);
+  }
+  return ParsedSample{.ok = true, .sample = sample, .error = {}, .problem = SampleProblem::none};
+}
+
+SampleParser::SampleParser() : parser_(http::kMaxBodyBytes) {}
+
+simdjson::error_code SampleParser::parse_document(std::string_view body,
+                                                  simdjson::dom::element& root) {
+  return parser_.parse(body.data(), body.size(), false).get(root);
+}
+
+ParsedSample SampleParser::parse(std::string_view body) {
+  simdjson::dom::element root;
+  if (const auto error = parse_document(body, root)) {
+    return refuse(SampleProblem::invalid_json, std::string("the body is not valid JSON (") +
+                                                   simdjson::error_message(error) + ")" + kExample);
+  }
+  if (root.type() != simdjson::dom::element_type::OBJECT) {
+    return refuse(SampleProblem::invalid_json, std::string("the body is ") +
+                                                   json_type_name(root.type()) +
+                                                   ", not a JSON object" + kExample);
+  }
+  return sample_from_json(root);
+}
+
+}  // namespace servertrack::ingest

@@ -1,0 +1,59 @@
+// The body of POST /server/<name>: a JSON object with the required numbers
+// "cpu" and "ram", finite and not negative; other members are ignored
+// (DESIGN.md). The whole body must be one valid JSON document: trailing
+// garbage such as {"cpu":1,"ram":2}} is refused, as are duplicate members.
+//
+// The same checks apply to each entry of a batch (POST /servers):
+// sample_from_json() is the one validator both use.
+//
+// One SampleParser per connection thread (thread_local in the handler); the
+// simdjson DOM parser inside keeps its buffers between bodies, so parsing a
+// small body allocates nothing after the first. Errors are values.
+#pragma once
+
+#include <simdjson.h>
+
+#include <string>
+#include <string_view>
+
+namespace servertrack::ingest {
+
+inline constexpr std::size_t kParserPadding = simdjson::SIMDJSON_PADDING;
+
+struct Sample {
+  double cpu = 0;
+  double ram = 0;
+};
+
+// Why a body or entry was refused.
+enum class SampleProblem { none, invalid_json, invalid_value };
+
+struct ParsedSample {
+  bool ok = false;
+  Sample sample;
+  std::string error;  // when !ok: one sentence a person can act on
+  SampleProblem problem = SampleProblem::none;
+};
+
+// A parsed JSON value checked as one sample: an object with "cpu" and "ram".
+// A value that is not an object is an invalid_value here (the body-level
+// "not an object" is SampleParser's invalid_json).
+ParsedSample sample_from_json(simdjson::dom::element value);
+
+// "an object", "a string", ...: a JSON value's type for error messages.
+const char* json_type_name(simdjson::dom::element_type type);
+
+class SampleParser {
+ public:
+  SampleParser();
+  // `body` must be followed by kParserPadding readable bytes.
+  ParsedSample parse(std::string_view body);
+  // The whole body as one JSON document, for callers with their own shape
+  // (the batch route). The element lives until the next call.
+  simdjson::error_code parse_document(std::string_view body, simdjson::dom::element& root);
+
+ private:
+  simdjson::dom::parser parser_;
+};
+
+}  // namespace servertrack::ingest

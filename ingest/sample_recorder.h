@@ -1,0 +1,36 @@
+// One sample into the segment, as POST /server/<name> and each entry of
+// POST /servers record it: the name is checked, then the parsed sample, then
+// record() is called; the outcome is counted in the worker's metrics.
+//
+// Called on connection threads; no allocation when the sample is recorded.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "http/metrics.h"
+#include "ingest/sample_parser.h"
+#include "shm/segment.h"
+
+namespace servertrack::ingest {
+
+struct Refusal {
+  int http_status;         // what a single POST answers: 400 or 507
+  http::Rejection reason;  // the metrics label and the batch's "reason"
+  std::string message;     // one sentence a person can act on
+};
+
+// The reason's name as the batch answer spells it, e.g. "invalid_name".
+const char* rejection_name(http::Rejection reason) noexcept;
+
+// Counts and returns a refusal that happened before any entry was looked at
+// (a body that is unreadable or not JSON).
+Refusal refuse_body(int http_status, http::Rejection reason, std::string message);
+
+// nullopt when the sample is in the segment.
+std::optional<Refusal> record_sample(shm::Segment& segment, std::string_view name,
+                                     const ParsedSample& parsed, std::int64_t now);
+
+}  // namespace servertrack::ingest

@@ -1,0 +1,133 @@
+// record() and snapshot() cost per call with 1,000 / 100,000 / 1,000,000
+// servers in the segment, and the segment's bytes per server.
+//
+// Each size gets a fresh segment (capacity = servers / 0.75, the load a sized
+// deployment runs at), every server recorded once beforehand. Calls walk the
+// first `touched` of the servers in a shuffled order: with touched == servers
+// each call meets a slot that is, at large sizes, cold in cache and TLB as in
+// production (a server posts once a minute); with touched == kHotServers the slots
+// stay cached, which isolates the table's own growth from the memory
+// hierarchy's. The segment is removed when the next size starts and at exit.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "shm/segment.h"
+
+namespace {
+
+using servertrack::shm::CreateOptions;
+using servertrack::shm::Segment;
+using servertrack::shm::Slot;
+using servertrack::shm::Snapshot;
+using servertrack::shm::Status;
+
+constexpr std::int64_t kNow = 1735689600 + 3600 * 10 + 60 * 25;
+constexpr std::int64_t kServerCounts[] = {1'000, 100'000, 1'000'000};
+constexpr std::int64_t kHotServers = 1'000;
+
+class FilledSegment {
+ public:
+  explicit FilledSegment(std::int64_t servers)
+      : servers_(servers),
+        segment_name_("st_bench_" + std::to_string(::getpid()) + "_" + std::to_string(servers)),
+        segment_(Segment::create(options(segment_name_, servers))) {
+    names_.reserve(static_cast<std::size_t>(servers));
+    for (std::int64_t i = 0; i < servers; ++i) names_.push_back("srv" + std::to_string(i));
+    std::shuffle(names_.begin(), names_.end(), std::mt19937_64(42));
+    for (const std::string& name : names_) {
+      if (segment_.record(name, 1, 1, kNow - 3600) != Status::ok) std::abort();
+    }
+  }
+  FilledSegment(const FilledSegment&) = delete;
+  FilledSegment& operator=(const FilledSegment&) = delete;
+  ~FilledSegment() { Segment::remove(segment_name_); }
+
+  std::int64_t servers() const { return servers_; }
+  Segment& segment() { return segment_; }
+  const std::vector<std::string>& names() const { return names_; }
+
+ private:
+  static CreateOptions options(const std::string& name, std::int64_t servers) {
+    CreateOptions o;
+    o.name = name;
+    o.capacity = static_cast<std::uint64_t>(servers) * 4 / 3;
+    return o;
+  }
+
+  std::int64_t servers_;
+  std::string segment_name_;
+  Segment segment_;
+  std::vector<std::string> names_;  // shuffled: consecutive calls hit unrelated slots
+};
+
+std::unique_ptr<FilledSegment> current;
+
+FilledSegment& filled(std::int64_t servers) {
+  if (!current || current->servers() != servers) {
+    current.reset();  // one large segment in memory at a time
+    current = std::make_unique<FilledSegment>(servers);
+  }
+  return *current;
+}
+
+void report_size(benchmark::State& state, FilledSegment& f) {
+  const auto bytes = static_cast<double>(servertrack::shm::segment_bytes(f.segment().capacity()));
+  state.counters["bytes_per_slot"] = bytes / static_cast<double>(f.segment().capacity());
+  state.counters["bytes_per_server"] = bytes / static_cast<double>(f.servers());
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_record(benchmark::State& state) {
+  FilledSegment& f = filled(state.range(0));
+  const auto& names = f.names();
+  const auto touched = static_cast<std::size_t>(state.range(1));
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(f.segment().record(names[i], 12.5, 40.25, kNow));
+    if (++i == touched) i = 0;
+  }
+  report_size(state, f);
+}
+
+void BM_snapshot(benchmark::State& state) {
+  FilledSegment& f = filled(state.range(0));
+  const auto& names = f.names();
+  const auto touched = static_cast<std::size_t>(state.range(1));
+  Snapshot out;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(f.segment().snapshot(names[i], kNow, out));
+    benchmark::ClobberMemory();
+    if (++i == touched) i = 0;
+  }
+  report_size(state, f);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::AddCustomContext("sizeof(Slot)", std::to_string(sizeof(Slot)));
+  benchmark::AddCustomContext("header bytes", std::to_string(servertrack::shm::segment_bytes(0)));
+  // Registered size by size so each segment is built once for both benchmarks.
+  for (const std::int64_t servers : kServerCounts) {
+    benchmark::RegisterBenchmark("record", BM_record)->Args({servers, servers});
+    benchmark::RegisterBenchmark("snapshot", BM_snapshot)->Args({servers, servers});
+    if (servers > kHotServers) {
+      benchmark::RegisterBenchmark("record_hot", BM_record)->Args({servers, kHotServers});
+      benchmark::RegisterBenchmark("snapshot_hot", BM_snapshot)->Args({servers, kHotServers});
+    }
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  current.reset();
+  return 0;
+}

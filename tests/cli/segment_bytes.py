@@ -1,0 +1,70 @@
+"""Raw access to a segment's bytes in /dev/shm, for planting corruption and
+comparing buckets exactly. Offsets are those documented in shm/layout.h."""
+
+import mmap
+import os
+import struct
+import subprocess
+
+HEADER_SIZE = 4096
+SLOT_SIZE = 2176
+CAPACITY_OFFSET = 16
+USED_SLOTS_OFFSET = 64
+# Slot fields
+STATE, LOCK_OWNER, SEQ, NAME_LENGTH, NAME_HASH, NAME = 0, 4, 8, 12, 16, 24
+LAST_SAMPLE, MINUTES, HOURS = 88, 160, 1600
+BUCKET_SIZE = 24  # index u32, count u32, cpu_sum f64, ram_sum f64
+MINUTE_BUCKETS, HOUR_BUCKETS = 60, 24
+
+
+class SegmentBytes:
+    """The segment mapped read-write; a context manager."""
+
+    def __init__(self, name):
+        self.path = os.path.join("/dev/shm", name)
+
+    def __enter__(self):
+        self._file = open(self.path, "r+b")
+        self.map = mmap.mmap(self._file.fileno(), 0)
+        return self
+
+    def __exit__(self, *exc):
+        self.map.close()
+        self._file.close()
+        return False
+
+    def capacity(self):
+        return struct.unpack_from("<Q", self.map, CAPACITY_OFFSET)[0]
+
+    def slot_offset(self, index):
+        return HEADER_SIZE + index * SLOT_SIZE
+
+    def slots(self):
+        """{name: slot index} of every published slot."""
+        found = {}
+        for index in range(self.capacity()):
+            base = self.slot_offset(index)
+            if struct.unpack_from("<I", self.map, base + STATE)[0] == 1:
+                length = struct.unpack_from("<I", self.map, base + NAME_LENGTH)[0]
+                found[bytes(self.map[base + NAME:base + NAME + length]).decode("latin-1")] = index
+        return found
+
+    def data(self, index):
+        """The slot's last sample time and both rings, as raw bytes."""
+        base = self.slot_offset(index)
+        return bytes(self.map[base + LAST_SAMPLE:base + LAST_SAMPLE + 8]) + \
+            bytes(self.map[base + MINUTES:base + SLOT_SIZE])
+
+    def bucket(self, index, ring_offset, position):
+        base = self.slot_offset(index) + ring_offset + position * BUCKET_SIZE
+        return struct.unpack_from("<IIdd", self.map, base)
+
+    def put(self, offset, fmt, *values):
+        struct.pack_into(fmt, self.map, offset, *values)
+
+
+def dead_pid():
+    """A pid that certainly belonged to a process that has exited."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid

@@ -1,0 +1,110 @@
+"""shmtool check: passes a clean segment and finds each kind of planted
+corruption, one line per problem, without changing the segment."""
+
+import unittest
+
+from appliance import TestSegment
+from segment_bytes import (LOCK_OWNER, MINUTES, NAME, SEQ, STATE, USED_SLOTS_OFFSET, BUCKET_SIZE,
+                           SegmentBytes, dead_pid)
+from shmtool_test_base import NOW, ShmtoolTestCase, record, run_shmtool
+
+
+class CheckTest(ShmtoolTestCase):
+    def setUp(self):
+        self.segment = TestSegment(capacity=8)
+        self.name = self.segment.__enter__().name
+        self.addCleanup(self.segment.__exit__, None, None, None)
+        record(self.name, [("web01", NOW - 10, 10.0, 20.0), ("web01", NOW - 90, 30.0, 40.0),
+                           ("db_1", NOW - 4000, 1.0, 2.0)])
+        with SegmentBytes(self.name) as segment:
+            self.web01 = segment.slots()["web01"]
+            self.base = segment.slot_offset(self.web01)
+
+    def check(self):
+        """Runs check; returns its problem lines after asserting the exit code and that
+        check changed nothing."""
+        with SegmentBytes(self.name) as segment:
+            before = bytes(segment.map)
+        result = run_shmtool("check", "--segment", self.name, "--now", NOW)
+        with SegmentBytes(self.name) as segment:
+            self.assertEqual(bytes(segment.map), before, "check changed the segment")
+        lines = result.stdout.splitlines()
+        if result.returncode == 0:
+            self.assertEqual(lines, [f"segment '{self.name}' is sound: 8 slots, 2 servers checked"])
+            return []
+        self.assertExit(result, 1)
+        self.assertIn(f"{len(lines)} problem", result.stderr)
+        return lines
+
+    def plant(self, offset, fmt, *values):
+        with SegmentBytes(self.name) as segment:
+            segment.put(offset, fmt, *values)
+
+    def assertProblems(self, lines, prefix, *phrases):
+        self.assertTrue(lines, "check found nothing")
+        for line in lines:
+            self.assertTrue(line.startswith(prefix), line)
+        for phrase in phrases:
+            self.assertTrue(any(phrase in line for line in lines), f"no line says {phrase!r}: {lines}")
+
+    def test_a_clean_segment_passes(self):
+        self.assertEqual(self.check(), [])
+
+    def test_a_bad_name_byte(self):
+        self.plant(self.base + NAME + 1, "<c", b"-")
+        lines = self.check()
+        self.assertProblems(lines, f"slot {self.web01} 'w-b01': ",
+                            "name is not 1 to 64 characters", "name hash")
+        self.assertEqual(len(lines), 2)
+
+    def test_an_odd_sequence_word_left_by_a_killed_writer(self):
+        self.plant(self.base + LOCK_OWNER, "<I", dead_pid())
+        self.plant(self.base + SEQ, "<I", 7)
+        lines = self.check()
+        self.assertProblems(lines, f"slot {self.web01} 'web01': ", "sequence word 7 is odd", "which is dead")
+        self.assertEqual(len(lines), 2)
+        # The next write through the library repairs it; check agrees.
+        record(self.name, [("web01", NOW - 1, 1.0, 1.0)])
+        self.assertEqual(self.check(), [])
+
+    def test_a_bucket_index_from_the_future(self):
+        future = NOW // 60 + 7
+        self.plant(self.base + MINUTES + (future % 60) * BUCKET_SIZE, "<IIdd", future, 1, 5.0, 5.0)
+        lines = self.check()
+        self.assertProblems(lines, f"slot {self.web01} 'web01': ",
+                            f"minute bucket {future % 60} (index {future}) is from the future",
+                            "has samples after the last sample time")
+
+    def test_a_bucket_at_the_wrong_ring_position(self):
+        minute = NOW // 60 - 3
+        self.plant(self.base + MINUTES + ((minute + 1) % 60) * BUCKET_SIZE, "<IIdd", minute, 1, 5.0, 5.0)
+        self.assertProblems(self.check(), f"slot {self.web01} 'web01': ",
+                            f"(index {minute}) belongs at ring position {minute % 60}")
+
+    def test_sums_inconsistent_with_counts(self):
+        minute = NOW // 60 - 3
+        position = self.base + MINUTES + (minute % 60) * BUCKET_SIZE
+        self.plant(position, "<IIdd", minute, 0, 2.0, 0.0)
+        self.assertProblems(self.check(), f"slot {self.web01} 'web01': ", "no samples but non-zero sums")
+        self.plant(position, "<IIdd", minute, 1, float("nan"), -1.0)
+        self.assertProblems(self.check(), f"slot {self.web01} 'web01': ", "negative or non-finite sum")
+
+    def test_a_bad_slot_state_and_a_wrong_used_slots_counter(self):
+        with SegmentBytes(self.name) as segment:
+            free = next(i for i in range(8) if i not in segment.slots().values())
+            segment.put(segment.slot_offset(free) + STATE, "<I", 5)
+        self.assertProblems(self.check(), "", f"slot {free}: state 5 is neither empty (0) nor ready (1)")
+        self.plant(segment.slot_offset(free) + STATE, "<I", 0)
+        self.plant(USED_SLOTS_OFFSET, "<Q", 3)
+        self.assertEqual(self.check(), ["header: used_slots counter says 3, but 2 slots are ready"])
+
+    def test_a_damaged_header(self):
+        self.plant(0, "<Q", 0x1234)
+        result = run_shmtool("check", "--segment", self.name)
+        self.assertExit(result, 1)
+        self.assertIn("header: segment", result.stderr)
+        self.assertIn("is not a ServerTrack segment", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

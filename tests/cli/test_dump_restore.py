@@ -1,0 +1,148 @@
+"""shmtool dump / restore: an exact round trip, and refusal of any damaged,
+foreign or mismatched snapshot without touching the segment."""
+
+import json
+import os
+import struct
+import tempfile
+import unittest
+
+from appliance import TestSegment
+from segment_bytes import LOCK_OWNER, SEQ, SegmentBytes, dead_pid
+from shmtool_test_base import NOW, Registered, ShmtoolTestCase, record, run_shmtool
+
+
+def fnv1a64(data):
+    value = 0xcbf29ce484222325
+    for byte in data:
+        value = ((value ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return value
+
+
+def reseal(data):
+    """The file with its trailing checksum recomputed, as a careful forger would."""
+    return data[:-8] + struct.pack("<Q", fnv1a64(data[:-8]))
+
+
+class DumpRestoreTest(ShmtoolTestCase):
+    def setUp(self):
+        self.segment = TestSegment(capacity=32)
+        self.name = self.segment.__enter__().name
+        self.addCleanup(self.segment.__exit__, None, None, None)
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        self.file = os.path.join(directory.name, "servers.snap")
+        samples = []
+        for server in range(20):
+            for step in range(0, 26 * 3600, 1237 + 31 * server):  # > 24 h: the rings wrap
+                samples.append((f"srv_{server}", NOW - step, (server * 7 + step) % 101 / 3.0,
+                                (step % 977) * 0.1))
+        record(self.name, samples)
+        self.original = self.buckets()
+
+    def buckets(self):
+        """{name: raw bytes of last sample time and both rings}."""
+        with SegmentBytes(self.name) as segment:
+            return {name: segment.data(index) for name, index in segment.slots().items()}
+
+    def dump(self):
+        result = run_shmtool("dump", self.file, "--segment", self.name)
+        self.assertExit(result, 0)
+        self.assertIn(f"dumped 20 servers of segment '{self.name}' to {self.file}", result.stdout)
+        with open(self.file, "rb") as f:
+            return f.read()
+
+    def test_dump_remove_restore_round_trips_every_bucket_exactly(self):
+        self.dump()
+        shown = run_shmtool("show", "srv_3", "--segment", self.name, "--json", "--now", NOW).stdout
+        self.assertExit(run_shmtool("remove", "--segment", self.name), 0)
+        result = run_shmtool("restore", self.file, "--segment", self.name)
+        self.assertExit(result, 0)
+        self.assertIn(f"restored 20 servers from {self.file}", result.stdout)
+        self.assertEqual(self.buckets(), self.original)
+        self.assertEqual(run_shmtool("show", "srv_3", "--segment", self.name, "--json", "--now", NOW).stdout,
+                         shown)
+        info = json.loads(run_shmtool("info", "--segment", self.name, "--json").stdout)
+        self.assertEqual((info["capacity"], info["used_slots"], info["mode"]), (32, 20, "0660"))
+        self.assertExit(run_shmtool("check", "--segment", self.name), 0)
+        self.assertEqual(os.listdir("/dev/shm").count(self.name), 1)
+        self.assertFalse([n for n in os.listdir("/dev/shm") if n.startswith(self.name + ".restore")])
+
+    def test_restore_into_another_capacity_keeps_every_bucket(self):
+        self.dump()
+        self.assertExit(run_shmtool("restore", self.file, "--segment", self.name, "--capacity", 64,
+                                    "--force"), 0)
+        self.assertEqual(self.buckets(), self.original)
+        self.assertExit(run_shmtool("restore", self.file, "--segment", self.name, "--capacity", 10,
+                                    "--force"), 64)
+
+    def test_restore_refuses_an_existing_segment_unless_forced(self):
+        self.dump()
+        record(self.name, [("late_one", NOW, 1.0, 1.0)])
+        refused = run_shmtool("restore", self.file, "--segment", self.name)
+        self.assertExit(refused, 1)
+        self.assertIn("exists", refused.stderr)
+        self.assertIn("late_one", self.buckets())
+        self.assertExit(run_shmtool("restore", self.file, "--segment", self.name, "--force"), 0)
+        self.assertEqual(self.buckets(), self.original)
+
+    def test_restore_refuses_to_replace_a_segment_with_live_workers(self):
+        self.dump()
+        worker = Registered(self.name, "ingest")
+        try:
+            refused = run_shmtool("restore", self.file, "--segment", self.name, "--force")
+            self.assertExit(refused, 1)
+            self.assertIn(f"ingest pid {worker.pid}", refused.stderr)
+        finally:
+            worker.stop()
+
+    def test_damaged_or_foreign_snapshots_are_refused_and_nothing_is_restored(self):
+        good = self.dump()
+        self.assertExit(run_shmtool("remove", "--segment", self.name), 0)
+        record_at = 64 + 5 * 2096
+        damaged = {
+            "a flipped bit": (good[:500] + bytes([good[500] ^ 1]) + good[501:], "checksum mismatch"),
+            "a truncated file": (good[:-100], "checksum mismatch"),
+            "an empty file": (b"", "not a shmtool snapshot"),
+            "another layout version": (reseal(good[:12] + struct.pack("<I", 2) + good[16:]),
+                                       "layout version 2"),
+            "another format version": (good[:8] + struct.pack("<I", 9) + good[12:], "format version 9"),
+            "a bad name, resealed": (reseal(good[:record_at + 9] + b"-" + good[record_at + 10:]),
+                                     "record 5: its name is not"),
+            "a future bucket, resealed": (
+                reseal(good[:record_at + 80] + struct.pack("<I", 2**32 - 1) + good[record_at + 84:]),
+                "record 5: server"),
+            "a record count too large, resealed": (reseal(good[:24] + struct.pack("<Q", 21) + good[32:]),
+                                                   "header says 21 records"),
+        }
+        for what, (data, reason) in damaged.items():
+            with self.subTest(what=what):
+                with open(self.file, "wb") as f:
+                    f.write(data)
+                result = run_shmtool("restore", self.file, "--segment", self.name)
+                self.assertExit(result, 1)
+                self.assertIn("refused, nothing restored", result.stderr)
+                self.assertIn(reason, result.stderr)
+                self.assertFalse([n for n in os.listdir("/dev/shm") if n.startswith(self.name)])
+
+    def test_dump_refuses_to_overwrite_unless_forced_and_a_slot_mid_write(self):
+        first = self.dump()
+        refused = run_shmtool("dump", self.file, "--segment", self.name)
+        self.assertExit(refused, 1)
+        self.assertIn("already exists", refused.stderr)
+        record(self.name, [("srv_0", NOW, 1.0, 1.0)])
+        self.assertExit(run_shmtool("dump", self.file, "--segment", self.name, "--force"), 0)
+        with open(self.file, "rb") as f:
+            self.assertNotEqual(f.read(), first)
+        with SegmentBytes(self.name) as segment:
+            base = segment.slot_offset(segment.slots()["srv_1"])
+            segment.put(base + LOCK_OWNER, "<I", dead_pid())
+            segment.put(base + SEQ, "<I", 1)
+        stuck = run_shmtool("dump", self.file + ".2", "--segment", self.name)
+        self.assertExit(stuck, 1)
+        self.assertIn("server 'srv_1' was left mid-write", stuck.stderr)
+        self.assertFalse(os.path.exists(self.file + ".2"))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,158 @@
+"""shmtool info / list / show on real segments: data written through the
+segment library at explicit times, and through the real workers."""
+
+import json
+import time
+import unittest
+
+from appliance import FakeClock, TestSegment, Worker, http
+from shmtool_test_base import NOW, Registered, ShmtoolTestCase, record, run_shmtool
+
+MINUTE = NOW // 60 * 60
+HOUR = NOW // 3600 * 3600
+
+
+class InspectTest(ShmtoolTestCase):
+    def setUp(self):
+        self.segment = TestSegment(capacity=16)
+        self.name = self.segment.__enter__().name
+        self.addCleanup(self.segment.__exit__, None, None, None)
+        record(self.name, [
+            ("web01", NOW - 5, 10.0, 20.0),
+            ("web01", NOW - 20, 30.0, 60.0),
+            ("web01", NOW - 600, 1.0, 2.0),        # 10 minutes ago
+            ("web01", NOW - 2 * 3600, 50.0, 70.0),  # 2 hours ago: not in the last hour
+            ("web02", NOW - 3000, 5.0, 6.0),
+            ("db_1", NOW - 7200, 7.0, 8.0),
+        ])
+
+    def test_info_shows_sizes_counters_and_processes(self):
+        alive = Registered(self.name, "ingest")
+        dead = Registered(self.name, "query")
+        dead.kill()
+        try:
+            text = run_shmtool("info", "--segment", self.name)
+            as_json = run_shmtool("info", "--segment", self.name, "--json")
+        finally:
+            alive.stop()
+        self.assertExit(text, 0)
+        self.assertRegex(text.stdout, r"capacity\s+16 servers")
+        self.assertRegex(text.stdout, r"used slots\s+3 \(18\.8 % full\)")
+        self.assertRegex(text.stdout, r"size\s+38\.0 KiB in all: 4\.0 KiB header \+ 2\.1 KiB per server")
+        self.assertRegex(text.stdout, r"samples recorded\s+6")
+        self.assertRegex(text.stdout, r"processes\s+2 registered, 1 alive")
+        self.assertRegex(text.stdout, rf"{alive.pid}\s+ingest\s+.*alive")
+        self.assertRegex(text.stdout, rf"{dead.pid}\s+query\s+.*dead")
+        self.assertExit(as_json, 0)
+        info = json.loads(as_json.stdout)
+        self.assertEqual(info["segment"], self.name)
+        self.assertEqual(info["path"], f"/dev/shm/{self.name}")
+        self.assertEqual((info["capacity"], info["used_slots"], info["samples_recorded"]), (16, 3, 6))
+        self.assertEqual(info["bytes_total"], 4096 + 16 * 2176)
+        self.assertEqual(info["bytes_per_server"], 2176)
+        self.assertEqual(info["layout_version"], 1)
+        self.assertEqual(info["mode"], "0660")
+        processes = {(p["pid"], p["kind"], p["alive"]) for p in info["processes"]}
+        self.assertEqual(processes, {(alive.pid, "ingest", True), (dead.pid, "query", False)})
+
+    def test_list_gives_last_sample_and_samples_in_the_last_hour(self):
+        result = run_shmtool("list", "--segment", self.name, "--json", "--now", NOW)
+        self.assertExit(result, 0)
+        self.assertEqual(json.loads(result.stdout), [
+            {"name": "db_1", "last_sample_unix": NOW - 7200, "samples_last_hour": 0},
+            {"name": "web01", "last_sample_unix": NOW - 5, "samples_last_hour": 3},
+            {"name": "web02", "last_sample_unix": NOW - 3000, "samples_last_hour": 1},
+        ])
+        text = run_shmtool("list", "--segment", self.name, "--now", NOW)
+        self.assertExit(text, 0)
+        lines = text.stdout.splitlines()
+        self.assertRegex(lines[0], r"^NAME\s+LAST SAMPLE\s+AGE\s+SAMPLES \(LAST HOUR\)$")
+        self.assertRegex(lines[2], r"^web01\s+2026-11-28 12:00:25 UTC\s+5 s ago\s+3$")
+        self.assertEqual(lines[-1], "3 servers")
+        # Columns line up: every row's age ends where the heading's does.
+        self.assertEqual(len({len(line) for line in lines[:-1]}), 1)
+
+    def test_list_filters_by_activity_and_prefix(self):
+        def names(*args):
+            result = run_shmtool("list", "--segment", self.name, "--json", "--now", NOW, *args)
+            self.assertExit(result, 0)
+            return [row["name"] for row in json.loads(result.stdout)]
+
+        self.assertEqual(names("--active-within", "1m"), ["web01"])
+        self.assertEqual(names("--active-within", "1h"), ["web01", "web02"])
+        self.assertEqual(names("--active-within", "7200"), ["db_1", "web01", "web02"])
+        self.assertEqual(names("--prefix", "web"), ["web01", "web02"])
+        self.assertEqual(names("--prefix", "web", "--active-within", "30s"), ["web01"])
+        self.assertEqual(names("--prefix", "zz"), [])
+        self.assertExit(run_shmtool("list", "--segment", self.name, "--active-within", "ten"), 64)
+
+    def test_show_prints_both_windows_as_tables(self):
+        result = run_shmtool("show", "web01", "--segment", self.name, "--now", NOW)
+        self.assertExit(result, 0)
+        self.assertTrue(result.stdout.startswith(
+            "server web01: last sample 2026-11-28 12:00:25 UTC (5 s ago)\n"))
+        minutes, hours = result.stdout.split("last 24 hours")
+        self.assertEqual(len([l for l in minutes.splitlines() if l.startswith("  2026-")]), 60)
+        self.assertEqual(len([l for l in hours.splitlines() if l.startswith("  2026-")]), 24)
+        self.assertRegex(minutes, r"  START\s+SAMPLES\s+CPU MEAN %\s+RAM MEAN %\n  2026-11-28 11:01:00 UTC\s+0\s+-\s+-\n")
+        # The current minute: two samples, means 20 and 40; ten minutes ago: one.
+        self.assertRegex(minutes, r"  2026-11-28 11:50:00 UTC\s+1\s+1\.00\s+2\.00\n")
+        self.assertTrue(minutes.rstrip().endswith("2026-11-28 12:00:00 UTC        2       20.00       40.00"))
+        self.assertRegex(hours, r"  2026-11-27 13:00:00 UTC\s+0\s+-\s+-\n")
+        self.assertRegex(hours, r"  2026-11-28 10:00:00 UTC\s+1\s+50\.00\s+70\.00\n")
+        self.assertRegex(hours, r"  2026-11-28 11:00:00 UTC\s+1\s+1\.00\s+2\.00\n")
+        self.assertRegex(hours, r"  2026-11-28 12:00:00 UTC\s+2\s+20\.00\s+40\.00\n$")
+
+    def test_show_json_has_the_contract_shape(self):
+        result = run_shmtool("show", "web01", "--segment", self.name, "--json", "--now", NOW)
+        self.assertExit(result, 0)
+        body = json.loads(result.stdout)
+        minutes, hours = body["last_60_minutes"], body["last_24_hours"]
+        self.assertEqual((minutes["start"], minutes["step"]), (MINUTE - 59 * 60, 60))
+        self.assertEqual((hours["start"], hours["step"]), (HOUR - 23 * 3600, 3600))
+        self.assertEqual(minutes["cpu"][-1], 20.0)
+        self.assertEqual(minutes["ram"][-11], 2.0)
+        self.assertEqual(sum(v is not None for v in minutes["cpu"]), 2)
+        self.assertEqual(hours["cpu"][-3], 50.0)
+
+    def test_show_refuses_unknown_and_invalid_names(self):
+        unknown = run_shmtool("show", "nobody", "--segment", self.name)
+        self.assertExit(unknown, 1)
+        self.assertIn("server 'nobody'", unknown.stderr)
+        self.assertIn("no sample was ever recorded", unknown.stderr)
+        self.assertExit(run_shmtool("show", "bad-name", "--segment", self.name), 64)
+
+
+class ThroughTheWorkersTest(ShmtoolTestCase):
+    def test_show_json_is_what_the_query_worker_answers(self):
+        with TestSegment(capacity=64) as segment, FakeClock() as clock:
+            start = (int(time.time()) // 60 + 5) * 60 + 1  # 1 s into a future minute
+            clock.set(start)
+            with Worker("ingest", segment, env=clock.env) as ingest, \
+                    Worker("query", segment, env=clock.env) as query:
+                for cpu, ram in ((12.04, 46.3), (20.5, 50.1), (7.0, 1e-3)):
+                    status, _, _ = http("POST", f"{ingest.url}/server/web_7",
+                                        json.dumps({"cpu": cpu, "ram": ram}))
+                    self.assertEqual(status, 204)
+                status, _, answer = http("GET", f"{query.url}/server/web_7")
+                self.assertEqual(status, 200)
+                shown = run_shmtool("show", "web_7", "--segment", segment.name, "--json", "--now", start)
+                self.assertExit(shown, 0)
+                self.assertEqual(shown.stdout, answer.decode() + "\n")
+                self.assertAlmostEqual(json.loads(shown.stdout)["last_60_minutes"]["cpu"][-1], 39.54 / 3)
+
+                listed = json.loads(run_shmtool("list", "--segment", segment.name, "--json",
+                                                "--now", start).stdout)
+                self.assertEqual([(r["name"], r["samples_last_hour"]) for r in listed], [("web_7", 3)])
+                info = json.loads(run_shmtool("info", "--segment", segment.name, "--json").stdout)
+                self.assertEqual({(p["pid"], p["kind"], p["alive"]) for p in info["processes"]},
+                                 {(ingest.pid, "ingest", True), (query.pid, "query", True)})
+                self.assertEqual(info["samples_recorded"], 3)
+                refused = run_shmtool("remove", "--segment", segment.name)
+                self.assertExit(refused, 1)
+                self.assertIn(f"pid {ingest.pid}", refused.stderr)
+                self.assertExit(run_shmtool("check", "--segment", segment.name, "--now", start), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,70 @@
+"""The real appliance with data for the dashboard tests: a fresh segment, one
+ingest and one query worker, `server_count` servers posted in one batch, and
+web_7 given a history with empty buckets.
+
+The ingest worker's clock is moved (FakeClock) to post into past minutes and
+hours; the query worker's clock is frozen at NOW, mid-minute of a future UTC
+hour, so the windows the test reads and the ones the browser draws a few
+seconds later are the same. Empty buckets of web_7: EMPTY_MINUTES and
+EMPTY_HOURS (positions in the 60- and 24-element arrays).
+"""
+import time
+
+from appliance import FAKETIME_LIBRARY, FakeClock, TestSegment, Worker, http
+import json
+
+HOUR = 3600
+NOW = (int(time.time()) // HOUR + 48) * HOUR + 30
+EMPTY_MINUTES = {0, 1, 2, 3, 4, 17, 18, 30, 32, 45, 46, 47}
+EMPTY_HOURS = {0, 1, 2, 3, 4, 5, 12, 20}
+
+
+def server_names(count):
+    """`count` names over four prefixes: api_1, cache_1, db_1, web_1, api_2, ..."""
+    prefixes = ("api", "cache", "db", "web")
+    return [f"{prefixes[i % 4]}_{i // 4 + 1}" for i in range(count)]
+
+
+class SeededAppliance:
+    """Has .url (the query worker) and .stop()."""
+
+    def __init__(self, server_count):
+        self.segment = TestSegment(capacity=2 * server_count)
+        self.segment.__enter__()
+        self.clock = FakeClock()
+        frozen = {"LD_PRELOAD": FAKETIME_LIBRARY, "TZ": "UTC", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+                  "FAKETIME": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(NOW)),
+                  "ASAN_OPTIONS": self.clock.env["ASAN_OPTIONS"]}
+        self.ingest = Worker("ingest", self.segment, env=self.clock.env)
+        self.query = Worker("query", self.segment, env=frozen)
+        self.url = self.query.url
+        try:
+            self.seed(server_count)
+        except BaseException:
+            self.stop()
+            raise
+
+    def post(self, at, entries):
+        self.clock.set(at)
+        status, _, body = http("POST", self.ingest.url + "/servers", json.dumps(entries))
+        answer = json.loads(body)
+        if status != 200 or answer["rejected"]:
+            raise RuntimeError(f"seeding failed: {status} {answer}")
+
+    def seed(self, server_count):
+        # Oldest first, so no post resets a bucket a later one filled.
+        for position in range(24):
+            hours_ago = 23 - position
+            if position not in EMPTY_HOURS and hours_ago >= 2:
+                self.post(NOW - hours_ago * HOUR, {"web_7": {"cpu": 30 + position, "ram": 60 - position}})
+        for position in range(60):
+            if position not in EMPTY_MINUTES:
+                self.post(NOW - (59 - position) * 60, {"web_7": {"cpu": 10 + position % 13, "ram": 50 + position % 7}})
+        names = server_names(server_count)
+        self.post(NOW, {name: {"cpu": i % 100, "ram": (i * 7) % 100} for i, name in enumerate(names)})
+
+    def stop(self):
+        for worker in (self.query, self.ingest):
+            worker.__exit__(None, None, None)
+        self.clock.close()
+        self.segment.__exit__(None, None, None)

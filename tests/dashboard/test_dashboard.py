@@ -1,0 +1,140 @@
+"""The dashboard page in headless Chromium: it draws one point per bucket with data,
+breaks its lines at empty buckets, reports unknown and invalid names, and keeps the
+completion list short with 1,000 servers. Screenshots land in
+$SERVERTRACK_BUILD_DIR/tests/dashboard/ as test artifacts.
+
+The expected figures are read from the same API the page reads (GET /server/<name>?counts=1,
+GET /servers), so the assertions hold for any data source. The source is the real
+appliance (seeded_appliance.py: real ingest and query workers, data posted through the API).
+"""
+import json
+import os
+import unittest
+import urllib.error
+import urllib.request
+from html.parser import HTMLParser
+
+from headless_chromium import chromium_path, render_dom, screenshot
+from seeded_appliance import SeededAppliance
+
+SERVER_COUNT = 1000
+SERIES = [(window, key, f"{key}-{suffix}")
+          for window, suffix in (("last_60_minutes", "minute"), ("last_24_hours", "hour"))
+          for key in ("cpu", "ram")]
+
+
+def start_query_api(server_count):
+    """A running query API with `server_count` servers; has .url and .stop()."""
+    return SeededAppliance(server_count)
+
+
+def get_json(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+class RenderedPage(HTMLParser):
+    """The parts of a --dump-dom the tests look at: every element's attributes, the message text."""
+
+    def __init__(self, dom):
+        super().__init__()
+        self.elements = []
+        self.message = ""
+        self._in_message = False
+        self.feed(dom)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.elements.append((tag, attrs))
+        self._in_message = attrs.get("id") == "message"
+
+    def handle_endtag(self, tag):
+        self._in_message = False
+
+    def handle_data(self, data):
+        if self._in_message:
+            self.message += data
+
+    def state(self):
+        return next(attrs["data-state"] for tag, attrs in self.elements if tag == "body")
+
+    def points(self, series):
+        return [int(a["data-index"]) for t, a in self.elements if t == "circle" and a.get("data-series") == series]
+
+    def line(self, series):
+        return next(a["d"] for t, a in self.elements if t == "path" and a.get("data-series") == series)
+
+    def options(self):
+        return [a["data-name"] for t, a in self.elements if t == "li" and a.get("role") == "option"]
+
+
+def runs_of_two_or_more(values):
+    runs, length = 0, 0
+    for value in values + [None]:
+        if value is None:
+            runs += length >= 2
+            length = 0
+        else:
+            length += 1
+    return runs
+
+
+class DashboardTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not chromium_path():
+            raise RuntimeError("chromium not found on PATH: install the Debian package `chromium`")
+        cls.artifacts = os.path.join(os.environ.get("SERVERTRACK_BUILD_DIR", "."), "tests", "dashboard")
+        os.makedirs(cls.artifacts, exist_ok=True)
+        cls.api = start_query_api(SERVER_COUNT)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.api.stop()
+
+    def render(self, fragment):
+        return RenderedPage(render_dom(self.api.url + "/" + fragment))
+
+    def test_charts_draw_one_point_per_bucket_with_data_and_break_at_empty_ones(self):
+        status, data = get_json(self.api.url + "/server/web_7?counts=1")
+        self.assertEqual(status, 200)
+        page = self.render("#server=web_7")
+        self.assertEqual(page.state(), "ok")
+        for window, key, series in SERIES:
+            with self.subTest(series=series):
+                values = data[window][key]
+                self.assertIn(None, values, "the data must have empty buckets for this test to mean anything")
+                expected = [i for i, v in enumerate(values) if v is not None]
+                self.assertEqual(page.points(series), expected)
+                self.assertEqual(page.line(series).count("M"), runs_of_two_or_more(values))
+        screenshot(self.api.url + "/#server=web_7", os.path.join(self.artifacts, "dashboard.png"))
+
+    def test_unknown_server_is_reported_and_nothing_drawn(self):
+        status, _ = get_json(self.api.url + "/server/nobody_here?counts=1")
+        self.assertEqual(status, 404)
+        page = self.render("#server=nobody_here")
+        self.assertEqual(page.state(), "not-found")
+        self.assertIn("nobody_here", page.message)
+        self.assertEqual([page.points(series) for _, _, series in SERIES], [[]] * 4)
+
+    def test_invalid_name_is_refused(self):
+        page = self.render("#server=web-7")
+        self.assertEqual(page.state(), "error")
+        self.assertIn("not a server name", page.message)
+        self.assertEqual([page.points(series) for _, _, series in SERIES], [[]] * 4)
+
+    def test_completion_lists_the_first_50_of_1000_servers(self):
+        status, listing = get_json(self.api.url + "/servers?prefix=&limit=50")
+        self.assertEqual(status, 200)
+        self.assertIsNotNone(listing["next_after"], "the API must hold more than 50 servers for this test")
+        page = self.render("")
+        self.assertEqual(page.state(), "idle")
+        self.assertEqual(page.options(), [s["name"] for s in listing["servers"]])
+        screenshot(self.api.url + "/", os.path.join(self.artifacts, "dashboard-1000-servers.png"))
+
+
+if __name__ == "__main__":
+    unittest.main()

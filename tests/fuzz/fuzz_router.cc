@@ -1,0 +1,160 @@
+// libFuzzer target: the bytes a client sends on one connection, served by a
+// cpp-httplib Server set up with the workers' own routing pieces: the route
+// pattern http::kServerRoute, http::server_name() and shm::is_valid_name()
+// for the name, the pre-routing, error and exception handlers of
+// http/error_responses.h, http::read_request_body() for bodies and
+// http::sibling_location() for the redirects of the catch-all routes. Up to
+// kMaxRequestsPerInput pipelined requests per input; nothing touches a segment.
+//
+// Properties checked on every input (besides no crash, leak or UB):
+// - the /server/ route sees only paths under /server/, and a name is accepted
+//   exactly when it is 1 to 64 characters of [A-Za-z0-9_] (DESIGN.md);
+// - a body read in full is at most kMaxBodyBytes;
+// - a redirect points to http://<host>:<sibling port> followed by the request's
+//   own target;
+// - every response starts with an HTTP/1.1 status line, and every error
+//   response (4xx, 5xx) is declared application/json (the JSON error body).
+#include <httplib.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "http/error_responses.h"
+#include "http/json_error.h"
+#include "http/request_body.h"
+#include "http/server_path.h"
+#include "http/sibling.h"
+#include "shm/name.h"
+#include "tests/fuzz/fuzz_check.h"
+
+namespace {
+
+using servertrack::fuzz::require;
+namespace http = servertrack::http;
+
+constexpr int kMaxRequestsPerInput = 4;
+constexpr int kSiblingPort = 8888;
+constexpr std::string_view kNameCharacters =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_";
+
+// The name rule as DESIGN.md states it, written independently of shm/name.cc.
+bool is_name_by_contract(std::string_view name) {
+  return !name.empty() && name.size() <= 64 &&
+         name.find_first_not_of(kNameCharacters) == std::string_view::npos;
+}
+
+// One client connection: reads come from the fuzz input, writes are kept.
+class ConnectionBytes final : public httplib::Stream {
+ public:
+  explicit ConnectionBytes(std::string_view input) : input_(input) {}
+
+  bool is_readable() const override { return true; }
+  bool is_writable() const override { return true; }
+  ssize_t read(char* ptr, size_t size) override {
+    const std::size_t n = std::min(size, input_.size());
+    std::memcpy(ptr, input_.data(), n);
+    input_.remove_prefix(n);
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    written_.append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = "127.0.0.1";
+    port = 40000;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = "127.0.0.1";
+    port = 8889;
+  }
+  socket_t socket() const override { return INVALID_SOCKET; }
+
+  bool exhausted() const { return input_.empty(); }
+  std::string take_written() { return std::exchange(written_, {}); }
+
+ private:
+  std::string_view input_;
+  std::string written_;
+};
+
+bool read_body(const httplib::ContentReader& reader, httplib::Response& res) {
+  thread_local http::RequestBody body(0);
+  if (!http::read_request_body(reader, res, body)) return false;
+  require(body.view().size() <= http::kMaxBodyBytes, "a body read in full is at most 64 KiB");
+  return true;
+}
+
+void answer_server_route(const httplib::Request& req, httplib::Response& res) {
+  require(req.path.starts_with("/server/"), "the server route sees only paths under /server/");
+  const bool valid = servertrack::shm::is_valid_name(http::server_name(req));
+  require(valid == is_name_by_contract(http::server_name(req)),
+          "a name is accepted exactly when it is 1..64 characters of [A-Za-z0-9_]");
+  if (valid) {
+    res.status = 204;
+  } else {
+    http::set_json_error(res, 400, http::kInvalidNameMessage);
+  }
+}
+
+void redirect_to_sibling(const httplib::Request& req, httplib::Response& res) {
+  const std::string location = http::sibling_location("", req.get_header_value("Host"),
+                                                      "127.0.0.1", kSiblingPort, req.target);
+  require(location.starts_with("http://") && location.ends_with(req.target),
+          "a redirect goes to http://<host>:<port> followed by the request's target");
+  res.set_redirect(location, 307);
+}
+
+void check_response(std::string_view response) {
+  if (response.empty()) return;
+  require(response.starts_with("HTTP/1.1 ") && response.size() >= 12,
+          "a response starts with an HTTP/1.1 status line");
+  const bool error = response[9] == '4' || response[9] == '5';
+  const std::string_view head = response.substr(0, response.find("\r\n\r\n"));
+  require(!error || head.find("\r\nContent-Type: application/json\r\n") != std::string_view::npos ||
+              head.ends_with("\r\nContent-Type: application/json"),
+          "an error response carries the JSON error body");
+}
+
+class RoutedServer final : public httplib::Server {
+ public:
+  RoutedServer() {
+    set_payload_max_length(http::kMaxBodyBytes);
+    set_exception_handler(http::answer_exception);
+    set_error_handler(httplib::Server::HandlerWithResponse(http::fill_error_body));
+    set_pre_routing_handler(http::refuse_other_methods);
+    Get(http::kServerRoute, answer_server_route);
+    Post(http::kServerRoute, [](const httplib::Request& req, httplib::Response& res,
+                                const httplib::ContentReader& reader) {
+      if (read_body(reader, res)) answer_server_route(req, res);
+    });
+    Get(".*", redirect_to_sibling);
+    Post(".*", [](const httplib::Request& req, httplib::Response& res,
+                  const httplib::ContentReader& reader) {
+      if (read_body(reader, res)) redirect_to_sibling(req, res);
+    });
+  }
+
+  void serve(ConnectionBytes& connection) {
+    bool closed = false;
+    for (int i = 0; i < kMaxRequestsPerInput && !closed && !connection.exhausted(); ++i) {
+      const bool keep_going = process_request(connection, false, closed, nullptr);
+      check_response(connection.take_written());
+      if (!keep_going) return;
+    }
+  }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static RoutedServer server;
+  ConnectionBytes connection({reinterpret_cast<const char*>(data), size});
+  server.serve(connection);
+  return 0;
+}

@@ -1,0 +1,51 @@
+// libFuzzer target: the body of POST /server/<name> through the ingest
+// worker's SampleParser (ingest/sample_parser.h), called as the route calls
+// it: one parser reused for every body, the body followed by kParserPadding
+// readable bytes (padded_parse.h).
+//
+// Properties checked on every input (besides no crash, leak or UB):
+// - a refusal carries an error message;
+// - an accepted sample has finite cpu and ram that are not negative;
+// - an accepted sample, written back as {"cpu":X,"ram":Y} with the shortest
+//   text that reads back as the same double (how the query worker prints
+//   means), is accepted again with equal values.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ingest/sample_parser.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/padded_parse.h"
+
+namespace {
+
+using servertrack::fuzz::parse_padded;
+using servertrack::fuzz::require;
+using servertrack::ingest::ParsedSample;
+using servertrack::ingest::SampleParser;
+
+bool finite_and_not_negative(double value) { return std::isfinite(value) && value >= 0; }
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static SampleParser parser;
+  const ParsedSample parsed =
+      parse_padded(parser, {reinterpret_cast<const char*>(data), size});
+  if (!parsed.ok) {
+    require(!parsed.error.empty(), "a refused body has an error message");
+    return 0;
+  }
+  const auto [cpu, ram] = parsed.sample;
+  require(finite_and_not_negative(cpu), "an accepted cpu is finite and not negative");
+  require(finite_and_not_negative(ram), "an accepted ram is finite and not negative");
+  const ParsedSample again = parse_padded(parser, fmt::format(R"({{"cpu":{},"ram":{}}})", cpu, ram));
+  require(again.ok, "an accepted sample, re-serialized, is accepted again");
+  require(again.sample.cpu == cpu && again.sample.ram == ram,
+          "an accepted sample, re-serialized, parses to the same values");
+  return 0;
+}

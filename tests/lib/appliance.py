@@ -1,0 +1,200 @@
+"""Shared harness of the Python end-to-end tests: real binaries, real sockets.
+
+Used by tests/workers, tests/cli and tests/supervisor (stdlib only). Binaries are
+found under $SERVERTRACK_BUILD_DIR (set by `meson test` through py_test_env).
+Everything started here binds 127.0.0.1 on an ephemeral port and is ended by pid.
+
+    free_port()                       -> an unused TCP port on 127.0.0.1
+    TestSegment(capacity=1024)        context manager; .name is a fresh segment,
+                                      created with shmtool, removed on exit
+    Worker(kind, segment, port=None, args=(), env=None)
+                                      'ingest' or 'query'; started and healthy on
+                                      return; .url .port .pid .proc .stop() .kill()
+                                      .stderr_text(); also a context manager
+    http(method, url, body=None, headers=None, timeout=5)
+                                      -> (status, headers lower-case, body bytes);
+                                      never follows redirects
+    FakeClock()                       libfaketime control for workers: .env to pass
+                                      to Worker, .set(unix_seconds) moves their clock
+"""
+
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+from http.client import HTTPConnection
+
+BUILD_DIR = os.environ.get("SERVERTRACK_BUILD_DIR", "")
+WORKER_BINARIES = {
+    "ingest": os.path.join("ingest", "servertrack-ingest"),
+    "query": os.path.join("query", "servertrack-query"),
+}
+FAKETIME_LIBRARY = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+_segment_counter = itertools.count()
+
+
+def build_path(relative):
+    """The path of a built file, e.g. build_path('cli/shmtool')."""
+    if not BUILD_DIR:
+        raise RuntimeError("SERVERTRACK_BUILD_DIR is not set; run the tests with `meson test`")
+    return os.path.join(BUILD_DIR, relative)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def shmtool(*args, check=True):
+    """Runs shmtool with args; returns the CompletedProcess (text output)."""
+    result = subprocess.run([build_path("cli/shmtool"), *args], capture_output=True,
+                            text=True, timeout=30)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"shmtool {' '.join(args)} failed ({result.returncode}): "
+                           f"{result.stderr.strip()}")
+    return result
+
+
+class TestSegment:
+    """A fresh shared-memory segment for one test, removed on exit."""
+
+    def __init__(self, capacity=1024):
+        self.capacity = capacity
+        self.name = f"sttest_{os.getpid()}_{next(_segment_counter)}_{os.urandom(3).hex()}"
+
+    def __enter__(self):
+        shmtool("create", "--segment", self.name, "--capacity", str(self.capacity))
+        return self
+
+    def __exit__(self, *exc):
+        shmtool("remove", "--segment", self.name, "--force", check=False)
+        return False
+
+
+def http(method, url, body=None, headers=None, timeout=5):
+    """One request on a new connection; redirects are returned, not followed."""
+    parts = urllib.parse.urlsplit(url)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    connection = HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        if isinstance(body, str):
+            body = body.encode()
+        connection.request(method, target, body=body, headers=headers or {})
+        response = connection.getresponse()
+        payload = response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, payload
+    finally:
+        connection.close()
+
+
+class FakeClock:
+    """Moves the wall clock of workers started with `.env` (libfaketime).
+
+    Only the C++ workers get the preload; the test process keeps the real clock.
+    The offset file is re-read on every time call (FAKETIME_NO_CACHE), so set()
+    takes effect for running workers. Monotonic clocks are left alone so timeouts
+    inside the workers keep working.
+    """
+
+    def __init__(self):
+        handle, self.path = tempfile.mkstemp(prefix="servertrack-faketime-")
+        os.close(handle)
+        self.set(time.time())
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        self.env = {
+            "LD_PRELOAD": FAKETIME_LIBRARY,
+            "FAKETIME_TIMESTAMP_FILE": self.path,
+            "FAKETIME_NO_CACHE": "1",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0",
+        }
+
+    def set(self, unix_seconds):
+        """From now on the workers' clock reads about unix_seconds (and runs on)."""
+        offset = int(round(unix_seconds - time.time()))
+        with open(self.path, "w", encoding="ascii") as offset_file:
+            offset_file.write(f"{offset:+d}s\n")
+
+    def close(self):
+        os.unlink(self.path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class Worker:
+    """One real worker process, healthy when the constructor returns."""
+
+    def __init__(self, kind, segment, port=None, args=(), env=None, start_timeout=15):
+        if kind not in WORKER_BINARIES:
+            raise ValueError(f"unknown worker kind {kind!r}; use 'ingest' or 'query'")
+        self.kind = kind
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        segment_name = getattr(segment, "name", segment)
+        command = [build_path(WORKER_BINARIES[kind]), "--bind", "127.0.0.1",
+                   "--port", str(self.port), "--segment", segment_name, *args]
+        self._stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=self._stderr,
+                                     env={**os.environ, **(env or {})})
+        self.pid = self.proc.pid
+        try:
+            self._wait_healthy(start_timeout)
+        except BaseException:
+            self.kill()
+            raise
+
+    def _wait_healthy(self, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} worker exited with {self.proc.returncode}: "
+                                   f"{self.stderr_text().strip()}")
+            if "listening on http://" in self.stderr_text():
+                try:
+                    if http("GET", self.url + "/healthz", timeout=2)[0] == 200:
+                        return
+                except OSError:
+                    pass
+            time.sleep(0.02)
+        raise RuntimeError(f"{self.kind} worker not healthy within {timeout} s: "
+                           f"{self.stderr_text().strip()}")
+
+    def stderr_text(self):
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
+
+    def stop(self, timeout=10):
+        """SIGTERM, wait, and return the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+        self._stderr.close()
+        return False

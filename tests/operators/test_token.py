@@ -1,0 +1,71 @@
+"""--ingest-token / --ingest-token-file: POSTs need "Authorization: Bearer
+<token>" (401 with WWW-Authenticate otherwise); GETs are unaffected; the token
+never appears in an answer or in the log."""
+
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+from appliance import build_path, http
+from operators_common import appliance, assert_json_error, list_servers, request_json
+
+TOKEN = "tok_" + os.urandom(12).hex()
+SAMPLE = json.dumps({"cpu": 1, "ram": 2})
+
+
+class TokenTest(unittest.TestCase):
+    def check_token_required(self, ingest, query):
+        good = {"Authorization": f"Bearer {TOKEN}"}
+        refused = [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Bearer {TOKEN}x"},
+                   {"Authorization": f"Bearer {TOKEN[:-1]}"}, {"Authorization": TOKEN},
+                   {"Authorization": f"Basic {TOKEN}"}, {"Authorization": "Bearer "}]
+        for path, body in (("/server/host", SAMPLE), ("/servers", json.dumps({"host": json.loads(SAMPLE)}))):
+            for headers in refused:
+                with self.subTest(path=path, headers=headers):
+                    status, response_headers, document = request_json("POST", ingest.url + path, body, headers)
+                    assert_json_error(self, status, response_headers, document, 401)
+                    self.assertEqual(response_headers.get("www-authenticate"), "Bearer")
+                    self.assertNotIn(TOKEN, json.dumps(document))
+        self.assertEqual(list_servers(query), (200, {"servers": [], "next_after": None}))
+        self.assertEqual(http("POST", ingest.url + "/server/host", SAMPLE, good)[0], 204)
+        status, answer = request_json("POST", ingest.url + "/servers", {"other": {"cpu": 1, "ram": 2}}, good)[::2]
+        self.assertEqual((status, answer["recorded"]), (200, 1))
+        # GETs need no token, on either worker.
+        self.assertEqual(http("GET", query.url + "/server/host")[0], 200)
+        self.assertEqual(http("GET", ingest.url + "/metrics")[0], 200)
+        self.assertEqual(http("GET", ingest.url + "/healthz")[0], 200)
+        self.assertNotIn(TOKEN, ingest.stderr_text())
+
+    def test_token_on_the_command_line(self):
+        with appliance(ingest_args=("--ingest-token", TOKEN)) as (_, ingest, query):
+            self.check_token_required(ingest, query)
+
+    def test_token_from_a_file(self):
+        with tempfile.NamedTemporaryFile("w", prefix="servertrack-token-") as token_file:
+            token_file.write(TOKEN + "\n")
+            token_file.flush()
+            with appliance(ingest_args=("--ingest-token-file", token_file.name)) as (_, ingest, query):
+                self.check_token_required(ingest, query)
+
+    def test_without_a_token_posts_need_no_header(self):
+        with appliance() as (_, ingest, _query):
+            self.assertEqual(http("POST", ingest.url + "/server/host", SAMPLE)[0], 204)
+
+    def test_unusable_token_options_exit_non_zero_without_printing_the_token(self):
+        with tempfile.NamedTemporaryFile("w", prefix="servertrack-token-") as empty:
+            for args in (["--ingest-token-file", empty.name],
+                         ["--ingest-token-file", "/nonexistent/token"],
+                         ["--ingest-token", TOKEN, "--ingest-token-file", empty.name]):
+                with self.subTest(args=args):
+                    result = subprocess.run([build_path("ingest/servertrack-ingest"), "--port", "0",
+                                             "--segment", "sttest_never_attached", *args],
+                                            capture_output=True, text=True, timeout=10)
+                    self.assertNotIn(result.returncode, (0, None), result.stderr)
+                    self.assertIn("ingest-token", result.stderr)
+                    self.assertNotIn(TOKEN, result.stderr + result.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,166 @@
+// create() and attach(): refusals name what differs and the shmtool command
+// that fixes it; permissions; read-only attaches.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <initializer_list>
+#include <string>
+
+#include "tests/shm/support.h"
+
+namespace servertrack::shm::test {
+namespace {
+
+constexpr std::int64_t kNow = 1735689600;
+
+AttachOptions attach_options(const std::string& name, Access access = Access::read_write,
+                             std::uint64_t expected_capacity = 0) {
+  AttachOptions options;
+  options.name = name;
+  options.access = access;
+  options.expected_capacity = expected_capacity;
+  return options;
+}
+
+// attach() must throw `kind` with a message containing every one of `parts`.
+void expect_refused(const AttachOptions& options, SegmentError::Kind kind,
+                    std::initializer_list<std::string> parts) {
+  try {
+    Segment::attach(options);
+    ADD_FAILURE() << "attach of '" << options.name << "' succeeded";
+  } catch (const SegmentError& e) {
+    EXPECT_EQ(e.kind(), kind) << e.what();
+    for (const std::string& part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
+        << "message: " << e.what() << "\nlacks: " << part;
+  }
+}
+
+std::string fix_command(const std::string& name) { return "shmtool create --segment " + name + " --force"; }
+
+TEST(AttachTest, AttachSeesTheCreatorsData) {
+  TestSegment created(16);
+  ASSERT_EQ(created->record("web1", 4, 8, kNow), Status::ok);
+  Segment attached = Segment::attach(attach_options(created.name(), Access::read_write, 16));
+  EXPECT_EQ(attached.capacity(), 16u);
+  Snapshot s;
+  ASSERT_EQ(attached.snapshot("web1", kNow, s), Status::ok);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 1u);
+  ASSERT_EQ(attached.record("web1", 4, 8, kNow), Status::ok);
+  ASSERT_EQ(created->snapshot("web1", kNow, s), Status::ok);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 2u);
+}
+
+TEST(AttachTest, CreatingAnExistingNameFailsWithExists) {
+  TestSegment existing(16);
+  CreateOptions options;
+  options.name = existing.name();
+  options.capacity = 32;
+  try {
+    Segment::create(options);
+    ADD_FAILURE() << "second create succeeded";
+  } catch (const SegmentError& e) {
+    EXPECT_EQ(e.kind(), SegmentError::Kind::exists) << e.what();
+  }
+  EXPECT_EQ(Segment::attach(attach_options(existing.name())).capacity(), 16u);  // untouched
+}
+
+TEST(AttachTest, AnAbsentSegmentIsReportedWithTheCreateCommand) {
+  const std::string name = unique_segment_name();
+  expect_refused(attach_options(name), SegmentError::Kind::absent,
+                 {"does not exist", "/dev/shm/" + name, "shmtool create --segment " + name});
+}
+
+TEST(AttachTest, WrongMagicIsRefused) {
+  TestSegment segment(16);
+  segment->header().magic = 0x1234;
+  expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
+                 {"not a ServerTrack segment", "0x0000000000001234", fix_command(segment.name())});
+}
+
+TEST(AttachTest, WrongLayoutVersionIsRefused) {
+  TestSegment segment(16);
+  segment->header().layout_version.store(kLayoutVersion + 6);
+  expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
+                 {"layout version " + std::to_string(kLayoutVersion + 6),
+                  "reads version " + std::to_string(kLayoutVersion), fix_command(segment.name())});
+}
+
+TEST(AttachTest, VersionZeroIsRefusedAsNotReady) {
+  TestSegment segment(16);
+  segment->header().layout_version.store(0);
+  expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
+                 {"not ready", fix_command(segment.name())});
+}
+
+TEST(AttachTest, AnotherSlotSizeIsRefused) {
+  TestSegment segment(16);
+  segment->header().slot_size = 1000;
+  expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
+                 {"slot size 1000", std::to_string(sizeof(Slot)), fix_command(segment.name())});
+}
+
+TEST(AttachTest, AnUnexpectedCapacityIsRefused) {
+  TestSegment segment(16);
+  expect_refused(attach_options(segment.name(), Access::read_write, 32), SegmentError::Kind::incompatible,
+                 {"capacity 16, expected 32", "--capacity 16", fix_command(segment.name())});
+}
+
+TEST(AttachTest, ATruncatedObjectIsRefused) {
+  TestSegment segment(16);
+  const std::string path = Segment::path_of(segment.name());
+  const auto short_size = segment_bytes(16) - sizeof(Slot);
+  ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(short_size)), 0);
+  expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
+                 {std::to_string(short_size) + " bytes", "needs " + std::to_string(segment_bytes(16)),
+                  "truncated", fix_command(segment.name())});
+  ASSERT_EQ(::truncate(path.c_str(), 100), 0);
+  expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
+                 {"100 bytes", "smaller than its 4096-byte header", fix_command(segment.name())});
+}
+
+mode_t file_mode(const std::string& name) {
+  struct stat st {};
+  EXPECT_EQ(::stat(Segment::path_of(name).c_str(), &st), 0);
+  return st.st_mode & 07777;
+}
+
+TEST(AttachTest, TheCreatedObjectHasMode0660WhateverTheUmask) {
+  for (const mode_t mask : {mode_t{0}, mode_t{022}, mode_t{077}}) {
+    const mode_t old = ::umask(mask);
+    TestSegment segment(4);
+    ::umask(old);
+    EXPECT_EQ(file_mode(segment.name()), 0660u) << "umask " << std::oct << mask;
+    EXPECT_EQ(segment->header().mode, 0660u);
+  }
+}
+
+TEST(AttachTest, AnExplicitModeIsApplied) {
+  CreateOptions options;
+  options.name = unique_segment_name();
+  options.capacity = 4;
+  options.mode = 0600;
+  const mode_t old = ::umask(077);
+  Segment segment = Segment::create(options);
+  ::umask(old);
+  EXPECT_EQ(file_mode(options.name), 0600u);
+  Segment::remove(options.name);
+}
+
+TEST(AttachTest, AReadOnlyAttachSnapshotsButDoesNotRecord) {
+  TestSegment segment(16);
+  ASSERT_EQ(segment->record("web1", 4, 8, kNow), Status::ok);
+  Segment reader = Segment::attach(attach_options(segment.name(), Access::read_only));
+  EXPECT_EQ(reader.access(), Access::read_only);
+  EXPECT_EQ(reader.record("web1", 1, 1, kNow), Status::read_only);
+  EXPECT_EQ(reader.record("web2", 1, 1, kNow), Status::read_only);
+  Snapshot s;
+  ASSERT_EQ(reader.snapshot("web1", kNow, s), Status::ok);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 1u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu, 4);
+  EXPECT_EQ(segment.counters().samples_recorded.load(), 1u);
+  EXPECT_EQ(segment.counters().used_slots.load(), 1u);
+}
+
+}  // namespace
+}  // namespace servertrack::shm::test
