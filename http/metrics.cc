@@ -12,7 +12,7 @@ constexpr std::array<const char*, kRouteCount> kRouteLabels = {
     "/", "/healthz", "/metrics", "/server/<name>", "/servers", "other"};
 constexpr std::array<const char*, kRejectionCount> kRejectionLabels = {
     "invalid_json", "invalid_name", "invalid_value", "table_full", "duplicate_name",
-    "unreadable_body"};
+    "unreadable_body", "slot_busy"};
 
 double wall_clock_now() noexcept {
   timespec now{};
@@ -136,6 +136,10 @@ void add_metrics_route(httplib::Server& server, const shm::Segment& segment) {
     const RequestTimer timer(Route::metrics);
     res.set_content(metrics.render(segment), "text/plain; version=0.0.4; charset=utf-8");
   });
+}
+
+const char* rejection_label(Rejection reason) noexcept {
+  return kRejectionLabels[static_cast<std::size_t>(reason)];
 }
 
 }  // namespace servertrack::http

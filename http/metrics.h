@@ -36,8 +36,12 @@ enum class Rejection {
   table_full,       // a new name and no free slot
   duplicate_name,   // the same name twice in one batch
   unreadable_body,  // too large (413) or cut short
+  slot_busy,        // the server's slot stayed locked by a live process (503)
 };
-inline constexpr int kRejectionCount = 6;
+inline constexpr int kRejectionCount = 7;
+
+// The reason as /metrics labels it and the batch answer spells it, e.g. "invalid_name".
+const char* rejection_label(Rejection reason) noexcept;
 
 // Upper bounds of the latency histogram, in seconds (+Inf is implied).
 inline constexpr std::array<double, 12> kLatencyBounds = {

@@ -48,6 +48,7 @@ void record_one(shm::Segment& segment, const httplib::Request& req, httplib::Res
   const auto refusal =
       record_sample(segment, http::server_name(req), parsed, http::wall_clock_unix_seconds());
   if (refusal) {
+    if (refusal->http_status == 503) res.set_header("Retry-After", "1");
     http::set_json_error(res, refusal->http_status, refusal->message);
   } else {
     res.status = 204;
@@ -101,7 +102,7 @@ void record_batch(shm::Segment& segment, const httplib::Request& req, httplib::R
       continue;
     }
     fmt::format_to(out, "{}{{\"name\":{},\"reason\":\"{}\",\"error\":{}}}", rejected++ ? "," : "",
-                   http::json_string(entry.key), rejection_name(refusal->reason),
+                   http::json_string(entry.key), http::rejection_label(refusal->reason),
                    http::json_string(refusal->message));
   }
   fmt::format_to(out, "],\"recorded\":{}}}", recorded);

@@ -13,18 +13,6 @@ std::optional<Refusal> refuse(int http_status, http::Rejection reason, std::stri
 
 }  // namespace
 
-const char* rejection_name(http::Rejection reason) noexcept {
-  switch (reason) {
-    case http::Rejection::invalid_json: return "invalid_json";
-    case http::Rejection::invalid_name: return "invalid_name";
-    case http::Rejection::invalid_value: return "invalid_value";
-    case http::Rejection::table_full: return "table_full";
-    case http::Rejection::duplicate_name: return "duplicate_name";
-    case http::Rejection::unreadable_body: return "unreadable_body";
-  }
-  return "unknown";
-}
-
 Refusal refuse_body(int http_status, http::Rejection reason, std::string message) {
   return *refuse(http_status, reason, std::move(message));
 }
@@ -49,6 +37,8 @@ std::optional<Refusal> record_sample(shm::Segment& segment, std::string_view nam
       return refuse(507, http::Rejection::table_full,
                     "no room for a new server: the segment's table is full; existing servers "
                     "keep working (recreate the segment with a larger capacity)");
+    case shm::Status::busy:
+      return refuse(503, http::Rejection::slot_busy, shm::describe(status));
     default:
       return refuse(400, http::Rejection::invalid_value, shm::describe(status));
   }

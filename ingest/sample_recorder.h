@@ -17,13 +17,10 @@
 namespace servertrack::ingest {
 
 struct Refusal {
-  int http_status;         // what a single POST answers: 400 or 507
+  int http_status;         // what a single POST answers: 400, 503 or 507
   http::Rejection reason;  // the metrics label and the batch's "reason"
   std::string message;     // one sentence a person can act on
 };
-
-// The reason's name as the batch answer spells it, e.g. "invalid_name".
-const char* rejection_name(http::Rejection reason) noexcept;
 
 // Counts and returns a refusal that happened before any entry was looked at
 // (a body that is unreadable or not JSON).
