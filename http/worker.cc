@@ -133,7 +133,7 @@ int run_worker(int argc, char** argv, const WorkerKind& kind, const AddRoutes& a
     WorkerServer server;
     tune(server, kind);
     add_healthz(server, options, kind);
-    add_routes(server, segment);
+    add_routes(server, segment, options);
     add_fallbacks(server, options, kind);
     return serve(server, options, kind);
   } catch (const shm::SegmentError& error) {

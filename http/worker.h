@@ -24,8 +24,9 @@ namespace servertrack::http {
 inline constexpr int kListenBacklog = 4096;
 
 // Adds the worker's own routes. Called once, before the server starts; the
-// segment outlives the server and may be used from any connection thread.
-using AddRoutes = std::function<void(httplib::Server&, shm::Segment&)>;
+// segment and the options outlive the server, and the segment may be used from
+// any connection thread.
+using AddRoutes = std::function<void(httplib::Server&, shm::Segment&, const WorkerOptions&)>;
 
 // Returns the process exit code: 0 after a graceful stop, 1 when the segment
 // cannot be attached or the port cannot be bound, 2 for a wrong command line.

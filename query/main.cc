@@ -13,5 +13,10 @@ int main(int argc, char** argv) {
       .sibling_default_port = 8889,
       .redirects_get = false,
   };
-  return servertrack::http::run_worker(argc, argv, kQuery, servertrack::query::add_query_routes);
+  return servertrack::http::run_worker(
+      argc, argv, kQuery,
+      [](httplib::Server& server, servertrack::shm::Segment& segment,
+         const servertrack::http::WorkerOptions&) {
+        servertrack::query::add_query_routes(server, segment);
+      });
 }
