@@ -67,33 +67,6 @@ std::int64_t parse_duration(const std::string& text) {
   return value * scale;
 }
 
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 TextTable::TextTable(std::vector<std::string> headings, std::vector<bool> right_aligned)
     : rows_{std::move(headings)}, right_aligned_(std::move(right_aligned)) {
   right_aligned_.resize(rows_.front().size(), false);

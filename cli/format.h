@@ -1,5 +1,6 @@
-// Text helpers for shmtool's human and JSON output: units, UTC times, aligned
-// tables, JSON strings. Pure functions (TextTable holds its rows); any thread.
+// Text helpers for shmtool's human output: units, UTC times, aligned tables
+// (JSON strings come from http/json_string.h). Pure functions (TextTable holds
+// its rows); any thread.
 #pragma once
 
 #include <cstdint>
@@ -20,9 +21,6 @@ std::string human_age(std::int64_t unix_seconds, std::int64_t now);
 
 // "90", "90s", "15m", "2h", "1d" -> seconds. Throws ToolError (usage) otherwise.
 std::int64_t parse_duration(const std::string& text);
-
-// A JSON string literal, quotes included, with the required escapes.
-std::string json_string(std::string_view text);
 
 // Columns padded to their widest cell; `right_aligned[i]` for numbers.
 // All-empty headings print no heading line.

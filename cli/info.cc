@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/format.h"
+#include "http/json_string.h"
 #include "cli/processes.h"
 #include "shm/segment.h"
 
@@ -41,7 +42,7 @@ void print_json(const shm::Segment& segment, const std::vector<AttachedProcess>&
       "\"fill_percent\": {:.3f}, \"bytes_total\": {}, \"bytes_header\": {}, \"bytes_per_server\": {}, "
       "\"mode\": \"{:04o}\", \"created_unix\": {}, \"samples_recorded\": {}, \"lock_takeovers\": {}, "
       "\"table_full_rejections\": {}, \"processes\": [{}]}}\n",
-      json_string(segment.name()), json_string(shm::Segment::path_of(segment.name())), h.layout_version.load(),
+      http::json_string(segment.name()), http::json_string(shm::Segment::path_of(segment.name())), h.layout_version.load(),
       h.capacity, f.used, f.fill_percent, f.total_bytes, h.header_size, h.slot_size, h.mode, h.created_unix,
       c.samples_recorded.load(), c.lock_takeovers.load(), c.table_full_rejections.load(), procs);
 }

@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "cli/format.h"
+#include "http/json_string.h"
 #include "shm/segment.h"
 
 namespace servertrack::cli {
@@ -49,7 +50,7 @@ void print_json(const std::vector<Row>& rows) {
   std::string out = "[";
   for (const Row& r : rows) {
     out += fmt::format("{}\n  {{\"name\": {}, \"last_sample_unix\": {}, \"samples_last_hour\": {}}}",
-                       &r == rows.data() ? "" : ",", json_string(r.name), r.last_sample_unix,
+                       &r == rows.data() ? "" : ",", http::json_string(r.name), r.last_sample_unix,
                        r.samples_last_hour ? std::to_string(*r.samples_last_hour) : "null");
   }
   fmt::print("{}{}]\n", out, rows.empty() ? "" : "\n");

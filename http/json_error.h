@@ -6,14 +6,11 @@
 
 #include <httplib.h>
 
-#include <string>
 #include <string_view>
 
-namespace servertrack::http {
+#include "http/json_string.h"
 
-// `text` as a JSON string literal, quotes included; control characters and
-// non-ASCII bytes are escaped, so any input gives valid ASCII JSON.
-std::string json_string(std::string_view text);
+namespace servertrack::http {
 
 // Replaces the response's status and body with the JSON error body.
 void set_json_error(httplib::Response& response, int status, std::string_view message);
