@@ -73,6 +73,25 @@ void check_name(const shm::Slot& slot, std::vector<std::string>& problems) {
   }
 }
 
+void check_fingerprint(const shm::Segment& segment, std::uint64_t index, std::uint32_t state,
+                       std::vector<std::string>& problems) {
+  const std::uint32_t stored = segment.fingerprint(index).load(std::memory_order_acquire);
+  if (state != shm::kSlotReady) {
+    if (stored != 0) problems.push_back(fmt::format("fingerprint {:#010x} on a slot that holds no name", stored));
+    return;
+  }
+  const std::uint32_t expected = shm::fingerprint_of(segment.slot(index).name_hash);
+  if (stored == 0) {
+    problems.push_back(
+        "fingerprint missing (its claimer died after publishing the name): lookups still find it, and the "
+        "next new name probing past it restores it");
+  } else if (stored != expected) {
+    problems.push_back(fmt::format(
+        "fingerprint {:#010x} is not its name hash's {:#010x}: lookups of this name miss this slot", stored,
+        expected));
+  }
+}
+
 // Problems of slot `index`, each line prefixed with where it is.
 void check_slot(shm::Segment& segment, std::uint64_t index, std::int64_t now, std::vector<std::string>& out) {
   shm::Slot& slot = segment.slot(index);
@@ -83,6 +102,7 @@ void check_slot(shm::Segment& segment, std::uint64_t index, std::int64_t now, st
     problems.push_back(fmt::format("state {} is neither empty (0) nor ready (1)", state));
   }
   check_words(slot, problems);
+  check_fingerprint(segment, index, state, problems);
   if (state == shm::kSlotReady) {
     where += fmt::format(" '{}'", printable(slot.name, std::min<std::size_t>(slot.name_length, shm::kMaxNameLength)));
     check_name(slot, problems);
@@ -138,7 +158,7 @@ int check(const CheckArgs& args) {
 void add_check(CLI::App& app, Action& selected) {
   auto [command, args] =
       add_command<CheckArgs>(app, selected, "check",
-                             "Verify every slot: header, slot states, names and their hashes, sequence and lock words, "
+                             "Verify every slot: header, slot states, names, their hashes and fingerprints, sequence and lock words, "
                              "bucket indices (ring position, none from the future), sums against counts. Exit 0 when "
                              "sound, 1 with one line per problem. Read-only.",
                              check);

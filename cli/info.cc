@@ -39,11 +39,12 @@ void print_json(const shm::Segment& segment, const std::vector<AttachedProcess>&
   const auto& c = h.counters;
   fmt::print(
       "{{\"segment\": {}, \"path\": {}, \"layout_version\": {}, \"capacity\": {}, \"used_slots\": {}, "
-      "\"fill_percent\": {:.3f}, \"bytes_total\": {}, \"bytes_header\": {}, \"bytes_per_server\": {}, "
+      "\"fill_percent\": {:.3f}, \"bytes_total\": {}, \"bytes_header\": {}, \"bytes_fingerprints\": {}, "
+      "\"bytes_per_server\": {}, "
       "\"mode\": \"{:04o}\", \"created_unix\": {}, \"samples_recorded\": {}, \"lock_takeovers\": {}, "
       "\"table_full_rejections\": {}, \"processes\": [{}]}}\n",
       http::json_string(segment.name()), http::json_string(shm::Segment::path_of(segment.name())), h.layout_version.load(),
-      h.capacity, f.used, f.fill_percent, f.total_bytes, h.header_size, h.slot_size, h.mode, h.created_unix,
+      h.capacity, f.used, f.fill_percent, f.total_bytes, h.header_size, shm::fingerprint_bytes(h.capacity), h.slot_size, h.mode, h.created_unix,
       c.samples_recorded.load(), c.lock_takeovers.load(), c.table_full_rejections.load(), procs);
 }
 
@@ -57,8 +58,9 @@ void print_human(const shm::Segment& segment, const std::vector<AttachedProcess>
   facts.add_row({"layout version", std::to_string(h.layout_version.load())});
   facts.add_row({"capacity", fmt::format("{} servers", h.capacity)});
   facts.add_row({"used slots", fmt::format("{} ({:.1f} % full)", f.used, f.fill_percent)});
-  facts.add_row({"size", fmt::format("{} in all: {} header + {} per server", human_bytes(f.total_bytes),
-                                     human_bytes(h.header_size), human_bytes(h.slot_size))});
+  facts.add_row({"size", fmt::format("{} in all: {} header + {} fingerprints + {} per server",
+                                     human_bytes(f.total_bytes), human_bytes(h.header_size),
+                                     human_bytes(shm::fingerprint_bytes(h.capacity)), human_bytes(h.slot_size))});
   facts.add_row({"mode", fmt::format("{:04o}", h.mode)});
   facts.add_row({"created", fmt::format("{} ({})", utc_time(h.created_unix), human_age(h.created_unix, now))});
   facts.add_row({"samples recorded", std::to_string(c.samples_recorded.load())});

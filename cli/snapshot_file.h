@@ -6,7 +6,8 @@
 //   header (64 bytes)
 //     0  magic          "SRVTSNAP" (8 bytes)
 //     8  format_version u32  kSnapshotFormatVersion
-//     12 layout_version u32  shm::kLayoutVersion of the dumping build
+//     12 layout_version u32  shm::kLayoutVersion of the dumping build, for people:
+//                            a reader accepts any (the records' format is this file's)
 //     16 capacity       u64  slots of the dumped segment
 //     24 server_count   u64  records that follow
 //     32 created_unix   i64  creation time of the dumped segment

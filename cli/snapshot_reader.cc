@@ -80,11 +80,7 @@ std::variant<SnapshotFile, std::string> decode_snapshot(std::span<const std::byt
   if (format != kSnapshotFormatVersion) {
     return fmt::format("snapshot format version {}, this shmtool reads version {}", format, kSnapshotFormatVersion);
   }
-  file.layout_version = in.take<std::uint32_t>();
-  if (file.layout_version != shm::kLayoutVersion) {
-    return fmt::format("snapshot of segment layout version {}, this shmtool writes layout version {}",
-                       file.layout_version, shm::kLayoutVersion);
-  }
+  file.layout_version = in.take<std::uint32_t>();  // who wrote it; the records' format is the file's own
   std::uint64_t stored_checksum;
   std::memcpy(&stored_checksum, bytes.data() + bytes.size() - kSnapshotTrailerSize, sizeof stored_checksum);
   if (stored_checksum != fnv1a64(bytes.first(bytes.size() - kSnapshotTrailerSize))) {

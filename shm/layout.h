@@ -1,4 +1,5 @@
-// The byte layout of the shared segment: a header page, then `capacity` slots.
+// The byte layout of the shared segment: a header page, a fingerprint array
+// (one u32 per slot, padded to whole pages), then `capacity` slots.
 //
 // This file is the contract between every process that maps the segment. Any
 // change to a struct below must bump kLayoutVersion. The static_asserts at the
@@ -8,6 +9,8 @@
 // - Header identity fields: written once by the creator before `layout_version`
 //   is stored (release). A version of 0 means "not ready".
 // - Header counters and the process registry: atomics, any process.
+// - Fingerprints: written by the claimer of a slot, after the slot's name is
+//   published (see shm/table.h); 0 until then.
 // - Slot.state / name / name_hash: written while state == kSlotEmpty by the
 //   holder of the slot's lock, then published by state = kSlotReady (release);
 //   never changed again while the segment exists.
@@ -23,7 +26,7 @@
 namespace servertrack::shm {
 
 inline constexpr std::uint64_t kMagic = 0x4b43'4152'5456'5253;  // "SRVTRACK" little-endian
-inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::uint32_t kLayoutVersion = 2;
 inline constexpr std::size_t kMaxNameLength = 64;
 inline constexpr int kMinuteBuckets = 60;
 inline constexpr int kHourBuckets = 24;
@@ -127,7 +130,8 @@ struct Counters {
 //   offset 24   slot_size       u32          sizeof(Slot)
 //   offset 28   mode            u32          permission bits given at creation
 //   offset 32   created_unix    i64
-//   offset 40   reserved        24 bytes, zero
+//   offset 40   slots_offset    u64          byte offset of slot 0: slots_offset(capacity)
+//   offset 48   reserved        16 bytes, zero
 //   offset 64   counters        Counters (32)
 //   offset 96   reserved        32 bytes, zero
 //   offset 128  processes       ProcessEntry[64] (1024)
@@ -140,15 +144,28 @@ struct alignas(64) Header {
   std::uint32_t slot_size;
   std::uint32_t mode;
   std::int64_t created_unix;
-  std::uint8_t reserved0[24];
+  std::uint64_t slots_offset;
+  std::uint8_t reserved0[16];
   Counters counters;
   std::uint8_t reserved1[32];
   ProcessEntry processes[kMaxAttachedProcesses];
   std::uint8_t reserved2[4096 - 1152];
 };
 
-inline constexpr std::size_t segment_bytes(std::uint64_t capacity) {
-  return sizeof(Header) + capacity * sizeof(Slot);
+// The fingerprint array starts right after the header: fingerprint[i] belongs
+// to slot i (shm/table.h says what it holds). Padded to a whole page so every
+// slot starts 64-byte aligned and the array shares no page with a slot.
+using Fingerprint = std::atomic<std::uint32_t>;
+inline constexpr std::uint64_t kPageBytes = 4096;
+
+inline constexpr std::uint64_t fingerprint_bytes(std::uint64_t capacity) {
+  return (capacity * sizeof(Fingerprint) + kPageBytes - 1) / kPageBytes * kPageBytes;
+}
+inline constexpr std::uint64_t slots_offset(std::uint64_t capacity) {
+  return kPageBytes + fingerprint_bytes(capacity);
+}
+inline constexpr std::uint64_t segment_bytes(std::uint64_t capacity) {
+  return slots_offset(capacity) + capacity * sizeof(Slot);
 }
 
 // ---- keep the comments above honest -------------------------------------
@@ -170,7 +187,6 @@ static_assert(offsetof(Slot, journal) == 96);
 static_assert(offsetof(Slot, minutes) == 160);
 static_assert(offsetof(Slot, hours) == 1600);
 static_assert(sizeof(Slot) == 2176 && alignof(Slot) == 64);
-static_assert(sizeof(Slot) <= 2560, "issue 2: at most 2.5 KiB per server");
 
 static_assert(sizeof(ProcessEntry) == 16);
 static_assert(sizeof(Counters) == 32);
@@ -178,8 +194,13 @@ static_assert(offsetof(Header, layout_version) == 8);
 static_assert(offsetof(Header, capacity) == 16);
 static_assert(offsetof(Header, slot_size) == 24);
 static_assert(offsetof(Header, created_unix) == 32);
+static_assert(offsetof(Header, slots_offset) == 40);
 static_assert(offsetof(Header, counters) == 64);
 static_assert(offsetof(Header, processes) == 128);
-static_assert(sizeof(Header) == 4096);
+static_assert(sizeof(Header) == kPageBytes);
+static_assert(sizeof(Fingerprint) == 4 && std::atomic<std::uint32_t>::is_always_lock_free);
+static_assert(slots_offset(1) == 2 * kPageBytes && slots_offset(1024) == 2 * kPageBytes &&
+              slots_offset(1025) == 3 * kPageBytes);
+static_assert(sizeof(Slot) + sizeof(Fingerprint) <= 2560, "issue 2: at most 2.5 KiB per slot");
 
 }  // namespace servertrack::shm

@@ -13,7 +13,6 @@
 #include "shm/name.h"
 #include "shm/owner.h"
 #include "shm/slot.h"
-#include "shm/table.h"
 
 namespace servertrack::shm {
 namespace bip = boost::interprocess;
@@ -68,6 +67,11 @@ void validate(const std::string& name, const Header& h, std::uint64_t object_siz
     refuse(name, "is " + std::to_string(object_size) + " bytes but its header's capacity " +
                      std::to_string(h.capacity) + " needs " + std::to_string(segment_bytes(h.capacity)) +
                      ": truncated or damaged");
+  }
+  if (h.slots_offset != slots_offset(h.capacity)) {
+    refuse(name, "places its slots at byte " + std::to_string(h.slots_offset) + ", but capacity " +
+                     std::to_string(h.capacity) + " puts them at " + std::to_string(slots_offset(h.capacity)) +
+                     ": damaged header");
   }
   if (expected_capacity != 0 && h.capacity != expected_capacity) {
     refuse(name, "has capacity " + std::to_string(h.capacity) + ", expected " +
@@ -141,6 +145,7 @@ Segment Segment::create(const CreateOptions& options) {
   h->slot_size = sizeof(Slot);
   h->mode = static_cast<std::uint32_t>(options.mode);
   h->created_unix = options.created_unix != 0 ? options.created_unix : std::time(nullptr);
+  h->slots_offset = slots_offset(options.capacity);
   h->layout_version.store(kLayoutVersion, std::memory_order_release);  // last: now ready
   return Segment(options.name, Access::read_write, std::move(region));
 }
@@ -179,13 +184,15 @@ Segment::Segment(std::string name, Access access, bip::mapped_region region)
       access_(access),
       region_(std::move(region)),
       header_(static_cast<Header*>(region_.get_address())),
-      slots_(reinterpret_cast<Slot*>(static_cast<char*>(region_.get_address()) + sizeof(Header))) {}
+      fingerprints_(reinterpret_cast<Fingerprint*>(static_cast<char*>(region_.get_address()) + sizeof(Header))),
+      slots_(reinterpret_cast<Slot*>(static_cast<char*>(region_.get_address()) + header_->slots_offset)) {}
 
 Segment::Segment(Segment&& other) noexcept
     : name_(std::move(other.name_)),
       access_(other.access_),
       region_(std::move(other.region_)),
       header_(std::exchange(other.header_, nullptr)),
+      fingerprints_(std::exchange(other.fingerprints_, nullptr)),
       slots_(std::exchange(other.slots_, nullptr)),
       registry_index_(std::exchange(other.registry_index_, -1)) {}
 
@@ -196,6 +203,7 @@ Segment& Segment::operator=(Segment&& other) noexcept {
     access_ = other.access_;
     region_ = std::move(other.region_);
     header_ = std::exchange(other.header_, nullptr);
+    fingerprints_ = std::exchange(other.fingerprints_, nullptr);
     slots_ = std::exchange(other.slots_, nullptr);
     registry_index_ = std::exchange(other.registry_index_, -1);
   }
@@ -211,16 +219,17 @@ Status Segment::record(std::string_view name, double cpu, double ram, std::int64
   }
   if (access_ != Access::read_write) return Status::read_only;
   Counters& counters = header_->counters;
-  Table table{slots_, header_->capacity, &counters};
+  Table table = this->table();
   const std::uint64_t hash = hash_name(name);
-  Slot* slot = table.find(name, hash);
+  const SlotUse use{SlotUse::sample, now};
+  Slot* slot = table.find(name, hash, use);
   if (slot == nullptr) {
     if (counters.used_slots.load(relaxed) >= header_->capacity) {
       counters.table_full_rejections.fetch_add(1, relaxed);
       return Status::table_full;
     }
     bool busy = false;
-    slot = table.find_or_claim(name, hash, &busy);
+    slot = table.find_or_claim(name, hash, use, &busy);
     if (slot == nullptr) return busy ? Status::busy : Status::table_full;
   }
   if (lock_slot(*slot, counters) == LockResult::busy) return Status::busy;
@@ -238,8 +247,7 @@ Status Segment::copy_slot(Slot& slot, SlotCopy& out) noexcept {
 Status Segment::snapshot(std::string_view name, std::int64_t now, Snapshot& out) noexcept {
   if (!is_valid_name(name)) return Status::invalid_name;
   if (now < 0) return Status::invalid_value;
-  Table table{slots_, header_->capacity, &header_->counters};
-  Slot* slot = table.find(name, hash_name(name));
+  Slot* slot = table().find(name, hash_name(name), {SlotUse::whole});
   if (slot == nullptr) return Status::not_found;
   SlotCopy copy;
   const Status status = copy_slot(*slot, copy);

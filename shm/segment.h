@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "shm/layout.h"
+#include "shm/table.h"
 #include "shm/window.h"
 
 namespace servertrack::shm {
@@ -114,6 +115,8 @@ class Segment {
 
   Header& header() const noexcept { return *header_; }
   Slot& slot(std::uint64_t index) const noexcept { return slots_[index]; }
+  Fingerprint& fingerprint(std::uint64_t index) const noexcept { return fingerprints_[index]; }
+  Table table() const noexcept { return {fingerprints_, slots_, header_->capacity, &header_->counters}; }
   std::uint64_t capacity() const noexcept { return header_->capacity; }
   const std::string& name() const noexcept { return name_; }
   Access access() const noexcept { return access_; }
@@ -126,6 +129,7 @@ class Segment {
   Access access_ = Access::read_only;
   boost::interprocess::mapped_region region_;
   Header* header_ = nullptr;
+  Fingerprint* fingerprints_ = nullptr;
   Slot* slots_ = nullptr;
   int registry_index_ = -1;
 };

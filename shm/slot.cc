@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 
 #include "shm/owner.h"
 
@@ -44,6 +45,18 @@ void add(Bucket& b, std::uint32_t index, double cpu, double ram) noexcept {
   b.count.store(b.count.load(relaxed) + 1, relaxed);
   b.cpu_sum.store(b.cpu_sum.load(relaxed) + cpu, relaxed);
   b.ram_sum.store(b.ram_sum.load(relaxed) + ram, relaxed);
+}
+
+// The minute and hour a sample taken at `now` belongs to, and where they sit
+// in the rings.
+struct Periods {
+  std::uint32_t minute, hour, minute_pos, hour_pos;
+};
+
+Periods periods_of(std::int64_t now) noexcept {
+  const auto minute = static_cast<std::uint32_t>(now / 60);
+  const auto hour = static_cast<std::uint32_t>(now / 3600);
+  return {minute, hour, minute % kMinuteBuckets, hour % kHourBuckets};
 }
 
 // The holder and sequence word a waiter last saw change, and when.
@@ -112,11 +125,10 @@ LockResult lock_slot(Slot& slot, Counters& counters) noexcept {
 void unlock_slot(Slot& slot) noexcept { slot.lock_owner.store(0, release); }
 
 void write_sample(Slot& slot, double cpu, double ram, std::int64_t now) noexcept {
-  const auto minute = static_cast<std::uint32_t>(now / 60);
-  const auto hour = static_cast<std::uint32_t>(now / 3600);
+  const Periods p = periods_of(now);
   Journal& j = slot.journal;
-  j.minute_pos = minute % kMinuteBuckets;
-  j.hour_pos = hour % kHourBuckets;
+  j.minute_pos = p.minute_pos;
+  j.hour_pos = p.hour_pos;
   j.minute_before = load(slot.minutes[j.minute_pos]);
   j.hour_before = load(slot.hours[j.hour_pos]);
   j.last_sample_before = slot.last_sample_unix.load(relaxed);
@@ -124,9 +136,9 @@ void write_sample(Slot& slot, double cpu, double ram, std::int64_t now) noexcept
   const std::uint32_t seq = slot.seq.load(relaxed);
   slot.seq.store(seq + 1, release);  // publishes the journal to a repairer
   std::atomic_thread_fence(release);  // orders the odd word before the data
-  add(slot.minutes[j.minute_pos], minute, cpu, ram);
+  add(slot.minutes[j.minute_pos], p.minute, cpu, ram);
   if (auto hook = critical_section_hook.load(relaxed)) hook();
-  add(slot.hours[j.hour_pos], hour, cpu, ram);
+  add(slot.hours[j.hour_pos], p.hour, cpu, ram);
   slot.last_sample_unix.store(std::max(j.last_sample_before, now), relaxed);
   slot.seq.store(seq + 2, release);
 }
@@ -156,6 +168,25 @@ ReadResult read_slot(Slot& slot, SlotCopy& out, Counters& counters, bool may_rep
     sched_yield();
   }
   return ReadResult::busy;
+}
+
+void prefetch(const Slot& slot, SlotUse use) noexcept {
+  constexpr int kLine = 64;
+  const char* base = reinterpret_cast<const char*>(&slot);
+  const auto span = [](const void* from, std::size_t bytes, auto hint) {
+    const char* first = static_cast<const char*>(from);
+    for (std::size_t at = 0; at < bytes; at += kLine) hint(first + at);
+    hint(first + bytes - 1);  // a bucket may straddle two lines
+  };
+  if (use.kind == SlotUse::whole) {
+    span(base, sizeof(Slot), [](const char* p) { __builtin_prefetch(p, 0); });
+    return;
+  }
+  const auto write_hint = [](const char* p) { __builtin_prefetch(p, 1); };
+  span(base, offsetof(Slot, minutes), write_hint);
+  const Periods p = periods_of(use.now);
+  span(&slot.minutes[p.minute_pos], sizeof(Bucket), write_hint);
+  span(&slot.hours[p.hour_pos], sizeof(Bucket), write_hint);
 }
 
 namespace testing {

@@ -2,8 +2,6 @@
 
 #include <cstring>
 
-#include "shm/slot.h"
-
 namespace servertrack::shm {
 namespace {
 
@@ -12,38 +10,49 @@ constexpr auto acquire = std::memory_order_acquire;
 constexpr auto release = std::memory_order_release;
 
 bool holds(const Slot& slot, std::string_view name, std::uint64_t hash) noexcept {
-  return slot.name_hash == hash && slot.name_length == name.size() &&
+  return slot.state.load(acquire) == kSlotReady && slot.name_hash == hash && slot.name_length == name.size() &&
          std::memcmp(slot.name, name.data(), name.size()) == 0;
 }
 
-// Walks the probe sequence of `hash`, calling visit(slot) until it returns a
-// non-null result or every slot was seen.
+// Walks the probe sequence of `hash` over the fingerprints, calling
+// visit(position, fingerprint, stop) at every position whose fingerprint is
+// the wanted one or 0, until visit returns a slot, sets `stop`, or every
+// position was seen.
 template <class Visit>
-Slot* probe(Slot* slots, std::uint64_t capacity, std::uint64_t hash, Visit visit) {
-  std::uint64_t pos = hash % capacity;
-  for (std::uint64_t seen = 0; seen < capacity; ++seen) {
-    bool stop = false;
-    if (Slot* found = visit(slots[pos], stop)) return found;
-    if (stop) return nullptr;
-    pos = pos + 1 == capacity ? 0 : pos + 1;
+Slot* probe(const Table& t, std::uint64_t hash, SlotUse use, Visit visit) {
+  const std::uint32_t wanted = fingerprint_of(hash);
+  std::uint64_t pos = hash % t.capacity;
+  prefetch(t.slots[pos], use);
+  for (std::uint64_t seen = 0; seen < t.capacity; ++seen) {
+    const std::uint32_t fingerprint = t.fingerprints[pos].load(acquire);
+    if (fingerprint == wanted || fingerprint == 0) {
+      bool stop = false;
+      if (Slot* found = visit(pos, fingerprint, stop)) return found;
+      if (stop) return nullptr;
+    }
+    pos = pos + 1 == t.capacity ? 0 : pos + 1;
   }
   return nullptr;
 }
 
 }  // namespace
 
-Slot* Table::find(std::string_view name, std::uint64_t hash) const noexcept {
-  return probe(slots, capacity, hash, [&](Slot& slot, bool& stop) -> Slot* {
-    const std::uint32_t state = slot.state.load(acquire);
-    if (state == kSlotEmpty) stop = true;
-    return state == kSlotReady && holds(slot, name, hash) ? &slot : nullptr;
+Slot* Table::find(std::string_view name, std::uint64_t hash, SlotUse use) const noexcept {
+  return probe(*this, hash, use, [&](std::uint64_t pos, std::uint32_t fingerprint, bool& stop) -> Slot* {
+    Slot& slot = slots[pos];
+    if (fingerprint != 0) prefetch(slot, use);  // almost surely ours: load it all at once
+    if (holds(slot, name, hash)) return &slot;
+    stop = fingerprint == 0 && slot.state.load(acquire) == kSlotEmpty;
+    return nullptr;
   });
 }
 
-Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, bool* busy_out) noexcept {
+Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, SlotUse use, bool* busy_out) noexcept {
   bool busy = false;
-  Slot* slot = probe(slots, capacity, hash, [&](Slot& slot, bool& stop) -> Slot* {
-    if (slot.state.load(acquire) == kSlotEmpty) {
+  Slot* found = probe(*this, hash, use, [&](std::uint64_t pos, std::uint32_t fingerprint, bool& stop) -> Slot* {
+    Slot& slot = slots[pos];
+    if (fingerprint != 0) prefetch(slot, use);
+    if (fingerprint == 0 && slot.state.load(acquire) == kSlotEmpty) {
       if (lock_slot(slot, *counters) == LockResult::busy) {
         busy = stop = true;
         return nullptr;
@@ -54,17 +63,22 @@ Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, bool* busy
         std::memcpy(slot.name, name.data(), name.size());
         std::memset(slot.name + name.size(), 0, kMaxNameLength - name.size());
         slot.state.store(kSlotReady, release);
+        fingerprints[pos].store(fingerprint_of(hash), release);
         counters->used_slots.fetch_add(1, relaxed);
         unlock_slot(slot);
         return &slot;
       }
       unlock_slot(slot);  // someone published it meanwhile: compare below
     }
-    return slot.state.load(acquire) == kSlotReady && holds(slot, name, hash) ? &slot : nullptr;
+    if (fingerprint == 0 && slot.state.load(acquire) == kSlotReady) {
+      // Published by a claimer that died before storing the fingerprint.
+      fingerprints[pos].store(fingerprint_of(slot.name_hash), release);
+    }
+    return holds(slot, name, hash) ? &slot : nullptr;
   });
-  if (slot == nullptr && !busy) counters->table_full_rejections.fetch_add(1, relaxed);
+  if (found == nullptr && !busy) counters->table_full_rejections.fetch_add(1, relaxed);
   if (busy_out != nullptr) *busy_out = busy;
-  return slot;
+  return found;
 }
 
 }  // namespace servertrack::shm

@@ -9,7 +9,9 @@ import subprocess
 HEADER_SIZE = 4096
 SLOT_SIZE = 2176
 CAPACITY_OFFSET = 16
+SLOTS_OFFSET_OFFSET = 40  # where slot 0 starts: after the header and the fingerprint pages
 USED_SLOTS_OFFSET = 64
+FINGERPRINT_SIZE = 4  # u32 per slot, from HEADER_SIZE on
 # Slot fields
 STATE, LOCK_OWNER, SEQ, NAME_LENGTH, NAME_HASH, NAME = 0, 4, 8, 12, 16, 24
 LAST_SAMPLE, MINUTES, HOURS = 88, 160, 1600
@@ -37,7 +39,10 @@ class SegmentBytes:
         return struct.unpack_from("<Q", self.map, CAPACITY_OFFSET)[0]
 
     def slot_offset(self, index):
-        return HEADER_SIZE + index * SLOT_SIZE
+        return struct.unpack_from("<Q", self.map, SLOTS_OFFSET_OFFSET)[0] + index * SLOT_SIZE
+
+    def fingerprint_offset(self, index):
+        return HEADER_SIZE + index * FINGERPRINT_SIZE
 
     def slots(self):
         """{name: slot index} of every published slot."""

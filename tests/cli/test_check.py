@@ -67,6 +67,27 @@ class CheckTest(ShmtoolTestCase):
         record(self.name, [("web01", NOW - 1, 1.0, 1.0)])
         self.assertEqual(self.check(), [])
 
+    def test_fingerprints_that_disagree_with_their_slots(self):
+        with SegmentBytes(self.name) as segment:
+            fingerprint = segment.fingerprint_offset(self.web01)
+            empty = next(i for i in range(8) if i not in segment.slots().values())
+            empty_fingerprint = segment.fingerprint_offset(empty)
+        self.plant(fingerprint, "<I", 0x12345679)
+        self.plant(empty_fingerprint, "<I", 0x77)
+        lines = self.check()
+        self.assertEqual(len(lines), 2, lines)
+        self.assertTrue(any(line.startswith(f"slot {self.web01} 'web01': fingerprint 0x12345679 is not "
+                                            "its name hash's") for line in lines), lines)
+        self.assertIn(f"slot {empty}: fingerprint 0x00000077 on a slot that holds no name", lines)
+
+    def test_a_fingerprint_lost_by_a_claimer_killed_after_publishing(self):
+        with SegmentBytes(self.name) as segment:
+            fingerprint = segment.fingerprint_offset(self.web01)
+        self.plant(fingerprint, "<I", 0)
+        lines = self.check()
+        self.assertProblems(lines, f"slot {self.web01} 'web01': ", "fingerprint missing")
+        self.assertEqual(len(lines), 1)
+
     def test_a_bucket_index_from_the_future(self):
         future = NOW // 60 + 7
         self.plant(self.base + MINUTES + (future % 60) * BUCKET_SIZE, "<IIdd", future, 1, 5.0, 5.0)
@@ -92,9 +113,10 @@ class CheckTest(ShmtoolTestCase):
     def test_a_bad_slot_state_and_a_wrong_used_slots_counter(self):
         with SegmentBytes(self.name) as segment:
             free = next(i for i in range(8) if i not in segment.slots().values())
-            segment.put(segment.slot_offset(free) + STATE, "<I", 5)
+            free_state = segment.slot_offset(free) + STATE
+        self.plant(free_state, "<I", 5)
         self.assertProblems(self.check(), "", f"slot {free}: state 5 is neither empty (0) nor ready (1)")
-        self.plant(segment.slot_offset(free) + STATE, "<I", 0)
+        self.plant(free_state, "<I", 0)
         self.plant(USED_SLOTS_OFFSET, "<Q", 3)
         self.assertEqual(self.check(), ["header: used_slots counter says 3, but 2 slots are ready"])
 

@@ -24,7 +24,7 @@ class CreateRemoveTest(ShmtoolTestCase):
         self.assertIn("capacity 40 servers", result.stdout)
         info = os.stat(self.path)
         self.assertEqual(stat.S_IMODE(info.st_mode), 0o640)
-        self.assertEqual(info.st_size, 4096 + 40 * 2176)
+        self.assertEqual(info.st_size, 4096 + 4096 + 40 * 2176)  # header, fingerprint page, slots
         with SegmentBytes(self.name) as segment:
             self.assertEqual(segment.capacity(), 40)
 

@@ -93,6 +93,14 @@ TEST(AttachTest, VersionZeroIsRefusedAsNotReady) {
                  {"not ready", fix_command(segment.name())});
 }
 
+TEST(AttachTest, ADamagedSlotsOffsetIsRefused) {
+  TestSegment segment(16);
+  segment->header().slots_offset += 4096;
+  expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
+                 {"places its slots at byte " + std::to_string(slots_offset(16) + 4096),
+                  "puts them at " + std::to_string(slots_offset(16)), fix_command(segment.name())});
+}
+
 TEST(AttachTest, AnotherSlotSizeIsRefused) {
   TestSegment segment(16);
   segment->header().slot_size = 1000;

@@ -11,7 +11,8 @@ import unittest
 
 from appliance import build_path
 
-HEADER_BYTES, SLOT_BYTES = 4096, 2176  # shm/layout.h
+HEADER_BYTES, FINGERPRINT_BYTES, SLOT_BYTES = 4096, 4, 2176  # shm/layout.h
+PAGE = 4096
 DEV_SHM_MIB = 8
 
 
@@ -37,7 +38,8 @@ class SmallDevShmTest(unittest.TestCase):
 
     def test_too_large_a_segment_fails_at_create_saying_what_it_needs(self):
         capacity = 8192
-        needed_mib = (HEADER_BYTES + capacity * SLOT_BYTES) >> 20
+        fingerprint_pages = -(-capacity * FINGERPRINT_BYTES // PAGE) * PAGE
+        needed_mib = (HEADER_BYTES + fingerprint_pages + capacity * SLOT_BYTES) >> 20
         self.assertGreater(needed_mib, DEV_SHM_MIB)
         result = self.create(capacity)
         self.assertNotEqual(result.returncode, 0, result.stdout)

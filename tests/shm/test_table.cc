@@ -143,6 +143,67 @@ TEST(TableTest, AFullTableRefusesNewNamesWhileExistingNamesKeepRecording) {
   EXPECT_EQ(slots_by_name(*segment).size(), kCapacity);
 }
 
+TEST(TableTest, EveryPublishedSlotCarriesItsFingerprintAndEmptySlotsNone) {
+  constexpr std::uint64_t kCapacity = 64;
+  TestSegment segment(kCapacity);
+  for (int i = 0; i < 40; ++i) ASSERT_EQ(segment->record("f" + std::to_string(i), 1, 1, kNow), Status::ok);
+  int published = 0;
+  for (std::uint64_t i = 0; i < kCapacity; ++i) {
+    const Slot& slot = segment->slot(i);
+    const std::uint32_t stored = segment->fingerprint(i).load();
+    if (slot.state.load() == kSlotReady) {
+      ++published;
+      EXPECT_EQ(stored, fingerprint_of(hash_name(std::string_view(slot.name, slot.name_length)))) << i;
+    } else {
+      EXPECT_EQ(stored, 0u) << i;
+    }
+  }
+  EXPECT_EQ(published, 40);
+}
+
+// A claimer killed between publishing a name and storing its fingerprint
+// leaves a published slot with fingerprint 0 in the middle of a probe run.
+TEST(TableTest, APublishedSlotMissingItsFingerprintIsStillFoundAndGetsItBack) {
+  constexpr std::uint64_t kCapacity = 8;
+  TestSegment segment(kCapacity);
+  const auto names = names_with_home(3, kCapacity, 4);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(segment->record(names[i], i + 1, i + 1, kNow), Status::ok);
+  segment->fingerprint(3).store(0);
+  segment->fingerprint(4).store(0);
+  // Both the name without a fingerprint and one behind it are found.
+  EXPECT_EQ(current_minute(*segment, names[0]).cpu, 1);
+  EXPECT_EQ(current_minute(*segment, names[2]).cpu, 3);
+  // Recording an existing name writes no fingerprint (lookups need none)...
+  ASSERT_EQ(segment->record(names[1], 5, 5, kNow), Status::ok);
+  EXPECT_EQ(current_minute(*segment, names[1]).count, 2u);
+  EXPECT_EQ(segment->fingerprint(4).load(), 0u);
+  // ...a new name on the same probe run puts both back, and lands after them.
+  ASSERT_EQ(segment->record(names[3], 7, 7, kNow), Status::ok);
+  EXPECT_EQ(segment->fingerprint(3).load(), fingerprint_of(hash_name(names[0])));
+  EXPECT_EQ(segment->fingerprint(4).load(), fingerprint_of(hash_name(names[1])));
+  EXPECT_EQ(slots_by_name(*segment).at(names[3]), 6u);
+  EXPECT_EQ(segment.counters().used_slots.load(), 4u);
+}
+
+// Damage: a fingerprint on an empty slot, or a wrong one on a published slot.
+TEST(TableTest, AWrongFingerprintNeverLetsALookupReturnAnotherServersSlot) {
+  constexpr std::uint64_t kCapacity = 8;
+  TestSegment segment(kCapacity);
+  const auto names = names_with_home(2, kCapacity, 3);
+  ASSERT_EQ(segment->record(names[0], 1, 1, kNow), Status::ok);
+  // Every other slot pretends to hold names[1] and names[0]'s slot pretends
+  // to hold names[2]: lookups compare names, so none is fooled.
+  for (std::uint64_t i = 0; i < kCapacity; ++i) {
+    segment->fingerprint(i).store(fingerprint_of(hash_name(i == 2 ? names[2] : names[1])));
+  }
+  Snapshot s;
+  EXPECT_EQ(segment->snapshot(names[1], kNow, s), Status::not_found);
+  EXPECT_EQ(segment->snapshot(names[2], kNow, s), Status::not_found);
+  // With no slot left that reads as free, a new name is refused, not misfiled.
+  EXPECT_EQ(segment->record(names[1], 1, 1, kNow), Status::table_full);
+  EXPECT_EQ(segment.counters().used_slots.load(), 1u);
+}
+
 TEST(TableTest, TheWalkVisitsUsedSlotsInSlotOrder) {
   TestSegment segment(64);
   for (int i = 0; i < 20; ++i) ASSERT_EQ(segment->record("n" + std::to_string(i), 1, 1, kNow), Status::ok);

@@ -119,6 +119,34 @@ def header(args, client_core, server_core):
     ]
 
 
+def measure_main(chosen, ceilings, args, client_core, server_core, lines):
+    with workers.Workers(args.build_dir, scenarios.POPULATED * 2, server_core, args.ingest_processes,
+                         args.threads, args.query_threads) as appliance:
+        progress(f"appliance: filling {scenarios.POPULATED:,} names")
+        appliance.fill(scenarios.POPULATED, client_core)
+        progress("appliance: main scenarios")
+        for scenario, figures in measure_all(chosen, appliance, scenarios.POPULATED, args, client_core).items():
+            note = f"POST alongside: {figures['background_rps']:,.0f} req/s" if figures["background_rps"] else ""
+            lines.append(row(scenario.label, figures, ceilings[scenario], note))
+
+
+def measure_scale(chosen, ceilings, args, client_core, server_core, lines):
+    """One fresh appliance per server count, sized as README advises (90% full)."""
+    base = {}
+    for names in args.scale:
+        capacity = names * 10 // 9
+        with workers.Workers(args.build_dir, capacity, server_core, args.ingest_processes, args.threads,
+                             args.query_threads) as appliance:
+            progress(f"scale: filling {names:,} names")
+            fill_s = appliance.fill(names, client_core)
+            size, resident = appliance.segment_bytes()
+            for scenario, figures in measure_all(chosen, appliance, names, args, client_core).items():
+                base.setdefault(scenario, figures["rps"])
+                note = (f"segment {size / 2**20:,.0f} MiB ({capacity:,} slots), resident {resident / 2**20:,.0f} MiB; "
+                        f"fill {fill_s:.0f} s; {figures['rps'] / base[scenario]:.2f}x the {args.scale[0]:,} figure")
+                lines.append(row(f"scale {names:,} servers: {scenario.label}", figures, ceilings[scenario], note))
+
+
 def main():
     args = parse_args()
     client_core, server_core = cores()
@@ -131,32 +159,14 @@ def main():
 
     progress("nginx ceiling")
     with nginx_ceiling.NginxCeiling(server_core) as nginx:
-        ceilings = measure_all(main_scenarios, nginx, scenarios.POPULATED, args, client_core)
+        ceilings = measure_all(list(dict.fromkeys(main_scenarios + scale_scenarios)), nginx, scenarios.POPULATED,
+                               args, client_core)
 
     lines = header(args, client_core, server_core)
-    with workers.Workers(args.build_dir, scenarios.POPULATED * 2, server_core, args.ingest_processes,
-                         args.threads, args.query_threads) as appliance:
-        progress(f"appliance: filling {scenarios.POPULATED:,} names")
-        appliance.fill(scenarios.POPULATED, client_core)
-        progress("appliance: main scenarios")
-        for scenario, figures in measure_all(main_scenarios, appliance, scenarios.POPULATED, args,
-                                             client_core).items():
-            note = f"POST alongside: {figures['background_rps']:,.0f} req/s" if figures["background_rps"] else ""
-            lines.append(row(scenario.label, figures, ceilings[scenario], note))
-
-    base = {}
-    for names in args.scale:
-        capacity = names * 5 // 4
-        with workers.Workers(args.build_dir, capacity, server_core, args.ingest_processes, args.threads,
-                             args.query_threads) as appliance:
-            progress(f"scale: filling {names:,} names")
-            fill_s = appliance.fill(names, client_core)
-            size, resident = appliance.segment_bytes()
-            for scenario, figures in measure_all(scale_scenarios, appliance, names, args, client_core).items():
-                base.setdefault(scenario, figures["rps"])
-                note = (f"segment {size / 2**20:,.0f} MiB ({capacity:,} slots), resident {resident / 2**20:,.0f} MiB; "
-                        f"fill {fill_s:.0f} s; {figures['rps'] / base[scenario]:.2f}x the {args.scale[0]:,} figure")
-                lines.append(row(f"scale {names:,} servers: {scenario.label}", figures, ceilings.get(scenario), note))
+    if main_scenarios:
+        measure_main(main_scenarios, ceilings, args, client_core, server_core, lines)
+    if scale_scenarios:
+        measure_scale(scale_scenarios, ceilings, args, client_core, server_core, lines)
 
     loads_after = open("/proc/loadavg").read().split()[:3]
     lines.append(f"Load average before {' '.join(loads_before)}, after {' '.join(loads_after)}. "

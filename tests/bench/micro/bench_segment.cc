@@ -1,8 +1,9 @@
 // record() and snapshot() cost per call with 1,000 / 100,000 / 1,000,000
 // servers in the segment, and the segment's bytes per server.
 //
-// Each size gets a fresh segment (capacity = servers / 0.75, the load a sized
-// deployment runs at), every server recorded once beforehand. Calls walk the
+// Each size gets a fresh segment (capacity = servers / 0.9: the fingerprint
+// array keeps probing cheap at 90% load, and shmtool's sizing advice is the
+// same), every server recorded once beforehand. Calls walk the
 // first `touched` of the servers in a shuffled order: with touched == servers
 // each call meets a slot that is, at large sizes, cold in cache and TLB as in
 // production (a server posts once a minute); with touched == kHotServers the slots
@@ -57,7 +58,7 @@ class FilledSegment {
   static CreateOptions options(const std::string& name, std::int64_t servers) {
     CreateOptions o;
     o.name = name;
-    o.capacity = static_cast<std::uint64_t>(servers) * 4 / 3;
+    o.capacity = static_cast<std::uint64_t>(servers) * 10 / 9;
     return o;
   }
 
