@@ -14,6 +14,7 @@
 
 #include "http/buffered_stream.h"
 #include "http/loop_responses.h"
+#include "http/metrics.h"
 #include "http/request_framer.h"
 
 namespace servertrack::http {
@@ -295,6 +296,7 @@ void EventLoop::linger(Connection& connection) {
 }
 
 void EventLoop::respond_from_loop(Connection& connection, int status, bool keep_alive) {
+  worker_metrics().count_request(Route::connection, status);
   connection.output += loop_response(status, server_header_, keep_alive);
   if (!keep_alive) {
     connection.close_after_output = true;

@@ -9,10 +9,12 @@ namespace servertrack::http {
 namespace {
 
 constexpr std::array<const char*, kRouteCount> kRouteLabels = {
-    "/", "/healthz", "/metrics", "/server/<name>", "/servers", "other"};
+    "/", "/healthz", "/metrics", "/server/<name>", "/servers", "other", "connection"};
 constexpr std::array<const char*, kRejectionCount> kRejectionLabels = {
     "invalid_json", "invalid_name", "invalid_value", "table_full", "duplicate_name",
     "unreadable_body", "slot_busy"};
+
+thread_local std::chrono::steady_clock::time_point request_start;
 
 double wall_clock_now() noexcept {
   timespec now{};
@@ -122,6 +124,8 @@ std::string WorkerMetrics::render(const shm::Segment& segment) const {
   return out;
 }
 
+void mark_request_start() noexcept { request_start = std::chrono::steady_clock::now(); }
+
 WorkerMetrics& worker_metrics() {
   static WorkerMetrics metrics;
   return metrics;
@@ -130,10 +134,11 @@ WorkerMetrics& worker_metrics() {
 void add_metrics_route(httplib::Server& server, const shm::Segment& segment) {
   WorkerMetrics& metrics = worker_metrics();
   server.set_logger([&metrics](const httplib::Request& req, const httplib::Response& res) {
-    metrics.count_request(route_of(req.path), res.status);
+    const Route route = route_of(req.path);
+    metrics.count_request(route, res.status);
+    metrics.observe_latency(route, std::chrono::steady_clock::now() - request_start);
   });
   server.Get("/metrics", [&metrics, &segment](const httplib::Request&, httplib::Response& res) {
-    const RequestTimer timer(Route::metrics);
     res.set_content(metrics.render(segment), "text/plain; version=0.0.4; charset=utf-8");
   });
 }

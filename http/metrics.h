@@ -8,10 +8,13 @@
 // rendering /metrics is a cold path that builds one string.
 //
 // Hooked from the workers' own routes: add_metrics_route() installs the
-// server's logger (which sees every answered request, also cpp-httplib's own
-// errors) and GET /metrics. Latency is observed by a RequestTimer placed in a
-// route handler, so requests answered before routing (unparsable, 404) and
-// /healthz are counted but not timed.
+// server's logger, which counts and times every request cpp-httplib answered
+// (also its own errors, 404s and /healthz): from mark_request_start(), which
+// the worker calls as a handler thread takes a request, to the response
+// written to the connection's buffer. Time queued before a handler thread was
+// free is not included. What the connection layer answers itself (400/413/431
+// while framing, 408, 503 when overloaded) is counted under route
+// "connection" by count_request() from the event loop, untimed.
 #pragma once
 
 #include <httplib.h>
@@ -26,8 +29,9 @@
 
 namespace servertrack::http {
 
-enum class Route { root, healthz, metrics, server, servers, other };
-inline constexpr int kRouteCount = 6;
+// Route::connection: answered by the connection layer before any route.
+enum class Route { root, healthz, metrics, server, servers, other, connection };
+inline constexpr int kRouteCount = 7;
 
 enum class Rejection {
   invalid_json,     // a body that is not JSON of the expected shape
@@ -81,19 +85,9 @@ class WorkerMetrics {
 // This process's metrics.
 WorkerMetrics& worker_metrics();
 
-// Times one request from construction to destruction into worker_metrics().
-class RequestTimer {
- public:
-  explicit RequestTimer(Route route) noexcept
-      : route_(route), start_(std::chrono::steady_clock::now()) {}
-  ~RequestTimer() { worker_metrics().observe_latency(route_, std::chrono::steady_clock::now() - start_); }
-  RequestTimer(const RequestTimer&) = delete;
-  RequestTimer& operator=(const RequestTimer&) = delete;
-
- private:
-  Route route_;
-  std::chrono::steady_clock::time_point start_;
-};
+// Marks the start of the request the calling handler thread is about to
+// serve; the logger of add_metrics_route() times the answer from here.
+void mark_request_start() noexcept;
 
 // Installs the request-counting logger and GET /metrics. Called once from a
 // worker's add_routes; `segment` outlives the server.

@@ -13,6 +13,7 @@
 #include "http/event_loop.h"
 #include "http/json_error.h"
 #include "http/listening_socket.h"
+#include "http/metrics.h"
 #include "http/request_body.h"
 #include "http/sibling.h"
 #include "http/stop_on_signal.h"
@@ -28,6 +29,7 @@ constexpr std::size_t kKeepAliveMaxRequests = 1'000'000;
 class WorkerServer : public httplib::Server {
  public:
   bool serve_request(httplib::Stream& stream, bool close_connection, bool& connection_closed) {
+    mark_request_start();
     // The event loop has already answered "Expect: 100-continue" (or the body
     // came with the headers); cpp-httplib must not send a second 100.
     return process_request(stream, close_connection, connection_closed,

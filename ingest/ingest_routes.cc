@@ -41,7 +41,6 @@ Connection* read_authorized_body(const httplib::Request& req, httplib::Response&
 
 void record_one(shm::Segment& segment, const httplib::Request& req, httplib::Response& res,
                 const httplib::ContentReader& reader, const std::string& token) {
-  const http::RequestTimer timer(http::Route::server);
   Connection* connection = read_authorized_body(req, res, reader, token);
   if (connection == nullptr) return;
   const ParsedSample parsed = connection->parser.parse(connection->body.view());
@@ -57,7 +56,6 @@ void record_one(shm::Segment& segment, const httplib::Request& req, httplib::Res
 
 void record_batch(shm::Segment& segment, const httplib::Request& req, httplib::Response& res,
                   const httplib::ContentReader& reader, const std::string& token) {
-  const http::RequestTimer timer(http::Route::servers);
   Connection* connection = read_authorized_body(req, res, reader, token);
   if (connection == nullptr) return;
   simdjson::dom::element root;

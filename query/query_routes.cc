@@ -15,7 +15,6 @@ namespace servertrack::query {
 namespace {
 
 void answer_snapshot(shm::Segment& segment, const httplib::Request& req, httplib::Response& res) {
-  const http::RequestTimer timer(http::Route::server);
   const std::string_view name = http::server_name(req);
   if (!shm::is_valid_name(name)) {
     http::set_json_error(res, 400, http::kInvalidNameMessage);
@@ -54,7 +53,6 @@ void answer_snapshot(shm::Segment& segment, const httplib::Request& req, httplib
 
 void answer_server_list(const shm::Segment& segment, const httplib::Request& req,
                         httplib::Response& res) {
-  const http::RequestTimer timer(http::Route::servers);
   const auto query = parse_server_list_query(req);
   if (const std::string* error = std::get_if<std::string>(&query)) {
     http::set_json_error(res, 400, *error);
@@ -71,7 +69,6 @@ void answer_server_list(const shm::Segment& segment, const httplib::Request& req
 void add_query_routes(httplib::Server& server, shm::Segment& segment) {
   http::add_metrics_route(server, segment);
   server.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    const http::RequestTimer timer(http::Route::root);
     const std::string_view page = dashboard_html();
     res.set_content(page.data(), page.size(), "text/html; charset=utf-8");
   });

@@ -3,6 +3,7 @@ Debian's python3-prometheus-client), and the values move as requests, samples
 and rejections happen."""
 
 import json
+import socket
 import time
 import unittest
 
@@ -72,6 +73,25 @@ class MetricsTest(unittest.TestCase):
             histogram.sort()
             self.assertEqual(histogram[-1], (float("inf"), 3))
             self.assertEqual([v for _, v in histogram], sorted(v for _, v in histogram))
+
+    def test_requests_answered_before_any_route_are_counted_and_timed_where_they_can_be(self):
+        with appliance(capacity=8) as (_, ingest, _query):
+            before = scrape(ingest)
+            self.assertEqual(http("GET", ingest.url + "/healthz")[0], 200)
+            self.assertEqual(http("POST", ingest.url + "/nowhere", "{}")[0], 404)
+            # Headers over 16 KiB: refused by the connection layer while framing.
+            host, port = ingest.url.removeprefix("http://").rsplit(":", 1)
+            with socket.create_connection((host, int(port)), timeout=5) as raw:
+                raw.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")
+                self.assertTrue(raw.recv(4096).startswith(b"HTTP/1.1 431 "))
+            after = scrape(ingest)
+            moved = lambda name, **labels: value(after, name, **labels) - value(before, name, **labels)
+            self.assertEqual(moved("servertrack_http_requests_total", route="/healthz", status="200"), 1)
+            self.assertEqual(moved("servertrack_http_request_duration_seconds_count", route="/healthz"), 1)
+            self.assertEqual(moved("servertrack_http_requests_total", route="other", status="404"), 1)
+            self.assertEqual(moved("servertrack_http_request_duration_seconds_count", route="other"), 1)
+            self.assertEqual(moved("servertrack_http_requests_total", route="connection", status="431"), 1)
+            self.assertEqual(moved("servertrack_http_request_duration_seconds_count", route="connection"), 0)
 
     def test_table_full_is_counted(self):
         with appliance(capacity=1) as (_, ingest, _query):

@@ -69,7 +69,7 @@ def wait_until(condition, timeout, interval=0.02):
 
 class Supervised:
     def __init__(self, segment, capacity, ingest_workers=1, query_workers=1,
-                 build_dir=BUILD_DIR, ingest_port=None, query_port=None):
+                 build_dir=BUILD_DIR, ingest_port=None, query_port=None, extra_args=()):
         self.ingest_port = ingest_port or free_port()
         self.query_port = query_port or free_port()
         self.ingest_url = f"http://127.0.0.1:{self.ingest_port}"
@@ -77,7 +77,7 @@ class Supervised:
         args = [sys.executable, SCRIPT, "run", "--bind", "127.0.0.1",
                 "--ingest-port", str(self.ingest_port), "--query-port", str(self.query_port),
                 "--ingest-workers", str(ingest_workers), "--query-workers", str(query_workers),
-                "--segment", segment, "--capacity", str(capacity), "--build-dir", build_dir]
+                "--segment", segment, "--capacity", str(capacity), "--build-dir", build_dir, *extra_args]
         self.lines = []
         self.changed = threading.Condition()
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
