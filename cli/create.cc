@@ -63,8 +63,8 @@ int create(const CreateArgs& args) {
     }
     try {
       shm::Segment created = shm::Segment::create({args.segment, args.capacity, mode, 0});
-      fmt::print("created segment '{}' at {}: capacity {} servers, {}, mode {:04o}\n", args.segment,
-                 shm::Segment::path_of(args.segment), args.capacity, describe_size(args.capacity),
+      fmt::print("created segment '{}' at {}: capacity {} servers, {} in {}, mode {:04o}\n", args.segment,
+                 shm::Segment::path_of(args.segment), args.capacity, describe_size(args.capacity), created.pages(),
                  static_cast<unsigned>(mode));
       return kExitOk;
     } catch (const shm::SegmentError& e) {

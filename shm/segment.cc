@@ -1,6 +1,7 @@
 #include "shm/segment.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
 
 #include <boost/interprocess/shared_memory_object.hpp>
@@ -10,6 +11,7 @@
 #include <ctime>
 #include <utility>
 
+#include "shm/huge_pages.h"
 #include "shm/name.h"
 #include "shm/owner.h"
 #include "shm/slot.h"
@@ -19,6 +21,19 @@ namespace bip = boost::interprocess;
 namespace {
 
 constexpr auto relaxed = std::memory_order_relaxed;
+
+// Maps `bytes` of the object starting 2 MiB aligned when it can, so pages the
+// creator made huge are mapped 2 MiB at a time (shm/huge_pages.h).
+bip::mapped_region map_object(const bip::shared_memory_object& object, bip::mode_t mode, std::uint64_t bytes) {
+  void* at = reserve_huge_aligned(bytes);
+  if (at == nullptr) return bip::mapped_region(object, mode, 0, bytes);
+  try {
+    return bip::mapped_region(object, mode, 0, bytes, at, MAP_FIXED);
+  } catch (...) {
+    ::munmap(at, bytes);
+    throw;
+  }
+}
 
 std::string hex(std::uint64_t value) {
   char buf[19];
@@ -137,7 +152,9 @@ Segment Segment::create(const CreateOptions& options) {
                            "' of capacity " + std::to_string(options.capacity) + ": " + std::strerror(err) +
                            free_space_note() + "; choose a smaller --capacity or enlarge /dev/shm");
   }
-  bip::mapped_region region(object, bip::read_write);
+  const std::string pages =
+      options.huge_pages ? back_with_huge_pages(fd, bytes).note : std::string("4 KiB pages (as asked)");
+  bip::mapped_region region = map_object(object, bip::read_write, bytes);
   auto* h = static_cast<Header*>(region.get_address());
   h->magic = kMagic;
   h->header_size = sizeof(Header);
@@ -147,7 +164,9 @@ Segment Segment::create(const CreateOptions& options) {
   h->created_unix = options.created_unix != 0 ? options.created_unix : std::time(nullptr);
   h->slots_offset = slots_offset(options.capacity);
   h->layout_version.store(kLayoutVersion, std::memory_order_release);  // last: now ready
-  return Segment(options.name, Access::read_write, std::move(region));
+  Segment created(options.name, Access::read_write, std::move(region));
+  created.pages_ = pages;
+  return created;
 }
 
 Segment Segment::attach(const AttachOptions& options) {
@@ -169,7 +188,7 @@ Segment Segment::attach(const AttachOptions& options) {
   if (static_cast<std::uint64_t>(size) < sizeof(Header)) {
     validate(options.name, Header{}, static_cast<std::uint64_t>(size), 0);
   }
-  bip::mapped_region region(object, mode);
+  bip::mapped_region region = map_object(object, mode, static_cast<std::uint64_t>(size));
   validate(options.name, *static_cast<const Header*>(region.get_address()),
            static_cast<std::uint64_t>(size), options.expected_capacity);
   return Segment(options.name, options.access, std::move(region));
@@ -189,6 +208,7 @@ Segment::Segment(std::string name, Access access, bip::mapped_region region)
 
 Segment::Segment(Segment&& other) noexcept
     : name_(std::move(other.name_)),
+      pages_(std::move(other.pages_)),
       access_(other.access_),
       region_(std::move(other.region_)),
       header_(std::exchange(other.header_, nullptr)),
@@ -200,6 +220,7 @@ Segment& Segment::operator=(Segment&& other) noexcept {
   if (this != &other) {
     unregister_process();
     name_ = std::move(other.name_);
+    pages_ = std::move(other.pages_);
     access_ = other.access_;
     region_ = std::move(other.region_);
     header_ = std::exchange(other.header_, nullptr);

@@ -58,6 +58,7 @@ struct CreateOptions {
   std::uint64_t capacity = 131072;
   mode_t mode = 0660;
   std::int64_t created_unix = 0;  // 0: the current time
+  bool huge_pages = true;         // back it with 2 MiB pages (shm/huge_pages.h)
 };
 
 struct AttachOptions {
@@ -76,7 +77,8 @@ struct ServerEntry {
 class Segment {
  public:
   // Creates a new segment (fails with Kind::exists if one is there), reserves
-  // its memory, and publishes it by writing the layout version last.
+  // its memory (in 2 MiB pages when it can and options.huge_pages), and
+  // publishes it by writing the layout version last.
   static Segment create(const CreateOptions& options);
   // Maps an existing segment after validating magic, version, slot size,
   // capacity and object size.
@@ -119,6 +121,8 @@ class Segment {
   Table table() const noexcept { return {fingerprints_, slots_, header_->capacity, &header_->counters}; }
   std::uint64_t capacity() const noexcept { return header_->capacity; }
   const std::string& name() const noexcept { return name_; }
+  // After create(): the pages backing it, e.g. "2 MiB pages"; empty after attach().
+  const std::string& pages() const noexcept { return pages_; }
   Access access() const noexcept { return access_; }
 
  private:
@@ -126,6 +130,7 @@ class Segment {
   void unregister_process() noexcept;
 
   std::string name_;
+  std::string pages_;
   Access access_ = Access::read_only;
   boost::interprocess::mapped_region region_;
   Header* header_ = nullptr;

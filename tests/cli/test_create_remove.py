@@ -27,6 +27,14 @@ class CreateRemoveTest(ShmtoolTestCase):
         self.assertEqual(info.st_size, 4096 + 4096 + 40 * 2176)  # header, fingerprint page, slots
         with SegmentBytes(self.name) as segment:
             self.assertEqual(segment.capacity(), 40)
+        self.assertIn("in 4 KiB pages (smaller than one 2 MiB page)", result.stdout)
+
+    def test_create_says_which_pages_back_a_large_segment(self):
+        result = run_shmtool("create", "--segment", self.name, "--capacity", 20000)
+        self.assertExit(result, 0)
+        # 2 MiB pages where the kernel gives them (tests/shm/test_huge_pages.cc checks
+        # the mapping), otherwise 4 KiB pages and why.
+        self.assertRegex(result.stdout, r"41\.6 MiB in (2 MiB pages|4 KiB pages.* \(.+\)), mode 0660")
 
     def test_create_again_with_the_same_capacity_changes_nothing(self):
         self.assertExit(run_shmtool("create", "--segment", self.name, "--capacity", 8), 0)

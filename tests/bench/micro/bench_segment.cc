@@ -2,13 +2,20 @@
 // servers in the segment, and the segment's bytes per server.
 //
 // Each size gets a fresh segment (capacity = servers / 0.9: the fingerprint
-// array keeps probing cheap at 90% load, and shmtool's sizing advice is the
-// same), every server recorded once beforehand. Calls walk the
+// array keeps probing cheap at 90% load, and README's sizing advice is the
+// same), every server recorded once beforehand; created as the appliance does
+// (2 MiB pages where the kernel gives them) and again with 4 KiB pages (the
+// *_4k rows). Calls walk the
 // first `touched` of the servers in a shuffled order: with touched == servers
 // each call meets a slot that is, at large sizes, cold in cache and TLB as in
 // production (a server posts once a minute); with touched == kHotServers the slots
 // stay cached, which isolates the table's own growth from the memory
 // hierarchy's. The segment is removed when the next size starts and at exit.
+//
+// slot_line is the floor the cold rows stand on: one dependent read of the
+// first cache line of a random slot of the same segment, i.e. one cache and
+// TLB miss and nothing else. A cold record() or snapshot() costs a few of
+// these whatever the table does (a fingerprint line, the slot's lines).
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -35,10 +42,11 @@ constexpr std::int64_t kHotServers = 1'000;
 
 class FilledSegment {
  public:
-  explicit FilledSegment(std::int64_t servers)
+  FilledSegment(std::int64_t servers, bool huge_pages)
       : servers_(servers),
+        huge_pages_(huge_pages),
         segment_name_("st_bench_" + std::to_string(::getpid()) + "_" + std::to_string(servers)),
-        segment_(Segment::create(options(segment_name_, servers))) {
+        segment_(Segment::create(options(segment_name_, servers, huge_pages))) {
     names_.reserve(static_cast<std::size_t>(servers));
     for (std::int64_t i = 0; i < servers; ++i) names_.push_back("srv" + std::to_string(i));
     std::shuffle(names_.begin(), names_.end(), std::mt19937_64(42));
@@ -51,18 +59,21 @@ class FilledSegment {
   ~FilledSegment() { Segment::remove(segment_name_); }
 
   std::int64_t servers() const { return servers_; }
+  bool huge_pages() const { return huge_pages_; }
   Segment& segment() { return segment_; }
   const std::vector<std::string>& names() const { return names_; }
 
  private:
-  static CreateOptions options(const std::string& name, std::int64_t servers) {
+  static CreateOptions options(const std::string& name, std::int64_t servers, bool huge_pages) {
     CreateOptions o;
     o.name = name;
     o.capacity = static_cast<std::uint64_t>(servers) * 10 / 9;
+    o.huge_pages = huge_pages;
     return o;
   }
 
   std::int64_t servers_;
+  bool huge_pages_;
   std::string segment_name_;
   Segment segment_;
   std::vector<std::string> names_;  // shuffled: consecutive calls hit unrelated slots
@@ -70,10 +81,13 @@ class FilledSegment {
 
 std::unique_ptr<FilledSegment> current;
 
-FilledSegment& filled(std::int64_t servers) {
-  if (!current || current->servers() != servers) {
+// Benchmark arguments: {servers, touched, huge pages (1) or 4 KiB pages (0)}.
+FilledSegment& filled(const benchmark::State& state) {
+  const std::int64_t servers = state.range(0);
+  const bool huge_pages = state.range(2) != 0;
+  if (!current || current->servers() != servers || current->huge_pages() != huge_pages) {
     current.reset();  // one large segment in memory at a time
-    current = std::make_unique<FilledSegment>(servers);
+    current = std::make_unique<FilledSegment>(servers, huge_pages);
   }
   return *current;
 }
@@ -83,10 +97,11 @@ void report_size(benchmark::State& state, FilledSegment& f) {
   state.counters["bytes_per_slot"] = bytes / static_cast<double>(f.segment().capacity());
   state.counters["bytes_per_server"] = bytes / static_cast<double>(f.servers());
   state.SetItemsProcessed(state.iterations());
+  state.SetLabel(f.segment().pages());
 }
 
 void BM_record(benchmark::State& state) {
-  FilledSegment& f = filled(state.range(0));
+  FilledSegment& f = filled(state);
   const auto& names = f.names();
   const auto touched = static_cast<std::size_t>(state.range(1));
   std::size_t i = 0;
@@ -98,7 +113,7 @@ void BM_record(benchmark::State& state) {
 }
 
 void BM_snapshot(benchmark::State& state) {
-  FilledSegment& f = filled(state.range(0));
+  FilledSegment& f = filled(state);
   const auto& names = f.names();
   const auto touched = static_cast<std::size_t>(state.range(1));
   Snapshot out;
@@ -111,18 +126,40 @@ void BM_snapshot(benchmark::State& state) {
   report_size(state, f);
 }
 
+void BM_slot_line(benchmark::State& state) {
+  FilledSegment& f = filled(state);
+  const std::uint64_t capacity = f.segment().capacity();
+  std::uint64_t x = 0x9e3779b97f4a7c15ULL;
+  for (auto _ : state) {
+    // The next slot depends on the value just read, so the misses cannot overlap.
+    const std::uint64_t seen = f.segment().slot(x % capacity).seq.load(std::memory_order_relaxed);
+    x ^= seen + 1;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+  }
+  benchmark::DoNotOptimize(x);
+  report_size(state, f);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::AddCustomContext("sizeof(Slot)", std::to_string(sizeof(Slot)));
   benchmark::AddCustomContext("header bytes", std::to_string(servertrack::shm::segment_bytes(0)));
-  // Registered size by size so each segment is built once for both benchmarks.
+  // Registered segment by segment so each is built once for all its rows;
+  // the *_4k rows use a segment created with 4 KiB pages.
   for (const std::int64_t servers : kServerCounts) {
-    benchmark::RegisterBenchmark("record", BM_record)->Args({servers, servers});
-    benchmark::RegisterBenchmark("snapshot", BM_snapshot)->Args({servers, servers});
-    if (servers > kHotServers) {
-      benchmark::RegisterBenchmark("record_hot", BM_record)->Args({servers, kHotServers});
-      benchmark::RegisterBenchmark("snapshot_hot", BM_snapshot)->Args({servers, kHotServers});
+    for (const std::int64_t huge : {1, 0}) {
+      const std::string suffix = huge ? "" : "_4k";
+      benchmark::RegisterBenchmark(("record" + suffix).c_str(), BM_record)->Args({servers, servers, huge});
+      benchmark::RegisterBenchmark(("snapshot" + suffix).c_str(), BM_snapshot)->Args({servers, servers, huge});
+      benchmark::RegisterBenchmark(("slot_line" + suffix).c_str(), BM_slot_line)->Args({servers, 0, huge});
+      if (servers > kHotServers) {
+        benchmark::RegisterBenchmark(("record_hot" + suffix).c_str(), BM_record)->Args({servers, kHotServers, huge});
+        benchmark::RegisterBenchmark(("snapshot_hot" + suffix).c_str(), BM_snapshot)
+            ->Args({servers, kHotServers, huge});
+      }
     }
   }
   benchmark::Initialize(&argc, argv);
