@@ -1,12 +1,15 @@
 // `shmtool check`: walk every slot and verify the segment's invariants.
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/command.h"
 #include "cli/format.h"
 #include "cli/invariants.h"
+#include "cli/processes.h"
 #include "shm/name.h"
 #include "shm/owner.h"
 #include "shm/segment.h"
@@ -42,13 +45,27 @@ shm::SlotCopy copy_as_is(const shm::Slot& slot) {
   return out;
 }
 
-// Lock and sequence words: a dead holder, or an odd word nobody alive is finishing.
-void check_words(const shm::Slot& slot, std::vector<std::string>& problems) {
+// Lock and sequence words: a dead holder, a live holder that is no attached
+// process (damage: writers wait for it, then answer busy), or an odd word
+// nobody alive is finishing.
+void check_words(const shm::Slot& slot, const std::vector<AttachedProcess>& attached,
+                 std::vector<std::string>& problems) {
   const std::uint32_t owner = slot.lock_owner.load(std::memory_order_acquire);
   const std::uint32_t seq = slot.seq.load(std::memory_order_acquire);
   const bool owner_alive = owner != 0 && shm::owner_alive(owner);
   if (owner != 0 && !owner_alive) {
     problems.push_back(fmt::format("lock word holds id {}, which is dead (the next writer takes it over)", owner));
+  }
+  if (owner_alive) {
+    const std::optional<Task> task = task_of(owner);
+    const auto attached_as = [&](const AttachedProcess& p) { return task && p.pid == task->process; };
+    if (task && std::none_of(attached.begin(), attached.end(), attached_as)) {
+      problems.push_back(fmt::format(
+          "lock word holds id {}, a live thread of process {} ('{}') not attached to the segment: writes to "
+          "this server wait for it and then fail as busy; `shmtool dump` and `shmtool restore --force` "
+          "rebuild the segment without it",
+          owner, task->process, task->command));
+    }
   }
   if ((seq & 1) != 0 && !owner_alive) {
     problems.push_back(
@@ -93,7 +110,8 @@ void check_fingerprint(const shm::Segment& segment, std::uint64_t index, std::ui
 }
 
 // Problems of slot `index`, each line prefixed with where it is.
-void check_slot(shm::Segment& segment, std::uint64_t index, std::int64_t now, std::vector<std::string>& out) {
+void check_slot(shm::Segment& segment, std::uint64_t index, std::int64_t now,
+                const std::vector<AttachedProcess>& attached, std::vector<std::string>& out) {
   shm::Slot& slot = segment.slot(index);
   const std::uint32_t state = slot.state.load(std::memory_order_acquire);
   std::vector<std::string> problems;
@@ -101,7 +119,7 @@ void check_slot(shm::Segment& segment, std::uint64_t index, std::int64_t now, st
   if (state != shm::kSlotEmpty && state != shm::kSlotReady) {
     problems.push_back(fmt::format("state {} is neither empty (0) nor ready (1)", state));
   }
-  check_words(slot, problems);
+  check_words(slot, attached, problems);
   check_fingerprint(segment, index, state, problems);
   if (state == shm::kSlotReady) {
     where += fmt::format(" '{}'", printable(slot.name, std::min<std::size_t>(slot.name_length, shm::kMaxNameLength)));
@@ -137,10 +155,11 @@ int check(const CheckArgs& args) {
       throw ToolError(fmt::format("header: {}", e.what()));
     }
   }();
+  const std::vector<AttachedProcess> attached = live_processes(segment.header());
   std::uint64_t ready = 0;
   for (std::uint64_t i = 0; i < segment.capacity(); ++i) {
     ready += segment.slot(i).state.load(std::memory_order_acquire) == shm::kSlotReady;
-    check_slot(segment, i, args.now, problems);
+    check_slot(segment, i, args.now, attached, problems);
   }
   check_header(segment, ready, problems);
   for (const std::string& p : problems) fmt::print("{}\n", p);

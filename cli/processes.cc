@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include "shm/owner.h"
 
@@ -17,6 +18,17 @@ std::vector<AttachedProcess> attached_processes(const shm::Header& header) {
                    entry.start_unix.load(std::memory_order_relaxed), shm::owner_alive(pid)});
   }
   return out;
+}
+
+std::optional<Task> task_of(std::uint32_t thread_id) {
+  std::ifstream status(fmt::format("/proc/{}/status", thread_id));
+  Task task{0, ""};
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("Name:")) task.command = line.substr(line.find_first_not_of(" \t", 5));
+    if (line.starts_with("Tgid:")) task.process = static_cast<std::uint32_t>(std::stoul(line.substr(5)));
+  }
+  if (task.process == 0) return std::nullopt;
+  return task;
 }
 
 std::vector<AttachedProcess> live_processes(const shm::Header& header) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,14 @@ std::vector<AttachedProcess> attached_processes(const shm::Header& header);
 
 // Only the live ones.
 std::vector<AttachedProcess> live_processes(const shm::Header& header);
+
+// A live thread as /proc/<id>/status tells it: the process (thread group) it
+// belongs to and that process's command name. nullopt when the id is gone.
+struct Task {
+  std::uint32_t process;
+  std::string command;
+};
+std::optional<Task> task_of(std::uint32_t thread_id);
 
 // "2 live processes (ingest pid 10, query pid 11)"; empty when none.
 std::string describe_live(const shm::Header& header);

@@ -6,7 +6,7 @@ import unittest
 from appliance import TestSegment
 from segment_bytes import (LOCK_OWNER, MINUTES, NAME, SEQ, STATE, USED_SLOTS_OFFSET, BUCKET_SIZE,
                            SegmentBytes, dead_pid)
-from shmtool_test_base import NOW, ShmtoolTestCase, record, run_shmtool
+from shmtool_test_base import NOW, Registered, ShmtoolTestCase, record, run_shmtool
 
 
 class CheckTest(ShmtoolTestCase):
@@ -87,6 +87,21 @@ class CheckTest(ShmtoolTestCase):
         lines = self.check()
         self.assertProblems(lines, f"slot {self.web01} 'web01': ", "fingerprint missing")
         self.assertEqual(len(lines), 1)
+
+    def test_a_lock_held_by_a_live_process_that_is_no_attached_writer(self):
+        self.plant(self.base + LOCK_OWNER, "<I", 1)  # init: alive, never attached
+        lines = self.check()
+        self.assertProblems(lines, f"slot {self.web01} 'web01': ",
+                            "lock word holds id 1, a live thread of process 1", "not attached to the segment")
+        self.assertEqual(len(lines), 1)
+        # The same word naming a live attached process is a writer at work: no problem.
+        worker = Registered(self.name, "ingest")
+        try:
+            self.plant(self.base + LOCK_OWNER, "<I", worker.pid)
+            self.assertEqual(self.check(), [])
+        finally:
+            self.plant(self.base + LOCK_OWNER, "<I", 0)
+            worker.stop()
 
     def test_a_bucket_index_from_the_future(self):
         future = NOW // 60 + 7
