@@ -18,6 +18,7 @@ Everything started here binds 127.0.0.1 on an ephemeral port and is ended by pid
                                       to Worker, .set(unix_seconds) moves their clock
 """
 
+import contextlib
 import itertools
 import os
 import signal
@@ -146,9 +147,10 @@ class Worker:
         command = [build_path(WORKER_BINARIES[kind]), "--bind", "127.0.0.1",
                    "--port", str(self.port), "--segment", segment_name, *args]
         self._stderr = tempfile.TemporaryFile()
+        environment = {**os.environ, **(env or {})}
+        self._faketime = FAKETIME_LIBRARY in environment.get("LD_PRELOAD", "")
         self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=self._stderr,
-                                     env={**os.environ, **(env or {})})
+                                     stdout=subprocess.DEVNULL, stderr=self._stderr, env=environment)
         self.pid = self.proc.pid
         try:
             self._wait_healthy(start_timeout)
@@ -190,6 +192,12 @@ class Worker:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
+        if self._faketime:
+            # libfaketime removes its per-process semaphore and word in /dev/shm
+            # only at a normal exit; a killed worker would leave them behind.
+            for leftover in (f"faketime_shm_{self.pid}", f"sem.faketime_sem_{self.pid}"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join("/dev/shm", leftover))
 
     def __enter__(self):
         return self

@@ -2,6 +2,7 @@
 steps their clock across minute and hour boundaries, past 60 minutes and past
 24 hours. Values land in the right position and expire on time."""
 
+import os
 import time
 import unittest
 
@@ -26,6 +27,14 @@ class ClockTest(unittest.TestCase):
         status, document = get_server(query, "host")
         self.assertEqual(status, 200)
         return document["last_60_minutes"], document["last_24_hours"]
+
+    def test_killed_fake_clock_workers_leave_nothing_in_dev_shm(self):
+        with appliance(env=self.clock.env) as (_, ingest, query):
+            pids = (ingest.pid, query.pid)
+            self.assertEqual(post_sample(ingest, "host", 1, 1), 204)
+        left = [name for name in os.listdir("/dev/shm")
+                if any(name in (f"faketime_shm_{pid}", f"sem.faketime_sem_{pid}") for pid in pids)]
+        self.assertEqual(left, [])
 
     def test_windows_follow_the_clock(self):
         self.at(5)
