@@ -24,21 +24,16 @@ void* reserve_huge_aligned(std::uint64_t bytes) noexcept {
   return aligned;
 }
 
-HugePagesResult back_with_huge_pages(int fd, std::uint64_t bytes) {
+std::string back_with_huge_pages(void* view, std::uint64_t bytes) {
   const std::uint64_t whole = bytes / kHugePageBytes * kHugePageBytes;
-  if (whole == 0) return {false, "4 KiB pages (smaller than one 2 MiB page)"};
-  void* view = reserve_huge_aligned(whole);
-  if (view == nullptr || ::mmap(view, whole, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
-    const std::string why = std::strerror(errno);
-    if (view != nullptr) ::munmap(view, whole);
-    return {false, "4 KiB pages (mmap: " + why + ")"};
+  if (whole == 0) return "4 KiB pages (smaller than one 2 MiB page)";
+  if (reinterpret_cast<std::uintptr_t>(view) % kHugePageBytes != 0) {
+    return "4 KiB pages (no 2 MiB-aligned address space for the view)";
   }
-  HugePagesResult result{true, "2 MiB pages"};
   if (::madvise(view, whole, MADV_COLLAPSE) != 0) {
-    result = {false, std::string("4 KiB pages, at least in part (MADV_COLLAPSE: ") + std::strerror(errno) + ")"};
+    return std::string("4 KiB pages, at least in part (MADV_COLLAPSE: ") + std::strerror(errno) + ")";
   }
-  ::munmap(view, whole);
-  return result;
+  return "2 MiB pages";
 }
 
 }  // namespace servertrack::shm

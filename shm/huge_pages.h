@@ -8,8 +8,8 @@
 // process then maps them 2 MiB at a time if its view starts 2 MiB aligned,
 // which reserve_huge_aligned() provides.
 //
-// back_with_huge_pages(): called once, by the creator, before the segment is
-// published. Best effort: an older kernel or fragmented memory leaves (some)
+// back_with_huge_pages(): called once, by the creator, on its own view before
+// the segment is published. Best effort: an older kernel or fragmented memory leaves (some)
 // 4 KiB pages, which is slower but correct. Cost: ~2 s per GiB, once.
 #pragma once
 
@@ -20,13 +20,9 @@ namespace servertrack::shm {
 
 inline constexpr std::uint64_t kHugePageBytes = 2 << 20;
 
-struct HugePagesResult {
-  bool backed = false;  // every whole 2 MiB of the object is in a 2 MiB page
-  std::string note;     // for people: what happened and, when not backed, why
-};
-
-// `fd` is the open shared-memory object of `bytes` bytes, already allocated.
-HugePagesResult back_with_huge_pages(int fd, std::uint64_t bytes);
+// `view` maps the whole object (`bytes`, already allocated) read-write. Returns,
+// for people, "2 MiB pages" or "4 KiB pages (why)".
+std::string back_with_huge_pages(void* view, std::uint64_t bytes);
 
 // An inaccessible reservation of `bytes` of address space starting 2 MiB
 // aligned, for a MAP_FIXED mapping to replace; nullptr when none could be had.

@@ -152,9 +152,9 @@ Segment Segment::create(const CreateOptions& options) {
                            "' of capacity " + std::to_string(options.capacity) + ": " + std::strerror(err) +
                            free_space_note() + "; choose a smaller --capacity or enlarge /dev/shm");
   }
-  const std::string pages =
-      options.huge_pages ? back_with_huge_pages(fd, bytes).note : std::string("4 KiB pages (as asked)");
   bip::mapped_region region = map_object(object, bip::read_write, bytes);
+  const std::string pages = options.huge_pages ? back_with_huge_pages(region.get_address(), bytes)
+                                               : std::string("4 KiB pages (as asked)");
   auto* h = static_cast<Header*>(region.get_address());
   h->magic = kMagic;
   h->header_size = sizeof(Header);
