@@ -82,7 +82,7 @@ void check_name(const shm::Slot& slot, std::vector<std::string>& problems) {
   }
   const std::string_view name(slot.name, slot.name_length);
   if (!shm::is_valid_name(name)) {
-    problems.push_back("name is not 1 to 64 characters of [A-Za-z0-9_]");
+    problems.push_back(std::string("name is not ") + shm::kNameRule);
   }
   if (slot.name_hash != shm::hash_name(name)) {
     problems.push_back(

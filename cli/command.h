@@ -75,5 +75,6 @@ void add_show(CLI::App& app, Action& selected);
 void add_check(CLI::App& app, Action& selected);
 void add_dump(CLI::App& app, Action& selected);
 void add_restore(CLI::App& app, Action& selected);
+void add_forget(CLI::App& app, Action& selected);
 
 }  // namespace servertrack::cli

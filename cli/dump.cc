@@ -23,15 +23,17 @@ struct DumpArgs {
 SnapshotFile take_snapshot(shm::Segment& segment) {
   const shm::Header& h = segment.header();
   SnapshotFile file{shm::kLayoutVersion, h.capacity, h.created_unix, unix_now(), h.mode, {}};
-  segment.for_each_server([&](const shm::ServerEntry& server) {
-    SnapshotServer& copy = file.servers.emplace_back(SnapshotServer{std::string(server.name), {}});
-    if (segment.copy_slot(*server.slot, copy.data) != shm::Status::ok) {
-      throw ToolError(
-          fmt::format("server '{}' was left mid-write by a writer that died; the next sample "
-                      "for it repairs it (or any worker's read of it); dump again then",
-                      copy.name));
-    }
-  });
+  segment.for_each_server(
+      [&](const shm::ServerEntry& server) {
+        SnapshotServer& copy = file.servers.emplace_back(SnapshotServer{std::string(server.name), {}});
+        if (segment.copy_slot(*server.slot, copy.data) != shm::Status::ok) {
+          throw ToolError(
+              fmt::format("server '{}' was left mid-write by a writer that died; the next sample "
+                          "for it repairs it (or any worker's read of it); dump again then",
+                          copy.name));
+        }
+        if (copy.data.name_view() != copy.name) file.servers.pop_back();  // deleted meanwhile
+      });
   return file;
 }
 

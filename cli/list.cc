@@ -33,15 +33,15 @@ std::vector<Row> collect(shm::Segment& segment, const ListArgs& args, std::int64
   segment.for_each_server([&](const shm::ServerEntry& server) {
     if (!server.name.starts_with(args.prefix)) return;
     shm::SlotCopy copy;
-    Row row{std::string(server.name), server.slot->last_sample_unix.load(std::memory_order_relaxed), {}};
-    if (segment.copy_slot(*server.slot, copy) == shm::Status::ok) {
+    Row row{std::string(server.name), server.last_sample_unix, {}};
+    if (segment.copy_slot(*server.slot, copy) == shm::Status::ok && copy.name_view() == server.name) {
       row.last_sample_unix = copy.last_sample_unix;
       std::uint64_t count = 0;
       for (const auto& bucket : shm::make_snapshot(copy, args.now).last_60_minutes.buckets) count += bucket.count;
       row.samples_last_hour = count;
     }
     if (row.last_sample_unix >= since) rows.push_back(std::move(row));
-  });
+  }, args.now);
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.name < b.name; });
   return rows;
 }

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   cli::add_info(app, selected);
   cli::add_list(app, selected);
   cli::add_show(app, selected);
+  cli::add_forget(app, selected);
   cli::add_check(app, selected);
   cli::add_dump(app, selected);
   cli::add_restore(app, selected);

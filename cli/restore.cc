@@ -62,10 +62,14 @@ void store(shm::Bucket& to, const shm::BucketValue& from) {
 void fill(shm::Segment& segment, const SnapshotFile& snapshot) {
   shm::Table table = segment.table();
   for (const SnapshotServer& server : snapshot.servers) {
-    shm::Slot* slot = table.find_or_claim(server.name, shm::hash_name(server.name), {shm::SlotUse::whole});
+    shm::Slot* slot = table.find_or_claim(server.name, shm::hash_name(server.name), {shm::SlotUse::whole},
+                                          snapshot.dumped_unix);
     if (slot == nullptr) throw ToolError("the new segment has no free slot for '" + server.name + "'");
     for (int i = 0; i < shm::kMinuteBuckets; ++i) store(slot->minutes[i], server.data.minutes[i]);
-    for (int i = 0; i < shm::kHourBuckets; ++i) store(slot->hours[i], server.data.hours[i]);
+    for (int i = 0; i < shm::kHourBuckets; ++i) {
+      store(slot->hours[i], server.data.hours[i]);
+      slot->hour_newest[i].store(server.data.hour_newest[i], std::memory_order_relaxed);
+    }
     slot->last_sample_unix.store(server.data.last_sample_unix, std::memory_order_release);
   }
 }

@@ -13,15 +13,19 @@
 //     32 created_unix   i64  creation time of the dumped segment
 //     40 dumped_unix    i64  when the dump was taken; no bucket is newer
 //     48 mode           u32  the segment's permission bits
-//     52 record_size    u32  2096
+//     52 record_size    u32  2384 (format 1: 2096)
 //     56 reserved       8 bytes, zero
-//   server_count records (2096 bytes each)
-//     0  name_length u32 (1..64), 4 reserved zero bytes
-//     8  name char[64], zero-padded
-//     72 last_sample_unix i64
-//     80 minute buckets 60 x {index u32, count u32, cpu_sum f64, ram_sum f64}
-//     1520 hour buckets 24 x the same
+//   server_count records (2384 bytes each)
+//     0  name_length u32 (1..253), 4 reserved zero bytes
+//     8  name char[256], zero-padded
+//     264 last_sample_unix i64
+//     272 minute buckets 60 x {index u32, count u32, cpu_sum f64, ram_sum f64}
+//     1712 hour buckets 24 x the same
+//     2288 hour_newest 24 x u32: the retry marks of the hour buckets (shm/layout.h)
 //   trailer: FNV-1a-64 of every byte before it (u64)
+// Format 1 (layouts 1 and 2, names of at most 64 bytes) is read too: its
+// records are the same but for a 64-byte name field and no hour_newest
+// (read as 0: no retry mark).
 //
 // encode_snapshot() and decode_snapshot() are pure functions of their
 // arguments (any thread). decode_snapshot() never trusts its input: it is
@@ -39,10 +43,19 @@
 
 namespace servertrack::cli {
 
-inline constexpr std::uint32_t kSnapshotFormatVersion = 1;
+inline constexpr std::uint32_t kSnapshotFormatVersion = 2;
 inline constexpr std::size_t kSnapshotHeaderSize = 64;
-inline constexpr std::size_t kSnapshotRecordSize = 2096;
 inline constexpr std::size_t kSnapshotTrailerSize = 8;
+
+// What differs between the formats this build reads: the record.
+struct SnapshotRecordFormat {
+  std::size_t name_bytes;
+  bool hour_newest;
+  std::size_t record_size;
+};
+inline constexpr SnapshotRecordFormat kSnapshotFormat1{64, false, 2096};
+inline constexpr SnapshotRecordFormat kSnapshotFormat2{shm::kNameBytes, true, 2384};
+inline constexpr std::size_t kSnapshotRecordSize = kSnapshotFormat2.record_size;
 
 struct SnapshotServer {
   std::string name;

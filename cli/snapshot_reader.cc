@@ -49,19 +49,24 @@ bool all_zero(std::span<const std::byte> bytes) {
 }
 
 // The record's server, or why it is refused.
-std::variant<SnapshotServer, std::string> take_server(Cursor& in, std::int64_t dumped_unix) {
+std::variant<SnapshotServer, std::string> take_server(Cursor& in, const SnapshotRecordFormat& format,
+                                                     std::int64_t dumped_unix) {
   const auto length = in.take<std::uint32_t>();
   const auto reserved = in.take<std::uint32_t>();
-  const auto name_bytes = in.take_bytes(shm::kMaxNameLength);
-  SnapshotServer server;
+  const auto name_bytes = in.take_bytes(format.name_bytes);
+  SnapshotServer server{};
   server.data.last_sample_unix = in.take<std::int64_t>();
   take_ring(in, server.data.minutes);
   take_ring(in, server.data.hours);
-  if (length < 1 || length > shm::kMaxNameLength || reserved != 0 || !all_zero(name_bytes.subspan(length))) {
+  if (format.hour_newest) {
+    for (std::uint32_t& mark : server.data.hour_newest) mark = in.take<std::uint32_t>();
+  }
+  if (length < 1 || length > std::min(format.name_bytes, shm::kMaxNameLength) || reserved != 0 ||
+      !all_zero(name_bytes.subspan(length))) {
     return fmt::format("its name field (length {}) is malformed", length);
   }
   server.name.assign(reinterpret_cast<const char*>(name_bytes.data()), length);
-  if (!shm::is_valid_name(server.name)) return "its name is not 1 to 64 characters of [A-Za-z0-9_]";
+  if (!shm::is_valid_name(server.name)) return std::string("its name is not ") + shm::kNameRule;
   const auto problems = data_problems(server.data, dumped_unix);
   if (!problems.empty()) return fmt::format("server '{}': {}", server.name, problems.front());
   return server;
@@ -76,10 +81,12 @@ std::variant<SnapshotFile, std::string> decode_snapshot(std::span<const std::byt
   }
   Cursor in(bytes.subspan(8));
   SnapshotFile file;
-  const auto format = in.take<std::uint32_t>();
-  if (format != kSnapshotFormatVersion) {
-    return fmt::format("snapshot format version {}, this shmtool reads version {}", format, kSnapshotFormatVersion);
+  const auto version = in.take<std::uint32_t>();
+  if (version != 1 && version != kSnapshotFormatVersion) {
+    return fmt::format("snapshot format version {}, this shmtool reads versions 1 and {}", version,
+                       kSnapshotFormatVersion);
   }
+  const SnapshotRecordFormat& format = version == 1 ? kSnapshotFormat1 : kSnapshotFormat2;
   file.layout_version = in.take<std::uint32_t>();  // who wrote it; the records' format is the file's own
   std::uint64_t stored_checksum;
   std::memcpy(&stored_checksum, bytes.data() + bytes.size() - kSnapshotTrailerSize, sizeof stored_checksum);
@@ -94,8 +101,8 @@ std::variant<SnapshotFile, std::string> decode_snapshot(std::span<const std::byt
   const auto record_size = in.take<std::uint32_t>();
   const auto reserved = in.take<std::uint64_t>();
   const std::size_t records_bytes = bytes.size() - kMinimum;
-  if (record_size != kSnapshotRecordSize || reserved != 0 || count != records_bytes / kSnapshotRecordSize ||
-      records_bytes % kSnapshotRecordSize != 0) {
+  if (record_size != format.record_size || reserved != 0 || count != records_bytes / format.record_size ||
+      records_bytes % format.record_size != 0) {
     return fmt::format("header says {} records of {} bytes, but the file holds {} bytes of records", count, record_size,
                        records_bytes);
   }
@@ -109,7 +116,7 @@ std::variant<SnapshotFile, std::string> decode_snapshot(std::span<const std::byt
   std::unordered_set<std::string> names;
   file.servers.reserve(count);
   for (std::uint64_t i = 0; i < count; ++i) {
-    auto server = take_server(in, file.dumped_unix);
+    auto server = take_server(in, format, file.dumped_unix);
     if (auto* why = std::get_if<std::string>(&server)) return fmt::format("record {}: {}", i, *why);
     auto& s = std::get<SnapshotServer>(server);
     if (!names.insert(s.name).second) return fmt::format("record {}: server '{}' appears twice", i, s.name);

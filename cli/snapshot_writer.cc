@@ -51,12 +51,13 @@ std::vector<std::byte> encode_snapshot(const SnapshotFile& file) {
   for (const SnapshotServer& server : file.servers) {
     put(out, static_cast<std::uint32_t>(server.name.size()));
     put(out, std::uint32_t{0});
-    char name[shm::kMaxNameLength] = {};
+    char name[shm::kNameBytes] = {};
     std::memcpy(name, server.name.data(), std::min(server.name.size(), sizeof name));
     for (const char c : name) out.push_back(static_cast<std::byte>(c));
     put(out, server.data.last_sample_unix);
     put_ring(out, server.data.minutes);
     put_ring(out, server.data.hours);
+    for (const std::uint32_t mark : server.data.hour_newest) put(out, mark);
   }
   put(out, fnv1a64(out));
   return out;

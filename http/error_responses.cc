@@ -45,14 +45,18 @@ httplib::Server::HandlerResponse fill_error_body(const httplib::Request&,
   return httplib::Server::HandlerResponse::Handled;
 }
 
-httplib::Server::HandlerResponse refuse_other_methods(const httplib::Request& request,
-                                                      httplib::Response& response) {
-  if (request.method == "GET" || request.method == "HEAD" || request.method == "POST") {
-    return httplib::Server::HandlerResponse::Unhandled;
-  }
-  set_json_error(response, 405, "method not allowed; the API uses GET and POST");
-  response.set_header("Allow", "GET, HEAD, POST");
-  return httplib::Server::HandlerResponse::Handled;
+httplib::Server::HandlerWithResponse refuse_other_methods(bool deletes) {
+  return [deletes](const httplib::Request& request, httplib::Response& response) {
+    if (request.method == "GET" || request.method == "HEAD" || request.method == "POST" ||
+        (deletes && request.method == "DELETE")) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    set_json_error(response, 405,
+                   deletes ? "method not allowed; the ingest API uses POST and DELETE (GETs are redirected)"
+                           : "method not allowed; the API uses GET and POST (DELETE on the ingest port)");
+    response.set_header("Allow", deletes ? "GET, HEAD, POST, DELETE" : "GET, HEAD, POST");
+    return httplib::Server::HandlerResponse::Handled;
+  };
 }
 
 }  // namespace servertrack::http

@@ -27,8 +27,8 @@ void answer_exception(const httplib::Request& request, httplib::Response& respon
 httplib::Server::HandlerResponse fill_error_body(const httplib::Request& request,
                                                  httplib::Response& response);
 
-// Pre-routing handler: 405 for methods other than GET, HEAD and POST.
-httplib::Server::HandlerResponse refuse_other_methods(const httplib::Request& request,
-                                                      httplib::Response& response);
+// Pre-routing handler: 405 for methods other than GET, HEAD and POST, and
+// DELETE when `deletes` (the ingest worker's DELETE /server/<name>).
+httplib::Server::HandlerWithResponse refuse_other_methods(bool deletes);
 
 }  // namespace servertrack::http

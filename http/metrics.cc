@@ -12,7 +12,7 @@ constexpr std::array<const char*, kRouteCount> kRouteLabels = {
     "/", "/healthz", "/metrics", "/server/<name>", "/servers", "other", "connection"};
 constexpr std::array<const char*, kRejectionCount> kRejectionLabels = {
     "invalid_json", "invalid_name", "invalid_value", "table_full", "duplicate_name",
-    "unreadable_body", "slot_busy"};
+    "unreadable_body", "slot_busy", "invalid_time"};
 
 thread_local std::chrono::steady_clock::time_point request_start;
 

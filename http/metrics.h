@@ -35,14 +35,16 @@ inline constexpr int kRouteCount = 7;
 
 enum class Rejection {
   invalid_json,     // a body that is not JSON of the expected shape
-  invalid_name,     // not 1..64 characters of [A-Za-z0-9_]
+  invalid_name,     // breaks the name rule (shm/name.h)
   invalid_value,    // cpu/ram missing, not a number, negative or not finite
+                    // (also a "time" that is not a number of unix seconds)
   table_full,       // a new name and no free slot
   duplicate_name,   // the same name twice in one batch
   unreadable_body,  // too large (413) or cut short
   slot_busy,        // the server's slot stayed locked by a live process (503)
+  invalid_time,     // a stated "time" outside the windows (future or too old)
 };
-inline constexpr int kRejectionCount = 7;
+inline constexpr int kRejectionCount = 8;
 
 // The reason as /metrics labels it and the batch answer spells it, e.g. "invalid_name".
 const char* rejection_label(Rejection reason) noexcept;

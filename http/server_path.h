@@ -8,13 +8,15 @@
 
 #include <httplib.h>
 
+#include <string>
 #include <string_view>
+
+#include "shm/name.h"
 
 namespace servertrack::http {
 
 inline constexpr const char* kServerRoute = "/server/(.*)";
-inline constexpr const char* kInvalidNameMessage =
-    "invalid server name; use 1 to 64 characters of A-Z, a-z, 0-9 and _";
+inline const std::string kInvalidNameMessage = std::string("invalid server name; use ") + shm::kNameRule;
 
 // The <name> of a request routed by kServerRoute (not yet validated).
 inline std::string_view server_name(const httplib::Request& request) {

@@ -53,7 +53,7 @@ void tune(httplib::Server& server, const WorkerKind& kind) {
   server.set_default_headers({{"Server", server_header(kind)}});
   server.set_exception_handler(answer_exception);
   server.set_error_handler(httplib::Server::HandlerWithResponse(fill_error_body));
-  server.set_pre_routing_handler(refuse_other_methods);
+  server.set_pre_routing_handler(refuse_other_methods(kind.deletes_servers));
 }
 
 void add_healthz(httplib::Server& server, const WorkerOptions& options, const WorkerKind& kind) {

@@ -19,6 +19,7 @@ struct WorkerKind {
   int default_port;
   int sibling_default_port;      // where requests of the other method belong
   bool redirects_get;            // true: GETs go to the sibling; false: POSTs do
+  bool deletes_servers;          // answers DELETE /server/<name> (the ingest worker)
 };
 
 struct WorkerOptions {

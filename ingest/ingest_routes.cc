@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <iterator>
+#include <optional>
 #include <unordered_set>
 
 #include "http/bearer_token.h"
 #include "http/clock.h"
 #include "http/json_error.h"
+#include "http/json_string.h"
 #include "http/metrics.h"
 #include "http/request_body.h"
 #include "http/server_path.h"
@@ -18,7 +20,7 @@ namespace servertrack::ingest {
 namespace {
 
 constexpr const char* kBatchExample =
-    R"(; send an object like {"web_1": {"cpu": 12.5, "ram": 40.1}, "db_2": {"cpu": 3, "ram": 71}})";
+    R"(; send an object like {"web-01": {"cpu": 12.5, "ram": 40.1}, "db-2": [{"cpu": 3, "ram": 71, "time": 1767225600}]})";
 
 struct Connection {
   http::RequestBody body{kParserPadding};
@@ -84,27 +86,64 @@ void record_batch(shm::Segment& segment, const httplib::Request& req, httplib::R
   const std::int64_t now = http::wall_clock_unix_seconds();
   std::size_t recorded = 0;
   std::size_t rejected = 0;
+  // One refused sample: "index" only for an item of an array of samples.
+  const auto report = [&](std::string_view name, std::optional<std::size_t> index, const Refusal& refusal) {
+    fmt::format_to(out, "{}{{\"name\":{},", rejected++ ? "," : "", http::json_string(name));
+    if (index) fmt::format_to(out, "\"index\":{},", *index);
+    fmt::format_to(out, "\"reason\":\"{}\",\"error\":{}}}", http::rejection_label(refusal.reason),
+                   http::json_string(refusal.message));
+  };
+  const auto record = [&](std::string_view name, std::optional<std::size_t> index, simdjson::dom::element value) {
+    if (auto refusal = record_sample(segment, name, sample_from_json(value), now)) {
+      report(name, index, *refusal);
+    } else {
+      ++recorded;
+    }
+  };
   fmt::format_to(out, "{{\"rejected\":[");
   for (const auto entry : entries) {
-    std::optional<Refusal> refusal;
     if (!seen.insert(entry.key).second) {
       http::worker_metrics().count_rejected(http::Rejection::duplicate_name);
-      refusal = Refusal{400, http::Rejection::duplicate_name,
-                        "the name appears more than once in this batch; only its first entry "
-                        "was considered"};
-    } else {
-      refusal = record_sample(segment, entry.key, sample_from_json(entry.value), now);
-    }
-    if (!refusal) {
-      ++recorded;
+      report(entry.key, std::nullopt,
+             Refusal{400, http::Rejection::duplicate_name,
+                     "the name appears more than once in this batch; only its first entry "
+                     "was considered"});
       continue;
     }
-    fmt::format_to(out, "{}{{\"name\":{},\"reason\":\"{}\",\"error\":{}}}", rejected++ ? "," : "",
-                   http::json_string(entry.key), http::rejection_label(refusal->reason),
-                   http::json_string(refusal->message));
+    simdjson::dom::array samples;
+    if (entry.value.get(samples) != simdjson::SUCCESS) {
+      record(entry.key, std::nullopt, entry.value);
+      continue;
+    }
+    std::size_t index = 0;
+    for (const auto item : samples) record(entry.key, index++, item);
   }
   fmt::format_to(out, "],\"recorded\":{}}}", recorded);
   res.set_content(answer.data(), answer.size(), "application/json");
+}
+
+// DELETE /server/<name>: the server and its data are gone, its slot free.
+void forget_one(shm::Segment& segment, const httplib::Request& req, httplib::Response& res,
+                const httplib::ContentReader& reader, const std::string& token) {
+  if (read_authorized_body(req, res, reader, token) == nullptr) return;
+  const std::string_view name = http::server_name(req);
+  switch (segment.forget(name, http::wall_clock_unix_seconds())) {
+    case shm::Status::ok:
+      res.status = 204;
+      return;
+    case shm::Status::invalid_name:
+      http::set_json_error(res, 400, http::kInvalidNameMessage);
+      return;
+    case shm::Status::not_found:
+      http::set_json_error(res, 404, "no server named " + http::json_string(name) + " is being tracked");
+      return;
+    case shm::Status::busy:
+      res.set_header("Retry-After", "1");
+      http::set_json_error(res, 503, shm::describe(shm::Status::busy));
+      return;
+    default:
+      http::set_json_error(res, 500, "the segment refused the delete");
+  }
 }
 
 }  // namespace
@@ -121,6 +160,11 @@ void add_ingest_routes(httplib::Server& server, shm::Segment& segment, std::stri
                                                    const httplib::ContentReader& reader) {
     record_batch(segment, req, res, reader, ingest_token);
   });
+  server.Delete(http::kServerRoute,
+                [&segment, ingest_token](const httplib::Request& req, httplib::Response& res,
+                                         const httplib::ContentReader& reader) {
+                  forget_one(segment, req, res, reader, ingest_token);
+                });
 }
 
 }  // namespace servertrack::ingest

@@ -1,9 +1,14 @@
 // The ingest worker's routes (DESIGN.md, "The HTTP contract"; README):
-//   POST /server/<name>  one JSON sample -> 204 once it is in the segment
-//   POST /servers        {"<name>": {"cpu": .., "ram": ..}, ...} -> 200 with
-//                        {"recorded": N, "rejected": [{"name", "reason", "error"}]}
+//   POST /server/<name>  one JSON sample -> 204 once it is in the segment (or
+//                        is the repeat of one counted, shm/slot.h)
+//   POST /servers        {"<name>": SAMPLE or [SAMPLE, ...], ...} -> 200 with
+//                        {"rejected": [{"name", "index"?, "reason", "error"}],
+//                         "recorded": N}; "index" (from 0) only for an item of
+//                        an array; N counts the samples acknowledged
+//   DELETE /server/<name> -> 204, the server is gone; 404 when there is none
 //   GET /metrics         this worker's metrics (http/metrics.h)
-// With a non-empty `ingest_token`, both POSTs first need the bearer token.
+// With a non-empty `ingest_token`, the POSTs and DELETE first need the bearer
+// token.
 //
 // Added once by main() through run_worker(); handlers run on connection
 // threads, each with its own reused body buffer, JSON parser and answer buffer.

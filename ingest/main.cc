@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
       .default_port = 8889,
       .sibling_default_port = 8888,
       .redirects_get = true,
+      .deletes_servers = true,
   };
   return servertrack::http::run_worker(
       argc, argv, kIngest,

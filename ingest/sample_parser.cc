@@ -9,6 +9,9 @@ namespace {
 
 constexpr const char* kExample = R"(; send an object like {"cpu": 12.5, "ram": 40.1})";
 
+// The year 5138 in unix seconds: a larger "time" is surely milliseconds.
+constexpr double kLatestTime = 1e11;
+
 ParsedSample refuse(SampleProblem problem, std::string message) {
   return ParsedSample{.ok = false, .sample = {}, .error = std::move(message), .problem = problem};
 }
@@ -36,6 +39,7 @@ ParsedSample sample_from_json(simdjson::dom::element value) {
   Sample sample;
   bool seen_cpu = false;
   bool seen_ram = false;
+  double time = 0;
   for (const auto field : object) {
     double* target = nullptr;
     bool* seen = nullptr;
@@ -45,6 +49,9 @@ ParsedSample sample_from_json(simdjson::dom::element value) {
     } else if (field.key == "ram") {
       target = &sample.ram;
       seen = &seen_ram;
+    } else if (field.key == "time") {
+      target = &time;
+      seen = &sample.has_time;
     } else {
       continue;
     }
@@ -62,6 +69,13 @@ ParsedSample sample_from_json(simdjson::dom::element value) {
       return refuse(SampleProblem::invalid_value,
                     "\"" + key + "\" must be a finite number that is not negative" + kExample);
     }
+  }
+  if (sample.has_time) {
+    if (time > kLatestTime) {
+      return refuse(SampleProblem::invalid_value,
+                    "\"time\" must be unix seconds (e.g. 1767225600 or 1767225600.5), not milliseconds");
+    }
+    sample.time_ms = std::llround(time * 1000);
   }
   if (!seen_cpu || !seen_ram) {
     return refuse(SampleProblem::invalid_value, std::string("the member \"") +

@@ -1,6 +1,8 @@
 // The body of POST /server/<name>: a JSON object with the required numbers
-// "cpu" and "ram", finite and not negative; other members are ignored
-// (DESIGN.md). The whole body must be one valid JSON document: trailing
+// "cpu" and "ram", finite and not negative, and the optional number "time":
+// when the sample was taken, in unix seconds, an integer or a fraction (kept
+// to the millisecond); other members are ignored (DESIGN.md). Whether the
+// time is inside the windows is the segment's judgement (shm::Segment::record). The whole body must be one valid JSON document: trailing
 // garbage such as {"cpu":1,"ram":2}} is refused, as are duplicate members.
 //
 // The same checks apply to each entry of a batch (POST /servers):
@@ -13,6 +15,7 @@
 
 #include <simdjson.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -23,6 +26,8 @@ inline constexpr std::size_t kParserPadding = simdjson::SIMDJSON_PADDING;
 struct Sample {
   double cpu = 0;
   double ram = 0;
+  bool has_time = false;
+  std::int64_t time_ms = 0;  // when has_time: "time" in milliseconds, to the nearest
 };
 
 // Why a body or entry was refused.
@@ -35,7 +40,8 @@ struct ParsedSample {
   SampleProblem problem = SampleProblem::none;
 };
 
-// A parsed JSON value checked as one sample: an object with "cpu" and "ram".
+// A parsed JSON value checked as one sample: an object with "cpu" and "ram"
+// and maybe "time".
 // A value that is not an object is an invalid_value here (the body-level
 // "not an object" is SampleParser's invalid_json).
 ParsedSample sample_from_json(simdjson::dom::element value);

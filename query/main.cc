@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
       .default_port = 8888,
       .sibling_default_port = 8889,
       .redirects_get = false,
+      .deletes_servers = false,
   };
   return servertrack::http::run_worker(
       argc, argv, kQuery,

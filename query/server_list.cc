@@ -6,6 +6,7 @@
 #include <iterator>
 #include <vector>
 
+#include "http/clock.h"
 #include "http/json_error.h"
 #include "shm/name.h"
 
@@ -13,7 +14,8 @@ namespace servertrack::query {
 namespace {
 
 struct Listed {
-  std::string_view name;  // in the segment; a published name never changes
+  std::size_t name_at;  // in the page's name arena: a slot may be reused meanwhile
+  std::size_t name_length;
   std::int64_t last_sample;
 };
 
@@ -32,7 +34,7 @@ std::variant<ServerListQuery, std::string> parse_server_list_query(const httplib
   query.prefix = request.get_param_value("prefix");
   query.after = request.get_param_value("after");
   if (!is_name_or_empty(query.prefix)) {
-    return std::string("prefix must be up to 64 characters of A-Z, a-z, 0-9 and _");
+    return std::string("prefix must be the start of a server name: ") + shm::kNameRule;
   }
   if (!is_name_or_empty(query.after)) {
     return std::string("after must be a server name (the next_after of the previous page)");
@@ -53,12 +55,20 @@ std::variant<ServerListQuery, std::string> parse_server_list_query(const httplib
 void append_server_list_json(const shm::Segment& segment, const ServerListQuery& query,
                              fmt::memory_buffer& out) {
   thread_local std::vector<Listed> matches;
+  thread_local std::string names;
   matches.clear();
-  segment.for_each_server([&](const shm::ServerEntry& entry) {
-    if (!entry.name.starts_with(query.prefix) || entry.name <= std::string_view(query.after)) return;
-    matches.push_back({entry.name, entry.slot->last_sample_unix.load(std::memory_order_acquire)});
-  });
-  const auto by_name = [](const Listed& a, const Listed& b) { return a.name < b.name; };
+  names.clear();
+  segment.for_each_server(
+      [&](const shm::ServerEntry& entry) {
+        if (!entry.name.starts_with(query.prefix) || entry.name <= std::string_view(query.after)) return;
+        matches.push_back({names.size(), entry.name.size(), entry.last_sample_unix});
+        names.append(entry.name);
+      },
+      http::wall_clock_unix_seconds());
+  const auto name = [&](const Listed& listed) {
+    return std::string_view(names).substr(listed.name_at, listed.name_length);
+  };
+  const auto by_name = [&](const Listed& a, const Listed& b) { return name(a) < name(b); };
   const std::size_t shown = std::min(matches.size(), query.limit);
   std::partial_sort(matches.begin(), matches.begin() + static_cast<std::ptrdiff_t>(shown),
                     matches.end(), by_name);
@@ -66,10 +76,10 @@ void append_server_list_json(const shm::Segment& segment, const ServerListQuery&
   fmt::format_to(it, "{{\"servers\":[");
   for (std::size_t i = 0; i < shown; ++i) {
     fmt::format_to(it, "{}{{\"name\":{},\"last_sample\":{}}}", i > 0 ? "," : "",
-                   http::json_string(matches[i].name), matches[i].last_sample);
+                   http::json_string(name(matches[i])), matches[i].last_sample);
   }
   fmt::format_to(it, "],\"next_after\":{}}}",
-                 matches.size() > shown ? http::json_string(matches[shown - 1].name) : "null");
+                 matches.size() > shown ? http::json_string(name(matches[shown - 1])) : "null");
 }
 
 }  // namespace servertrack::query

@@ -11,12 +11,13 @@
 // - Header counters and the process registry: atomics, any process.
 // - Fingerprints: written by the claimer of a slot, after the slot's name is
 //   published (see shm/table.h); 0 until then.
-// - Slot.state / name / name_hash: written while state == kSlotEmpty by the
-//   holder of the slot's lock, then published by state = kSlotReady (release);
-//   never changed again while the segment exists.
-// - Slot.seq, journal, buckets, last_sample_unix: written only by the holder of
-//   the slot's lock, inside a seq-odd window. Readers copy them lock-free and
-//   retry when `seq` changed or was odd.
+// - Slot.state / name / name_hash: written by the holder of the slot's lock
+//   inside a seq-odd window: a claim writes them while the state is not
+//   kSlotReady and publishes with state = kSlotReady (release); a delete or the
+//   reuse of an expired slot sets kSlotRetired (shm/table.h).
+// - Slot.seq, journal, buckets, hour_newest, last_sample_unix: written only by
+//   the holder of the slot's lock, inside a seq-odd window. Readers copy them
+//   lock-free and retry when `seq` changed or was odd.
 #pragma once
 
 #include <atomic>
@@ -26,14 +27,20 @@
 namespace servertrack::shm {
 
 inline constexpr std::uint64_t kMagic = 0x4b43'4152'5456'5253;  // "SRVTRACK" little-endian
-inline constexpr std::uint32_t kLayoutVersion = 2;
-inline constexpr std::size_t kMaxNameLength = 64;
+inline constexpr std::uint32_t kLayoutVersion = 3;
+inline constexpr std::size_t kMaxNameLength = 253;  // the rule: shm/name.h
+inline constexpr std::size_t kNameBytes = 256;      // the slot's name field
 inline constexpr int kMinuteBuckets = 60;
 inline constexpr int kHourBuckets = 24;
 inline constexpr int kMaxAttachedProcesses = 64;
 
 inline constexpr std::uint32_t kSlotEmpty = 0;
 inline constexpr std::uint32_t kSlotReady = 1;
+inline constexpr std::uint32_t kSlotRetired = 2;  // deleted or reused: free, probes walk on
+
+// A server with no sample in this many seconds has expired: it reads as absent
+// and its slot may be reused (shm/slot.h, expired()).
+inline constexpr std::int64_t kExpirySeconds = 24 * 3600;
 
 // One time bucket: the minute (hour) it holds and the running sums.
 // A bucket whose `index` is not the minute (hour) asked for is stale: it reads
@@ -61,40 +68,54 @@ struct BucketValue {
 // before making `seq` odd; whoever takes the lock over from a dead owner (or a
 // reader that finds the owner dead) restores these two buckets, so a crash
 // loses at most the sample in flight and never leaves a half-written bucket.
+// A claim or delete sets both positions to kNoBucket: nothing to restore.
 //   offset 0  minute_pos u32
 //   offset 4  hour_pos   u32
 //   offset 8  minute_before BucketValue (24)
 //   offset 32 hour_before   BucketValue (24)
-//   offset 56 last_sample_before i64  -> 64 bytes
+//   offset 56 last_sample_before i64
+//   offset 64 hour_newest_before u32
+//   offset 68 reserved u32  -> 72 bytes
+inline constexpr std::uint32_t kNoBucket = 0xffff'ffff;
 struct Journal {
   std::uint32_t minute_pos;
   std::uint32_t hour_pos;
   BucketValue minute_before;
   BucketValue hour_before;
   std::int64_t last_sample_before;
+  std::uint32_t hour_newest_before;
+  std::uint32_t reserved;
 };
 
-// One server. 2,176 bytes, 64-byte aligned so no two slots share a cache line.
-//   offset 0    state            atomic u32  kSlotEmpty / kSlotReady
+// One server. 2,496 bytes, 64-byte aligned so no two slots share a cache line.
+// The first line holds what a probe and an expiry check read (and the first
+// 32 bytes of the name).
+//   offset 0    state            atomic u32  kSlotEmpty / kSlotReady / kSlotRetired
 //   offset 4    lock_owner       atomic u32  pid of the writer holding the slot, 0 = free
 //   offset 8    seq              atomic u32  even = stable, odd = write in progress
-//   offset 12   name_length      u32         1..64
+//   offset 12   name_length      u32         1..253
 //   offset 16   name_hash        u64         hash_name(name), speeds up probing
-//   offset 24   name             char[64]    not NUL-terminated
-//   offset 88   last_sample_unix atomic i64  receive time of the newest sample
-//   offset 96   journal          Journal (64)
-//   offset 160  minutes          Bucket[60]  ring, position = minute index % 60
-//   offset 1600 hours            Bucket[24]  ring, position = hour index % 24
-//   offset 2176 end
+//   offset 24   last_sample_unix atomic i64  time of the newest sample (its stated
+//                                            time, or its arrival)
+//   offset 32   name             char[256]   not NUL-terminated, zero-padded
+//   offset 288  journal          Journal (72)
+//   offset 360  hour_newest      atomic u32[24]  per hour bucket: 1 + milliseconds
+//                                            into its hour of the newest sample with
+//                                            a stated time counted there, 0 = none
+//                                            (the retry rule, shm/slot.h)
+//   offset 456  minutes          Bucket[60]  ring, position = minute index % 60
+//   offset 1896 hours            Bucket[24]  ring, position = hour index % 24
+//   offset 2472 padding to 2496
 struct alignas(64) Slot {
   std::atomic<std::uint32_t> state;
   std::atomic<std::uint32_t> lock_owner;
   std::atomic<std::uint32_t> seq;
   std::uint32_t name_length;
   std::uint64_t name_hash;
-  char name[kMaxNameLength];
   std::atomic<std::int64_t> last_sample_unix;
+  char name[kNameBytes];
   Journal journal;
+  std::atomic<std::uint32_t> hour_newest[kHourBuckets];
   Bucket minutes[kMinuteBuckets];
   Bucket hours[kHourBuckets];
 };
@@ -177,16 +198,18 @@ static_assert(sizeof(std::atomic<std::uint32_t>) == 4 && sizeof(std::atomic<doub
 
 static_assert(sizeof(Bucket) == 24 && alignof(Bucket) == 8);
 static_assert(sizeof(BucketValue) == 24);
-static_assert(sizeof(Journal) == 64);
+static_assert(sizeof(Journal) == 72);
 static_assert(offsetof(Slot, lock_owner) == 4);
 static_assert(offsetof(Slot, seq) == 8);
 static_assert(offsetof(Slot, name_hash) == 16);
-static_assert(offsetof(Slot, name) == 24);
-static_assert(offsetof(Slot, last_sample_unix) == 88);
-static_assert(offsetof(Slot, journal) == 96);
-static_assert(offsetof(Slot, minutes) == 160);
-static_assert(offsetof(Slot, hours) == 1600);
-static_assert(sizeof(Slot) == 2176 && alignof(Slot) == 64);
+static_assert(offsetof(Slot, last_sample_unix) == 24);
+static_assert(offsetof(Slot, name) == 32);
+static_assert(offsetof(Slot, journal) == 288);
+static_assert(offsetof(Slot, hour_newest) == 360);
+static_assert(offsetof(Slot, minutes) == 456);
+static_assert(offsetof(Slot, hours) == 1896);
+static_assert(sizeof(Slot) == 2496 && alignof(Slot) == 64);
+static_assert(kMaxNameLength <= kNameBytes);
 
 static_assert(sizeof(ProcessEntry) == 16);
 static_assert(sizeof(Counters) == 32);

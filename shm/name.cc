@@ -8,9 +8,9 @@ namespace servertrack::shm {
 
 bool is_valid_name(std::string_view name) noexcept {
   if (name.empty() || name.size() > kMaxNameLength) return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (c >= '0' && c <= '9') || c == '_';
+  for (const char& c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    ((c == '.' || c == '-') && &c != name.data());
     if (!ok) return false;
   }
   return true;

@@ -100,9 +100,15 @@ void validate(const std::string& name, const Header& h, std::uint64_t object_siz
 const char* describe(Status status) noexcept {
   switch (status) {
     case Status::ok: return "ok";
-    case Status::invalid_name: return "the server name must be 1 to 64 characters of A-Z, a-z, 0-9 and _";
+    case Status::invalid_name: {
+      static const std::string message = std::string("the server name must be ") + kNameRule;
+      return message.c_str();
+    }
     case Status::invalid_value: return "cpu and ram must be finite numbers, zero or more";
-    case Status::not_found: return "no sample was ever recorded for this server";
+    case Status::time_in_future: return "the sample's time is more than 60 s after the appliance's clock";
+    case Status::time_too_old: return "the sample's time is older than the 24-hour window; it can no longer be counted";
+    case Status::repeat: return "a sample with this time was already counted";
+    case Status::not_found: return "no such server: never recorded, deleted, or silent for 24 hours";
     case Status::table_full: return "the segment has no free slot for a new server; existing servers keep working";
     case Status::busy:
       return "the server's slot is held by a writer that makes no progress (a crashed or stopped writer, or a "
@@ -234,30 +240,44 @@ Segment& Segment::operator=(Segment&& other) noexcept {
 Segment::~Segment() { unregister_process(); }
 
 Status Segment::record(std::string_view name, double cpu, double ram, std::int64_t now) noexcept {
+  return record(name, cpu, ram, SampleTime{now * 1000, false}, now);
+}
+
+Status Segment::record(std::string_view name, double cpu, double ram, SampleTime at, std::int64_t now) noexcept {
   if (!is_valid_name(name)) return Status::invalid_name;
-  if (!(std::isfinite(cpu) && std::isfinite(ram) && cpu >= 0 && ram >= 0 && now >= 0)) {
+  if (!(std::isfinite(cpu) && std::isfinite(ram) && cpu >= 0 && ram >= 0 && now >= 0 && at.unix_ms >= 0)) {
     return Status::invalid_value;
   }
+  const std::int64_t seconds = at.unix_ms / 1000;
+  // `now` is whole seconds: allow the slack from the end of that second.
+  if (at.stated && at.unix_ms >= (now + kFutureSlackSeconds + 1) * 1000) return Status::time_in_future;
+  if (at.stated && seconds / 3600 <= now / 3600 - kHourBuckets) return Status::time_too_old;
   if (access_ != Access::read_write) return Status::read_only;
   Counters& counters = header_->counters;
   Table table = this->table();
   const std::uint64_t hash = hash_name(name);
-  const SlotUse use{SlotUse::sample, now};
-  Slot* slot = table.find(name, hash, use);
-  if (slot == nullptr) {
-    if (counters.used_slots.load(relaxed) >= header_->capacity) {
-      counters.table_full_rejections.fetch_add(1, relaxed);
-      return Status::table_full;
+  const SlotUse use{SlotUse::sample, seconds, name.size()};
+  // A slot found may be deleted or reused before its lock is ours: look again.
+  constexpr int kAttempts = 4;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    Slot* slot = table.find(name, hash, use);
+    if (slot == nullptr) {
+      bool busy = false;
+      slot = table.find_or_claim(name, hash, use, now, &busy);
+      if (slot == nullptr) return busy ? Status::busy : Status::table_full;
     }
-    bool busy = false;
-    slot = table.find_or_claim(name, hash, use, &busy);
-    if (slot == nullptr) return busy ? Status::busy : Status::table_full;
+    if (lock_slot(*slot, counters) == LockResult::busy) return Status::busy;
+    if (!slot_holds(*slot, name, hash)) {
+      unlock_slot(*slot);
+      continue;
+    }
+    const WriteResult written = write_sample(*slot, cpu, ram, at, now);
+    unlock_slot(*slot);
+    if (written == WriteResult::repeat) return Status::repeat;
+    counters.samples_recorded.fetch_add(1, relaxed);
+    return Status::ok;
   }
-  if (lock_slot(*slot, counters) == LockResult::busy) return Status::busy;
-  write_sample(*slot, cpu, ram, now);
-  unlock_slot(*slot);
-  counters.samples_recorded.fetch_add(1, relaxed);
-  return Status::ok;
+  return Status::busy;
 }
 
 Status Segment::copy_slot(Slot& slot, SlotCopy& out) noexcept {
@@ -272,8 +292,34 @@ Status Segment::snapshot(std::string_view name, std::int64_t now, Snapshot& out)
   if (slot == nullptr) return Status::not_found;
   SlotCopy copy;
   const Status status = copy_slot(*slot, copy);
-  if (status == Status::ok) out = make_snapshot(copy, now);
-  return status;
+  if (status != Status::ok) return status;
+  // Deleted or reused since it was found, or silent too long.
+  if (copy.name_view() != name || expired(copy.last_sample_unix, now)) return Status::not_found;
+  out = make_snapshot(copy, now);
+  return Status::ok;
+}
+
+Status Segment::forget(std::string_view name, std::int64_t now) noexcept {
+  if (!is_valid_name(name)) return Status::invalid_name;
+  if (access_ != Access::read_write) return Status::read_only;
+  Table table = this->table();
+  const std::uint64_t hash = hash_name(name);
+  // A slot found may be deleted or reused before its lock is ours: look again.
+  constexpr int kAttempts = 4;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    Slot* slot = table.find(name, hash, {SlotUse::sample, now, name.size()});
+    if (slot == nullptr) return Status::not_found;
+    if (lock_slot(*slot, header_->counters) == LockResult::busy) return Status::busy;
+    if (!slot_holds(*slot, name, hash)) {
+      unlock_slot(*slot);
+      continue;
+    }
+    const bool live = !expired(slot->last_sample_unix.load(relaxed), now);
+    table.retire_locked(*slot);
+    unlock_slot(*slot);
+    return live ? Status::ok : Status::not_found;
+  }
+  return Status::busy;
 }
 
 bool Segment::register_process(ProcessKind kind, std::int64_t now) {

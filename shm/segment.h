@@ -14,6 +14,7 @@
 
 #include <boost/interprocess/mapped_region.hpp>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -26,14 +27,22 @@ namespace servertrack::shm {
 
 enum class Status {
   ok,
-  invalid_name,   // not 1..64 characters of [A-Za-z0-9_]
-  invalid_value,  // cpu or ram not a finite number >= 0, or a negative time
-  not_found,      // snapshot of a name never recorded
+  invalid_name,    // breaks the name rule (shm/name.h)
+  invalid_value,   // cpu or ram not a finite number >= 0, or a negative time
+  time_in_future,  // a stated sample time more than kFutureSlackSeconds after now
+  time_too_old,    // a stated sample time before the 24-hour window
+  repeat,          // a stated-time sample already counted (the retry rule,
+                   // shm/slot.h): acknowledged, not added again
+  not_found,       // no such server: never recorded, deleted, or expired
   table_full,     // a new name and no free slot; existing names keep working
   busy,           // the slot stayed mid-write or locked too long (a dead writer
                   // a read-only attach may not repair, a stopped writer, damage)
   read_only,      // record() on a read-only attach
 };
+
+// How far after the writer's clock a stated sample time may be (clocks of
+// senders and appliance differ a little).
+inline constexpr std::int64_t kFutureSlackSeconds = 60;
 
 // A short English description of a status, for logs and error bodies.
 const char* describe(Status status) noexcept;
@@ -67,11 +76,13 @@ struct AttachOptions {
   std::uint64_t expected_capacity = 0;  // 0: accept the segment's own capacity
 };
 
-// One published server, as the table walk yields it.
+// One published server, as the table walk yields it. `name` is a copy that
+// lives until the visit returns (a slot may be reused for another name).
 struct ServerEntry {
   std::string_view name;
   std::uint64_t slot_index;
   Slot* slot;
+  std::int64_t last_sample_unix;
 };
 
 class Segment {
@@ -94,17 +105,31 @@ class Segment {
   Segment& operator=(const Segment&) = delete;
   ~Segment();
 
+  // Records a sample taken at `at` (see write_sample()) by a writer whose
+  // clock reads `now`. A stated time must lie in the 24-hour window ending at
+  // `now` and at most kFutureSlackSeconds after it. Returns ok, or repeat for
+  // a stated-time sample already counted. A record racing a forget() of the
+  // same name ends with the server deleted (the sample went in first) or
+  // created anew holding just this sample.
+  Status record(std::string_view name, double cpu, double ram, SampleTime at, std::int64_t now) noexcept;
+  // The same with the arrival time `now` as the sample's time.
   Status record(std::string_view name, double cpu, double ram, std::int64_t now) noexcept;
+  // not_found also for a server deleted or expired at `now`.
   Status snapshot(std::string_view name, std::int64_t now, Snapshot& out) noexcept;
+  // Deletes a server: ok, or not_found when there is none live at `now` (an
+  // expired one is deleted too). Its slot is then free for a new name.
+  Status forget(std::string_view name, std::int64_t now) noexcept;
 
-  // Calls visit(const ServerEntry&) for every published slot, in slot order.
+  // Calls visit(const ServerEntry&) for every published slot, in slot order;
+  // with `live_at`, only for servers not expired at that time.
   template <class Visit>
-  void for_each_server(Visit&& visit) const {
+  void for_each_server(Visit&& visit, std::optional<std::int64_t> live_at = std::nullopt) const {
+    SlotIdentity identity;
     for (std::uint64_t i = 0; i < header_->capacity; ++i) {
       Slot& slot = slots_[i];
-      if (slot.state.load(std::memory_order_acquire) != kSlotReady) continue;
-      const auto length = slot.name_length <= kMaxNameLength ? slot.name_length : 0u;
-      visit(ServerEntry{std::string_view(slot.name, length), i, &slot});
+      if (slot.state.load(std::memory_order_acquire) != kSlotReady || !read_identity(slot, identity)) continue;
+      if (live_at && expired(identity.last_sample_unix, *live_at)) continue;
+      visit(ServerEntry{identity.name_view(), i, &slot, identity.last_sample_unix});
     }
   }
 

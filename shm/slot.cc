@@ -6,7 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstring>
 
+#include "shm/name.h"
 #include "shm/owner.h"
 
 namespace servertrack::shm {
@@ -59,6 +61,32 @@ Periods periods_of(std::int64_t now) noexcept {
   return {minute, hour, minute % kMinuteBuckets, hour % kHourBuckets};
 }
 
+// Copies what `copy` reads from the slot while no write overlaps: true when
+// the sequence word was even and unchanged around one copy within
+// kSpinsPerCheck tries.
+template <class Copy>
+bool copy_stable(const Slot& slot, Copy copy) noexcept {
+  for (int spin = 0; spin < kSpinsPerCheck; ++spin) {
+    const std::uint32_t before = slot.seq.load(acquire);
+    if (before & 1) {
+      cpu_relax();
+      continue;
+    }
+    copy();
+    std::atomic_thread_fence(acquire);
+    if (slot.seq.load(relaxed) == before) return true;
+  }
+  return false;
+}
+
+// The name of a published slot (length bounded for a damaged slot).
+std::uint32_t copy_name(const Slot& slot, char (&to)[kNameBytes]) noexcept {
+  if (slot.state.load(acquire) != kSlotReady) return 0;
+  const std::uint32_t length = std::min<std::uint32_t>(slot.name_length, kMaxNameLength);
+  std::memcpy(to, slot.name, length);
+  return length;
+}
+
 // The holder and sequence word a waiter last saw change, and when.
 struct Progress {
   std::uint32_t holder = 0;
@@ -84,8 +112,11 @@ void repair(Slot& slot) noexcept {
   if ((seq & 1) == 0) return;
   const Journal& j = slot.journal;
   if (j.minute_pos < kMinuteBuckets) store(slot.minutes[j.minute_pos], j.minute_before);
-  if (j.hour_pos < kHourBuckets) store(slot.hours[j.hour_pos], j.hour_before);
-  slot.last_sample_unix.store(j.last_sample_before, relaxed);
+  if (j.hour_pos < kHourBuckets) {
+    store(slot.hours[j.hour_pos], j.hour_before);
+    slot.hour_newest[j.hour_pos].store(j.hour_newest_before, relaxed);
+    slot.last_sample_unix.store(j.last_sample_before, relaxed);
+  }
   slot.seq.store(seq + 1, release);
 }
 
@@ -124,39 +155,49 @@ LockResult lock_slot(Slot& slot, Counters& counters) noexcept {
 
 void unlock_slot(Slot& slot) noexcept { slot.lock_owner.store(0, release); }
 
-void write_sample(Slot& slot, double cpu, double ram, std::int64_t now) noexcept {
-  const Periods p = periods_of(now);
+WriteResult write_sample(Slot& slot, double cpu, double ram, SampleTime at, std::int64_t now) noexcept {
+  const std::int64_t seconds = at.unix_ms / 1000;
+  const Periods p = periods_of(seconds);
+  const bool same_hour = slot.hours[p.hour_pos].index.load(relaxed) == p.hour;
+  const std::uint32_t newest = same_hour ? slot.hour_newest[p.hour_pos].load(relaxed) : 0;
+  const auto mark = static_cast<std::uint32_t>(at.unix_ms - std::int64_t{p.hour} * 3'600'000 + 1);
+  if (at.stated && mark <= newest) return WriteResult::repeat;
+
   Journal& j = slot.journal;
   j.minute_pos = p.minute_pos;
   j.hour_pos = p.hour_pos;
   j.minute_before = load(slot.minutes[j.minute_pos]);
   j.hour_before = load(slot.hours[j.hour_pos]);
   j.last_sample_before = slot.last_sample_unix.load(relaxed);
+  j.hour_newest_before = slot.hour_newest[p.hour_pos].load(relaxed);
 
   const std::uint32_t seq = slot.seq.load(relaxed);
   slot.seq.store(seq + 1, release);  // publishes the journal to a repairer
   std::atomic_thread_fence(release);  // orders the odd word before the data
-  add(slot.minutes[j.minute_pos], p.minute, cpu, ram);
+  if (std::int64_t{p.minute} > now / 60 - kMinuteBuckets) add(slot.minutes[j.minute_pos], p.minute, cpu, ram);
   if (auto hook = critical_section_hook.load(relaxed)) hook();
   add(slot.hours[j.hour_pos], p.hour, cpu, ram);
-  slot.last_sample_unix.store(std::max(j.last_sample_before, now), relaxed);
+  if (slot.hours[j.hour_pos].index.load(relaxed) == p.hour) {
+    slot.hour_newest[p.hour_pos].store(at.stated ? std::max(newest, mark) : newest, relaxed);
+  }
+  slot.last_sample_unix.store(std::max(j.last_sample_before, seconds), relaxed);
   slot.seq.store(seq + 2, release);
+  return WriteResult::counted;
 }
 
 ReadResult read_slot(Slot& slot, SlotCopy& out, Counters& counters, bool may_repair) noexcept {
-  for (int round = 0; round < kReadRounds; ++round) {
-    for (int spin = 0; spin < kSpinsPerCheck; ++spin) {
-      const std::uint32_t before = slot.seq.load(acquire);
-      if (before & 1) {
-        cpu_relax();
-        continue;
-      }
-      for (int i = 0; i < kMinuteBuckets; ++i) out.minutes[i] = load(slot.minutes[i]);
-      for (int i = 0; i < kHourBuckets; ++i) out.hours[i] = load(slot.hours[i]);
-      out.last_sample_unix = slot.last_sample_unix.load(relaxed);
-      std::atomic_thread_fence(acquire);
-      if (slot.seq.load(relaxed) == before) return ReadResult::ok;
+  const auto copy = [&] {
+    for (int i = 0; i < kMinuteBuckets; ++i) out.minutes[i] = load(slot.minutes[i]);
+    for (int i = 0; i < kHourBuckets; ++i) {
+      out.hours[i] = load(slot.hours[i]);
+      out.hour_newest[i] = slot.hour_newest[i].load(relaxed);
     }
+    out.last_sample_unix = slot.last_sample_unix.load(relaxed);
+    out.state = slot.state.load(relaxed);
+    out.name_length = copy_name(slot, out.name);
+  };
+  for (int round = 0; round < kReadRounds; ++round) {
+    if (copy_stable(slot, copy)) return ReadResult::ok;
     // Still changing or odd: is a dead writer the reason?
     const std::uint32_t holder = slot.lock_owner.load(relaxed);
     const bool stuck = (slot.seq.load(acquire) & 1) && !owner_alive(holder);
@@ -168,6 +209,58 @@ ReadResult read_slot(Slot& slot, SlotCopy& out, Counters& counters, bool may_rep
     sched_yield();
   }
   return ReadResult::busy;
+}
+
+namespace {
+
+// Runs change() inside a seq-odd window that a repairer leaves as it is.
+template <class Change>
+void rewrite(Slot& slot, Change change) noexcept {
+  slot.journal.minute_pos = kNoBucket;
+  slot.journal.hour_pos = kNoBucket;
+  const std::uint32_t seq = slot.seq.load(relaxed);
+  slot.seq.store(seq + 1, release);
+  std::atomic_thread_fence(release);
+  change();
+  slot.seq.store(seq + 2, release);
+}
+
+}  // namespace
+
+void assign_slot(Slot& slot, std::string_view name, std::uint64_t hash, std::int64_t last_sample_unix) noexcept {
+  rewrite(slot, [&] {
+    if (slot.state.load(relaxed) == kSlotReady) slot.state.store(kSlotRetired, relaxed);
+    for (Bucket& b : slot.minutes) store(b, {});
+    for (Bucket& b : slot.hours) store(b, {});
+    for (auto& mark : slot.hour_newest) mark.store(0, relaxed);
+    slot.last_sample_unix.store(last_sample_unix, relaxed);
+    slot.name_length = static_cast<std::uint32_t>(name.size());
+    slot.name_hash = hash;
+    std::memcpy(slot.name, name.data(), name.size());
+    std::memset(slot.name + name.size(), 0, kNameBytes - name.size());
+    slot.state.store(kSlotReady, release);
+  });
+}
+
+void retire_slot(Slot& slot) noexcept {
+  rewrite(slot, [&] { slot.state.store(kSlotRetired, release); });
+}
+
+bool read_identity(const Slot& slot, SlotIdentity& out) noexcept {
+  constexpr int kRounds = 16;
+  for (int round = 0; round < kRounds; ++round) {
+    const bool stable = copy_stable(slot, [&] {
+      out.name_length = copy_name(slot, out.name);
+      out.last_sample_unix = slot.last_sample_unix.load(relaxed);
+    });
+    if (stable) return out.name_length > 0;
+    sched_yield();
+  }
+  // A slot left mid-write by a dead writer: its name is not what a write
+  // changes, so it is used when it is still a valid one.
+  out.name_length = copy_name(slot, out.name);
+  out.last_sample_unix = slot.last_sample_unix.load(relaxed);
+  return out.name_length > 0 && is_valid_name(out.name_view());
 }
 
 void prefetch(const Slot& slot, SlotUse use) noexcept {
@@ -183,8 +276,10 @@ void prefetch(const Slot& slot, SlotUse use) noexcept {
     return;
   }
   const auto write_hint = [](const char* p) { __builtin_prefetch(p, 1); };
-  span(base, offsetof(Slot, minutes), write_hint);
+  span(base, offsetof(Slot, name) + std::min(use.name_bytes, kNameBytes), write_hint);
+  span(&slot.journal, sizeof(Journal), write_hint);
   const Periods p = periods_of(use.now);
+  span(&slot.hour_newest[p.hour_pos], sizeof slot.hour_newest[0], write_hint);
   span(&slot.minutes[p.minute_pos], sizeof(Bucket), write_hint);
   span(&slot.hours[p.hour_pos], sizeof(Bucket), write_hint);
 }

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string_view>
 
 #include "shm/layout.h"
 
@@ -39,17 +40,68 @@ enum class LockResult { acquired, took_over, busy };
 LockResult lock_slot(Slot& slot, Counters& counters) noexcept;
 void unlock_slot(Slot& slot) noexcept;
 
-// Adds one sample at unix time `now` to the minute and hour buckets. Caller
-// holds the lock. A sample older than what its ring position already holds is
-// not added to that window (it has already expired from it).
-void write_sample(Slot& slot, double cpu, double ram, std::int64_t now) noexcept;
+// When a sample was taken, to the millisecond. `stated`: the sender gave the
+// time (a backfilled or resent sample, subject to the retry rule below);
+// otherwise it is the arrival time.
+struct SampleTime {
+  std::int64_t unix_ms = 0;
+  bool stated = false;
+};
 
-// A consistent copy of a slot's data.
+enum class WriteResult { counted, repeat };
+
+// Adds one sample taken at `at` to its minute bucket (when that minute is still
+// in the 60-minute window ending at `now`) and to its hour bucket; the caller
+// has checked that the hour is in the 24-hour window and holds the lock.
+// The retry rule: each hour bucket keeps the time of the newest sample with a
+// stated time it counted (hour_newest); a sample with a stated time not later
+// than that is a repeat, acknowledged and not added again. So a resent sample
+// never counts twice, provided one server's timestamped samples arrive in time
+// order within each hour (the agent sends oldest first). Samples without a
+// stated time are always added and do not move hour_newest.
+WriteResult write_sample(Slot& slot, double cpu, double ram, SampleTime at, std::int64_t now) noexcept;
+
+// Change what a slot holds; the caller holds the lock. Both write inside a
+// seq-odd window whose journal restores nothing, so a reader never copies a
+// mix of two servers, and a crash leaves the slot retired, or published with
+// no data. assign_slot() empties the buckets and retry marks, stores the
+// name (valid, its hash `hash`) and `last_sample_unix`, then publishes the
+// slot (kSlotReady); retire_slot() marks it kSlotRetired. Fingerprints and
+// counters are the table's (shm/table.h).
+void assign_slot(Slot& slot, std::string_view name, std::uint64_t hash, std::int64_t last_sample_unix) noexcept;
+void retire_slot(Slot& slot) noexcept;
+
+// True when a server whose newest sample is `last_sample_unix` has had none
+// in the kExpirySeconds before `now`: it reads as absent and its slot may be
+// reused for a new name.
+constexpr bool expired(std::int64_t last_sample_unix, std::int64_t now) noexcept {
+  return last_sample_unix <= now - kExpirySeconds;
+}
+
+// A consistent copy of a slot: who it holds and its data.
 struct SlotCopy {
   BucketValue minutes[kMinuteBuckets];
   BucketValue hours[kHourBuckets];
+  std::uint32_t hour_newest[kHourBuckets];
   std::int64_t last_sample_unix;
+  std::uint32_t state;
+  std::uint32_t name_length;  // 0 when state is not kSlotReady
+  char name[kNameBytes];
+  std::string_view name_view() const noexcept { return {name, name_length}; }
 };
+
+// The name and newest sample time of the server a slot holds, consistent with
+// each other (a claim or delete may rewrite them concurrently).
+struct SlotIdentity {
+  std::uint32_t name_length = 0;
+  char name[kNameBytes];
+  std::int64_t last_sample_unix = 0;
+  std::string_view name_view() const noexcept { return {name, name_length}; }
+};
+
+// False when the slot holds no published server, or its identity stayed
+// unstable or invalid for a bounded number of tries. Lock-free, never writes.
+bool read_identity(const Slot& slot, SlotIdentity& out) noexcept;
 
 enum class ReadResult { ok, busy };
 
@@ -61,6 +113,7 @@ ReadResult read_slot(Slot& slot, SlotCopy& out, Counters& counters, bool may_rep
 struct SlotUse {
   enum Kind { sample, whole } kind;  // one sample's lines / every line
   std::int64_t now = 0;              // sample: its time, which picks its two buckets
+  std::size_t name_bytes = 0;        // sample: the length of the name compared
 };
 
 // Starts loading (without waiting for) the lines `use` will touch: for a

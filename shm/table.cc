@@ -9,76 +9,110 @@ constexpr auto relaxed = std::memory_order_relaxed;
 constexpr auto acquire = std::memory_order_acquire;
 constexpr auto release = std::memory_order_release;
 
-bool holds(const Slot& slot, std::string_view name, std::uint64_t hash) noexcept {
-  return slot.state.load(acquire) == kSlotReady && slot.name_hash == hash && slot.name_length == name.size() &&
-         std::memcmp(slot.name, name.data(), name.size()) == 0;
-}
+// Probes a claimer makes when the slot it chose was taken meanwhile.
+constexpr int kClaimAttempts = 8;
 
 // Walks the probe sequence of `hash` over the fingerprints, calling
-// visit(position, fingerprint, stop) at every position whose fingerprint is
-// the wanted one or 0, until visit returns a slot, sets `stop`, or every
-// position was seen.
+// visit(position, fingerprint, stop) at every position until visit returns a
+// slot, sets `stop`, or every position was seen.
 template <class Visit>
 Slot* probe(const Table& t, std::uint64_t hash, SlotUse use, Visit visit) {
-  const std::uint32_t wanted = fingerprint_of(hash);
   std::uint64_t pos = hash % t.capacity;
   prefetch(t.slots[pos], use);
   for (std::uint64_t seen = 0; seen < t.capacity; ++seen) {
-    const std::uint32_t fingerprint = t.fingerprints[pos].load(acquire);
-    if (fingerprint == wanted || fingerprint == 0) {
-      bool stop = false;
-      if (Slot* found = visit(pos, fingerprint, stop)) return found;
-      if (stop) return nullptr;
-    }
+    bool stop = false;
+    if (Slot* found = visit(pos, t.fingerprints[pos].load(acquire), stop)) return found;
+    if (stop) return nullptr;
     pos = pos + 1 == t.capacity ? 0 : pos + 1;
   }
   return nullptr;
 }
 
+// A slot that never held a name: it ends every probe sequence through it.
+bool never_used(const Slot& slot) noexcept { return slot.state.load(acquire) == kSlotEmpty; }
+
+// A slot a claim may take: never used, retired, or holding an expired server.
+bool reusable(const Slot& slot, std::int64_t now) noexcept {
+  return slot.state.load(acquire) != kSlotReady || expired(slot.last_sample_unix.load(relaxed), now);
+}
+
 }  // namespace
 
+bool slot_holds(const Slot& slot, std::string_view name, std::uint64_t hash) noexcept {
+  return slot.state.load(acquire) == kSlotReady && slot.name_hash == hash && slot.name_length == name.size() &&
+         std::memcmp(slot.name, name.data(), name.size()) == 0;
+}
+
 Slot* Table::find(std::string_view name, std::uint64_t hash, SlotUse use) const noexcept {
+  const std::uint32_t wanted = fingerprint_of(hash);
   return probe(*this, hash, use, [&](std::uint64_t pos, std::uint32_t fingerprint, bool& stop) -> Slot* {
+    if (fingerprint != wanted && fingerprint != 0) return nullptr;
     Slot& slot = slots[pos];
     if (fingerprint != 0) prefetch(slot, use);  // almost surely ours: load it all at once
-    if (holds(slot, name, hash)) return &slot;
-    stop = fingerprint == 0 && slot.state.load(acquire) == kSlotEmpty;
+    if (slot_holds(slot, name, hash)) return &slot;
+    stop = fingerprint == 0 && never_used(slot);
     return nullptr;
   });
 }
 
-Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, SlotUse use, bool* busy_out) noexcept {
-  bool busy = false;
-  Slot* found = probe(*this, hash, use, [&](std::uint64_t pos, std::uint32_t fingerprint, bool& stop) -> Slot* {
-    Slot& slot = slots[pos];
-    if (fingerprint != 0) prefetch(slot, use);
-    if (fingerprint == 0 && slot.state.load(acquire) == kSlotEmpty) {
-      if (lock_slot(slot, *counters) == LockResult::busy) {
-        busy = stop = true;
+Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, SlotUse use, std::int64_t now,
+                           bool* busy_out) noexcept {
+  const std::uint32_t wanted = fingerprint_of(hash);
+  Slot& home = slots[hash % capacity];
+  const bool home_locked = lock_slot(home, *counters) != LockResult::busy;
+  bool busy = !home_locked;
+  Slot* found = nullptr;
+  for (int attempt = 0; attempt < kClaimAttempts && found == nullptr && !busy; ++attempt) {
+    std::uint64_t candidate = capacity;  // none yet
+    int looks = 0;
+    found = probe(*this, hash, use, [&](std::uint64_t pos, std::uint32_t fingerprint, bool& stop) -> Slot* {
+      Slot& slot = slots[pos];
+      if (fingerprint != wanted && fingerprint != 0 && fingerprint != kRetiredFingerprint) {
+        if (candidate == capacity && looks < kExpiryLooks) {
+          ++looks;
+          if (reusable(slot, now)) candidate = pos;
+        }
         return nullptr;
       }
-      if (slot.state.load(acquire) == kSlotEmpty) {  // still ours to claim
-        slot.name_length = static_cast<std::uint32_t>(name.size());
-        slot.name_hash = hash;
-        std::memcpy(slot.name, name.data(), name.size());
-        std::memset(slot.name + name.size(), 0, kMaxNameLength - name.size());
-        slot.state.store(kSlotReady, release);
-        fingerprints[pos].store(fingerprint_of(hash), release);
-        counters->used_slots.fetch_add(1, relaxed);
-        unlock_slot(slot);
+      if (slot_holds(slot, name, hash)) {
+        if (fingerprint != wanted) fingerprints[pos].store(wanted, release);  // its claimer died
         return &slot;
       }
-      unlock_slot(slot);  // someone published it meanwhile: compare below
+      const std::uint32_t state = slot.state.load(acquire);
+      if (state == kSlotReady && fingerprint != wanted) {  // another name's, its claimer died
+        fingerprints[pos].store(fingerprint_of(slot.name_hash), release);
+      }
+      if (candidate == capacity && reusable(slot, now)) candidate = pos;
+      stop = state == kSlotEmpty;
+      return nullptr;
+    });
+    if (found != nullptr || candidate == capacity) break;
+    Slot& slot = slots[candidate];
+    const bool is_home = &slot == &home;
+    if (!is_home && lock_slot(slot, *counters) == LockResult::busy) {
+      busy = true;
+      break;
     }
-    if (fingerprint == 0 && slot.state.load(acquire) == kSlotReady) {
-      // Published by a claimer that died before storing the fingerprint.
-      fingerprints[pos].store(fingerprint_of(slot.name_hash), release);
+    if (reusable(slot, now)) {  // still free under its lock
+      const bool was_ready = slot.state.load(relaxed) == kSlotReady;
+      if (was_ready) fingerprints[candidate].store(kRetiredFingerprint, release);
+      assign_slot(slot, name, hash, now);
+      fingerprints[candidate].store(wanted, release);
+      if (!was_ready) counters->used_slots.fetch_add(1, relaxed);
+      found = &slot;
     }
-    return holds(slot, name, hash) ? &slot : nullptr;
-  });
+    if (!is_home) unlock_slot(slot);
+  }
+  if (home_locked) unlock_slot(home);
   if (found == nullptr && !busy) counters->table_full_rejections.fetch_add(1, relaxed);
   if (busy_out != nullptr) *busy_out = busy;
   return found;
+}
+
+void Table::retire_locked(Slot& slot) noexcept {
+  retire_slot(slot);
+  fingerprints[&slot - slots].store(kRetiredFingerprint, release);
+  counters->used_slots.fetch_sub(1, relaxed);
 }
 
 }  // namespace servertrack::shm

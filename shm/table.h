@@ -2,28 +2,41 @@
 // through a compact fingerprint array so a lookup reads slots only where a
 // fingerprint matches.
 //
-// fingerprints[i] is 0 while slot i is empty (or its claimer has not yet
-// published it) and fingerprint_of(name_hash) once slot i holds a name. A
-// probe walks the fingerprints from hash % capacity: a match is checked
-// against the slot's name; a 0 sends the probe to the slot itself (an empty
-// slot ends the probe, a published one missing its fingerprint, left by a
+// fingerprints[i] is 0 while slot i has never held a name (or its claimer has
+// not yet published it), kRetiredFingerprint once its server was deleted or
+// its slot is being reused, and fingerprint_of(name_hash) while it holds a
+// name. A lookup walks the fingerprints from hash % capacity: a match is
+// checked against the slot's name; a 0 sends it to the slot itself (a never
+// used slot ends the probe; a published one missing its fingerprint, left by a
 // claimer that died in between, is compared and, by find_or_claim(), given
-// its fingerprint). So at 1,000,000 servers a hit touches one fingerprint line
-// and the one slot it wants instead of every slot on its probe sequence, and a
-// table at 90% load probes as cheaply as one at 75% (2.4 KiB per server
-// instead of 2.9). The home slot's lines start loading alongside the
-// fingerprints (prefetch()): most names live there or one slot on.
+// its fingerprint); a retired slot is walked past. So at 1,000,000 servers a
+// hit touches one fingerprint line and the one slot it wants instead of every
+// slot on its probe sequence, and a table at 90% load probes as cheaply as one
+// at 75%. The home slot's lines start loading alongside the fingerprints
+// (prefetch()): most names live there or one slot on.
 //
-// Slots are claimed under their lock and never freed while the segment exists,
-// so concurrent first inserts of one name from any number of processes end in
-// one slot. A claimer that died before publishing leaves the slot empty and
-// locked by a dead id; the next claimer takes it over and claims it anew.
+// Claims: every claim of a name happens while holding the lock of the name's
+// home slot (hash % capacity), so concurrent first inserts of one name from
+// any number of processes serialize there and end in one slot, although
+// deleted slots are reused. The claimer walks the whole probe sequence (to
+// the first never used slot) for the name, and takes the first reusable slot
+// on it: never used, retired, or holding a server that has expired (no sample
+// for kExpirySeconds; at most kExpiryLooks slots are read to find one). The
+// claimed slot is rewritten under its own lock inside a seq-odd window, so a
+// reader never sees half of it. A claimer that died mid-claim leaves a slot
+// that is retired, or published without its fingerprint; both are repaired by
+// the next claim that meets it.
+//
+// A deleted server's slot is retired under the slot's lock (forget()): writers
+// and readers that found it before check, under the lock or the sequence word,
+// that the slot still holds their name, and look again when it does not.
 //
 // Any thread of any attached process. find() takes no lock and writes
-// nothing. find_or_claim() locks only an empty slot it is about to claim.
+// nothing. find_or_claim() locks the home slot and the slot it claims.
 // Cost: a few fingerprints per lookup at a load of 90%; probe sequences grow
-// long only near a full table. Measured cold (a random server of 1,000,000 per
-// call) and hot figures: tests/bench/micro, README "Performance".
+// long only near a full table, and a new name on a full table walks all of
+// it. Measured cold (a random server of 1,000,000 per call) and hot figures:
+// tests/bench/micro, README "Performance".
 #pragma once
 
 #include <cstdint>
@@ -34,11 +47,19 @@
 
 namespace servertrack::shm {
 
-// Never 0, so 0 can mean "no name here yet". Uses the hash bits that
-// hash % capacity leaves mostly unused.
+// Never 0, so 0 can mean "no name here yet", and always odd, so
+// kRetiredFingerprint is none. Uses the hash bits that hash % capacity leaves
+// mostly unused.
 constexpr std::uint32_t fingerprint_of(std::uint64_t hash) noexcept {
   return static_cast<std::uint32_t>(hash >> 32) | 1u;
 }
+inline constexpr std::uint32_t kRetiredFingerprint = 2;
+
+// Occupied slots a claimer reads at most, looking for an expired server's slot.
+inline constexpr int kExpiryLooks = 64;
+
+// True when the slot is published and holds `name` (whose hash is `hash`).
+bool slot_holds(const Slot& slot, std::string_view name, std::uint64_t hash) noexcept;
 
 struct Table {
   Fingerprint* fingerprints;
@@ -48,13 +69,21 @@ struct Table {
 
   // The published slot holding `name`, or nullptr. `name` must be valid.
   // `use` says which of the slot's lines to start loading once it is found.
+  // The slot may hold an expired server; a writer checks slot_holds() again
+  // under the slot's lock.
   Slot* find(std::string_view name, std::uint64_t hash, SlotUse use) const noexcept;
 
-  // The slot holding `name`, claiming an empty one for a new name; nullptr
-  // when the table has no free slot (counted in table_full_rejections), or,
-  // with *busy set (when given), when an empty slot on the way stays locked
-  // (lock_slot() gave up on its holder).
-  Slot* find_or_claim(std::string_view name, std::uint64_t hash, SlotUse use, bool* busy = nullptr) noexcept;
+  // The slot holding `name`, claiming a reusable one (judged at `now`) for a
+  // new name; a new claim counts as a sample at `now` until its first sample
+  // is written. nullptr when the table has no reusable slot on the name's
+  // probe sequence (counted in table_full_rejections), or, with *busy set
+  // (when given), when a lock on the way stays held (lock_slot() gave up).
+  Slot* find_or_claim(std::string_view name, std::uint64_t hash, SlotUse use, std::int64_t now,
+                      bool* busy = nullptr) noexcept;
+
+  // Retires `slot`, whose lock the caller holds and which holds a server:
+  // its server is gone, the slot is free for a new name.
+  void retire_locked(Slot& slot) noexcept;
 };
 
 }  // namespace servertrack::shm

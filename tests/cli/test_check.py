@@ -51,10 +51,10 @@ class CheckTest(ShmtoolTestCase):
         self.assertEqual(self.check(), [])
 
     def test_a_bad_name_byte(self):
-        self.plant(self.base + NAME + 1, "<c", b"-")
+        self.plant(self.base + NAME + 1, "<c", b"!")
         lines = self.check()
-        self.assertProblems(lines, f"slot {self.web01} 'w-b01': ",
-                            "name is not 1 to 64 characters", "name hash")
+        self.assertProblems(lines, f"slot {self.web01} 'w!b01': ",
+                            "name is not 1 to 253 characters", "name hash")
         self.assertEqual(len(lines), 2)
 
     def test_an_odd_sequence_word_left_by_a_killed_writer(self):

@@ -8,7 +8,7 @@
 //
 // Properties checked on every input (besides no crash, leak or UB):
 // - the /server/ route sees only paths under /server/, and a name is accepted
-//   exactly when it is 1 to 64 characters of [A-Za-z0-9_] (DESIGN.md);
+//   exactly when it follows the name rule (shm/name.h);
 // - a body read in full is at most kMaxBodyBytes;
 // - a redirect points to http://<host>:<sibling port> followed by the request's
 //   own target;
@@ -40,11 +40,11 @@ namespace http = servertrack::http;
 constexpr int kMaxRequestsPerInput = 4;
 constexpr int kSiblingPort = 8888;
 constexpr std::string_view kNameCharacters =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
 
 // The name rule as DESIGN.md states it, written independently of shm/name.cc.
 bool is_name_by_contract(std::string_view name) {
-  return !name.empty() && name.size() <= 64 &&
+  return !name.empty() && name.size() <= 253 && name.front() != '.' && name.front() != '-' &&
          name.find_first_not_of(kNameCharacters) == std::string_view::npos;
 }
 
@@ -94,7 +94,7 @@ void answer_server_route(const httplib::Request& req, httplib::Response& res) {
   require(req.path.starts_with("/server/"), "the server route sees only paths under /server/");
   const bool valid = servertrack::shm::is_valid_name(http::server_name(req));
   require(valid == is_name_by_contract(http::server_name(req)),
-          "a name is accepted exactly when it is 1..64 characters of [A-Za-z0-9_]");
+          "a name is accepted exactly when it follows the name rule");
   if (valid) {
     res.status = 204;
   } else {
@@ -127,7 +127,7 @@ class RoutedServer final : public httplib::Server {
     set_payload_max_length(http::kMaxBodyBytes);
     set_exception_handler(http::answer_exception);
     set_error_handler(httplib::Server::HandlerWithResponse(http::fill_error_body));
-    set_pre_routing_handler(http::refuse_other_methods);
+    set_pre_routing_handler(http::refuse_other_methods(false));
     Get(http::kServerRoute, answer_server_route);
     Post(http::kServerRoute, [](const httplib::Request& req, httplib::Response& res,
                                 const httplib::ContentReader& reader) {

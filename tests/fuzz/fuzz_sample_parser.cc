@@ -5,10 +5,12 @@
 //
 // Properties checked on every input (besides no crash, leak or UB):
 // - a refusal carries an error message;
-// - an accepted sample has finite cpu and ram that are not negative;
-// - an accepted sample, written back as {"cpu":X,"ram":Y} with the shortest
-//   text that reads back as the same double (how the query worker prints
-//   means), is accepted again with equal values.
+// - an accepted sample has finite cpu and ram that are not negative, and a
+//   stated time that is not negative;
+// - an accepted sample, written back as {"cpu":X,"ram":Y} (and "time" in
+//   milliseconds / 1000) with the shortest text that reads back as the same
+//   double (how the query worker prints means), is accepted again with equal
+//   values.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -40,12 +42,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(!parsed.error.empty(), "a refused body has an error message");
     return 0;
   }
-  const auto [cpu, ram] = parsed.sample;
+  const auto [cpu, ram, has_time, time_ms] = parsed.sample;
   require(finite_and_not_negative(cpu), "an accepted cpu is finite and not negative");
   require(finite_and_not_negative(ram), "an accepted ram is finite and not negative");
-  const ParsedSample again = parse_padded(parser, fmt::format(R"({{"cpu":{},"ram":{}}})", cpu, ram));
+  require(time_ms >= 0 && (has_time || time_ms == 0), "an accepted time is not negative");
+  const std::string time = has_time ? fmt::format(R"(,"time":{}.{:03})", time_ms / 1000, time_ms % 1000) : "";
+  const ParsedSample again = parse_padded(parser, fmt::format(R"({{"cpu":{},"ram":{}{}}})", cpu, ram, time));
   require(again.ok, "an accepted sample, re-serialized, is accepted again");
-  require(again.sample.cpu == cpu && again.sample.ram == ram,
+  require(again.sample.cpu == cpu && again.sample.ram == ram && again.sample.has_time == has_time &&
+              again.sample.time_ms == time_ms,
           "an accepted sample, re-serialized, parses to the same values");
   return 0;
 }

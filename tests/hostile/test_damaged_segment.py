@@ -35,7 +35,8 @@ def random_data(seed):
     def damage(seg, base):
         noise = random.Random(seed).randbytes(layout.SLOT_SIZE)
         seg.map[base + layout.LOCK_OWNER:base + layout.NAME_LENGTH] = noise[4:12]
-        seg.map[base + layout.LAST_SAMPLE:base + layout.SLOT_SIZE] = noise[layout.LAST_SAMPLE:]
+        seg.map[base + layout.LAST_SAMPLE:base + layout.NAME] = noise[layout.LAST_SAMPLE:layout.NAME]
+        seg.map[base + layout.JOURNAL:base + layout.SLOT_SIZE] = noise[layout.JOURNAL:]
     return damage
 
 

@@ -98,7 +98,8 @@ TEST_F(DamagedSlotTest, RandomBytesOverTheDataOfAPublishedSlot) {
   for (std::uint64_t seed = 1; seed <= 8; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     fill_random(seed, offsetof(Slot, lock_owner), offsetof(Slot, name_length));
-    fill_random(seed + 100, offsetof(Slot, last_sample_unix), sizeof(Slot));
+    fill_random(seed + 100, offsetof(Slot, last_sample_unix), offsetof(Slot, name));
+    fill_random(seed + 200, offsetof(Slot, journal), sizeof(Slot));
     expect_bounded();
   }
 }

@@ -74,18 +74,23 @@ TEST(ErrorResponses, ErrorHandlerFillsOnlyEmptyBodies) {
   EXPECT_NE(response.body.find("64 KiB"), std::string::npos);
 }
 
-TEST(ErrorResponses, OnlyGetHeadAndPostAreRouted) {
-  httplib::Response response;
-  for (const char* method : {"GET", "HEAD", "POST"}) {
+TEST(ErrorResponses, OnlyGetHeadAndPostAreRoutedAndDeleteWhereServersAreDeleted) {
+  for (const bool deletes : {false, true}) {
+    const auto guard = refuse_other_methods(deletes);
+    httplib::Response response;
+    for (const char* method : {"GET", "HEAD", "POST"}) {
+      httplib::Request request;
+      request.method = method;
+      EXPECT_EQ(guard(request, response), httplib::Server::HandlerResponse::Unhandled);
+    }
     httplib::Request request;
-    request.method = method;
-    EXPECT_EQ(refuse_other_methods(request, response),
-              httplib::Server::HandlerResponse::Unhandled);
+    request.method = "DELETE";
+    EXPECT_EQ(guard(request, response), deletes ? httplib::Server::HandlerResponse::Unhandled
+                                                : httplib::Server::HandlerResponse::Handled);
+    request.method = "PUT";
+    EXPECT_EQ(guard(request, response), httplib::Server::HandlerResponse::Handled);
+    EXPECT_EQ(response.status, 405);
   }
-  httplib::Request request;
-  request.method = "DELETE";
-  EXPECT_EQ(refuse_other_methods(request, response), httplib::Server::HandlerResponse::Handled);
-  EXPECT_EQ(response.status, 405);
 }
 
 }  // namespace

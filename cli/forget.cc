@@ -1,0 +1,43 @@
+// `shmtool forget NAME`: delete one server, as DELETE /server/NAME on the
+// ingest port does (shm::Segment::forget); safe while workers run.
+#include <fmt/core.h>
+
+#include <string>
+
+#include "cli/command.h"
+#include "shm/segment.h"
+
+namespace servertrack::cli {
+namespace {
+
+struct ForgetArgs {
+  std::string segment = "servertrack";
+  std::string server;
+};
+
+int forget(const ForgetArgs& args) {
+  shm::Segment segment = shm::Segment::attach({args.segment, shm::Access::read_write, 0});
+  switch (const shm::Status status = segment.forget(args.server, unix_now())) {
+    case shm::Status::ok:
+      fmt::print("forgot server '{}' of segment '{}'; its slot is free for a new name\n", args.server,
+                 args.segment);
+      return kExitOk;
+    case shm::Status::invalid_name:
+      throw ToolError(fmt::format("'{}': {}", args.server, shm::describe(status)), kExitUsage);
+    default:
+      throw ToolError(fmt::format("server '{}' in segment '{}': {}", args.server, args.segment, shm::describe(status)));
+  }
+}
+
+}  // namespace
+
+void add_forget(CLI::App& app, Action& selected) {
+  auto [command, args] = add_command<ForgetArgs>(
+      app, selected, "forget",
+      "Delete one server and its data, as DELETE /server/NAME on the ingest port does; its slot "
+      "serves a new name. Safe while workers run.",
+      forget);
+  command->add_option("name", args->server, "the server's name")->required();
+}
+
+}  // namespace servertrack::cli
