@@ -62,8 +62,8 @@ void store(shm::Bucket& to, const shm::BucketValue& from) {
 void fill(shm::Segment& segment, const SnapshotFile& snapshot) {
   shm::Table table = segment.table();
   for (const SnapshotServer& server : snapshot.servers) {
-    shm::Slot* slot = table.find_or_claim(server.name, shm::hash_name(server.name), {shm::SlotUse::whole},
-                                          snapshot.dumped_unix);
+    // Judged at time 0, no server restored so far counts as expired and is reused.
+    shm::Slot* slot = table.find_or_claim(server.name, shm::hash_name(server.name), {shm::SlotUse::whole}, 0);
     if (slot == nullptr) throw ToolError("the new segment has no free slot for '" + server.name + "'");
     for (int i = 0; i < shm::kMinuteBuckets; ++i) store(slot->minutes[i], server.data.minutes[i]);
     for (int i = 0; i < shm::kHourBuckets; ++i) {

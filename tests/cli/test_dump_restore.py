@@ -99,16 +99,16 @@ class DumpRestoreTest(ShmtoolTestCase):
     def test_damaged_or_foreign_snapshots_are_refused_and_nothing_is_restored(self):
         good = self.dump()
         self.assertExit(run_shmtool("remove", "--segment", self.name), 0)
-        record_at = 64 + 5 * 2096
+        record_at = 64 + 5 * 2384
         damaged = {
             "a flipped bit": (good[:500] + bytes([good[500] ^ 1]) + good[501:], "checksum mismatch"),
             "a truncated file": (good[:-100], "checksum mismatch"),
             "an empty file": (b"", "not a shmtool snapshot"),
             "another format version": (good[:8] + struct.pack("<I", 9) + good[12:], "format version 9"),
-            "a bad name, resealed": (reseal(good[:record_at + 9] + b"-" + good[record_at + 10:]),
+            "a bad name, resealed": (reseal(good[:record_at + 9] + b"!" + good[record_at + 10:]),
                                      "record 5: its name is not"),
             "a future bucket, resealed": (
-                reseal(good[:record_at + 80] + struct.pack("<I", 2**32 - 1) + good[record_at + 84:]),
+                reseal(good[:record_at + 272] + struct.pack("<I", 2**32 - 1) + good[record_at + 276:]),
                 "record 5: server"),
             "a record count too large, resealed": (reseal(good[:24] + struct.pack("<Q", 21) + good[32:]),
                                                    "header says 21 records"),
@@ -122,6 +122,21 @@ class DumpRestoreTest(ShmtoolTestCase):
                 self.assertIn("refused, nothing restored", result.stderr)
                 self.assertIn(reason, result.stderr)
                 self.assertFalse([n for n in os.listdir("/dev/shm") if n.startswith(self.name)])
+
+    def test_a_format_1_snapshot_of_layouts_1_and_2_restores(self):
+        good = self.dump()
+        self.assertExit(run_shmtool("remove", "--segment", self.name), 0)
+        header, records = good[:64], good[64:-8]
+        old = [header[:8], struct.pack("<I", 1), struct.pack("<I", 2), header[16:52], struct.pack("<I", 2096),
+               header[56:]]
+        for at in range(0, len(records), 2384):
+            record = records[at:at + 2384]
+            self.assertEqual(record[8 + 64:8 + 256], bytes(192))  # these names fit in 64 bytes
+            old.append(record[:8 + 64] + record[264:2288])
+        with open(self.file, "wb") as f:
+            f.write(reseal(b"".join(old) + bytes(8)))
+        self.assertExit(run_shmtool("restore", self.file, "--segment", self.name), 0)
+        self.assertEqual(self.buckets(), self.original)
 
     def test_a_snapshot_dumped_by_an_older_segment_layout_restores(self):
         good = self.dump()

@@ -51,7 +51,7 @@ class InspectTest(ShmtoolTestCase):
         self.assertEqual(info["bytes_total"], 4096 + 4096 + 16 * 2496)
         self.assertEqual((info["bytes_header"], info["bytes_fingerprints"], info["bytes_per_server"]),
                          (4096, 4096, 2496))
-        self.assertEqual(info["layout_version"], 2)
+        self.assertEqual(info["layout_version"], 3)
         self.assertEqual(info["mode"], "0660")
         processes = {(p["pid"], p["kind"], p["alive"]) for p in info["processes"]}
         self.assertEqual(processes, {(alive.pid, "ingest", True), (dead.pid, "query", False)})
@@ -121,7 +121,7 @@ class InspectTest(ShmtoolTestCase):
         self.assertExit(unknown, 1)
         self.assertIn("server 'nobody'", unknown.stderr)
         self.assertIn("no such server", unknown.stderr)
-        self.assertExit(run_shmtool("show", "bad-name", "--segment", self.name), 64)
+        self.assertExit(run_shmtool("show", "bad/name", "--segment", self.name), 64)
 
 
 class ThroughTheWorkersTest(ShmtoolTestCase):
