@@ -121,7 +121,7 @@ class DashboardTest(unittest.TestCase):
         self.assertEqual([page.points(series) for _, _, series in SERIES], [[]] * 4)
 
     def test_invalid_name_is_refused(self):
-        page = self.render("#server=web-7")
+        page = self.render("#server=-web-7")
         self.assertEqual(page.state(), "error")
         self.assertIn("not a server name", page.message)
         self.assertEqual([page.points(series) for _, _, series in SERIES], [[]] * 4)

@@ -42,7 +42,7 @@ class MetricsTest(unittest.TestCase):
 
             for i in range(3):
                 self.assertEqual(http("POST", f"{ingest.url}/server/host_{i}", '{"cpu": 1, "ram": 2}')[0], 204)
-            self.assertEqual(http("POST", f"{ingest.url}/server/bad-name", '{"cpu": 1, "ram": 2}')[0], 400)
+            self.assertEqual(http("POST", f"{ingest.url}/server/bad/name", '{"cpu": 1, "ram": 2}')[0], 400)
             self.assertEqual(http("POST", f"{ingest.url}/server/host_0", '{"cpu": -1, "ram": 2}')[0], 400)
             self.assertEqual(http("POST", f"{ingest.url}/server/host_0", "not json")[0], 400)
             self.assertEqual(post_batch(ingest, {"b_1": {"cpu": 1, "ram": 1}, "b_2": {"cpu": "x", "ram": 1}})[0], 200)

@@ -44,13 +44,13 @@ BAD_BODIES = [
 # Valid body, bad name: (label, path after /server/, name that must stay unknown)
 GOOD_BODY = '{"cpu": 1, "ram": 2}'
 BAD_NAMES = [
-    ("dash", "a-b", "a_b"),
-    ("dot", "a.b", "a_b"),
+    ("leading dash", "-ab", "a_b"),
+    ("leading dot", ".ab", "a_b"),
     ("slash", "a/b", "a"),
     ("encoded slash", "a%2Fb", "a"),
     ("space", "a%20b", "a"),
     ("non-ASCII", "%C3%A9t%C3%A9", "t"),
-    ("65 characters", "x" * 65, "x" * 64),
+    ("254 characters", "x" * 254, "x" * 253),
     ("empty name", "", "x"),
 ]
 

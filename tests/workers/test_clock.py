@@ -83,10 +83,9 @@ class ClockTest(unittest.TestCase):
             _, hours = self.windows(query)
             self.assertEqual(hours["start"], BASE + 3600)
             self.assertEqual(hours["cpu"], [30] + [None] * 23)
+            # With its last hour the server expires: no sample for 24 hours.
             self.at(DAY + 3600 + 5)
-            minutes, hours = self.windows(query)
-            self.assertEqual(hours["cpu"], [None] * 24)
-            self.assertEqual(hours["ram"], [None] * 24)
+            self.assertEqual(get_server(query, "host")[0], 404)
 
             # The same slot keeps recording after everything expired.
             self.assertEqual(post_sample(ingest, "host", 7, 8), 204)

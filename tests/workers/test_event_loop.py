@@ -70,7 +70,7 @@ class EventLoopTest(unittest.TestCase):
         with appliance() as (_, ingest, query):
             with socket.create_connection(("127.0.0.1", ingest.port)) as conn:
                 conn.sendall(post(b"p1") + post(b"p2") + b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-                             + post(b"bad-name") + post(b"p3"))
+                             + post(b"bad/name") + post(b"p3"))
                 self.assertEqual(read_responses(conn, 5), [204, 204, 200, 400, 204])
             for name in ("p1", "p2", "p3"):
                 self.assertEqual(get_server(query, name)[0], 200)
