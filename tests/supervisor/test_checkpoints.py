@@ -10,11 +10,15 @@ import json
 import os
 import re
 import signal
+import random
 import struct
+import subprocess
 import tempfile
+import threading
+import time
 import unittest
 
-from appliance import TestSegment, http, shmtool
+from appliance import TestSegment, build_path, http, shmtool
 from supervised import Supervised, wait_until
 
 SERVERS = [f"cp_{i}" for i in range(40)]
@@ -155,6 +159,35 @@ class Checkpoints(unittest.TestCase):
         self.assertEqual({name: buckets(second.query_url, name) for name in SERVERS}, acknowledged)
         info = json.loads(shmtool("info", "--json", "--segment", self.segment.name).stdout)
         self.assertEqual(info["layout_version"], version)
+
+    def test_checkpoints_taken_under_continuous_posts_all_succeed(self):
+        # Enough servers that a checkpoint's walk spans a second boundary while
+        # POSTs stamp servers it has not reached yet with the newer second.
+        self.segment.__exit__()
+        self.segment = TestSegment(capacity=32768).__enter__()
+        names = [f"busy_{i}" for i in range(25000)]
+        now = int(time.time())
+        subprocess.run([build_path("tests/cli/record_samples"), self.segment.name], check=True,
+                       input="".join(f"{name} {now - 60} 1 1\n" for name in names), text=True)
+        first = self.start("--checkpoint-interval", "0.1")
+        stop = threading.Event()
+
+        def post_until_stopped():
+            while not stop.is_set():
+                name = random.choice(names)
+                http("POST", f"{first.ingest_url}/server/{name}", '{"cpu": 2, "ram": 3}')
+
+        posters = [threading.Thread(target=post_until_stopped) for _ in range(2)]
+        for poster in posters:
+            poster.start()
+        try:
+            self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name) >= 4, 120),
+                            first.log())
+        finally:
+            stop.set()
+            for poster in posters:
+                poster.join()
+        self.assertEqual(checkpoints(self.data.name, self.segment.name, "failed"), 0, first.log())
 
     def test_a_failing_checkpoint_is_counted_and_stops_nothing(self):
         first = self.start("--checkpoint-interval", "0.3")
