@@ -110,8 +110,10 @@ class Checkpoints(unittest.TestCase):
         first = self.start("--checkpoint-interval", "0.3")
         post_round(first.ingest_url, SERVERS, 5.0)
         acknowledged = {name: buckets(first.query_url, name) for name in SERVERS}
+        # Both checkpoints kept must have begun after the samples: the third
+        # completed from now on, and the one before it.
         done = checkpoints(self.data.name, self.segment.name)
-        self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name) >= done + 2, 20))
+        self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name) >= done + 3, 20))
         first.power_cut()
         remove_segment(self.segment.name)
         names = checkpoint_names(self.data.name, self.segment.name)
