@@ -20,6 +20,8 @@ PACKAGES = [
     "python3", "faketime", "curl",
     # tests: the dashboard in headless Chromium, /metrics through a real parser
     "chromium", "fonts-dejavu-core", "python3-prometheus-client",
+    # tests: `systemd-analyze verify` on the unit in deploy/systemd
+    "systemd",
 ]
 
 # What `test --fuzz` adds: clang with libFuzzer and the sanitizer runtimes.
