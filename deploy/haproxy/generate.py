@@ -43,7 +43,7 @@ GLOBAL = """\
 # {command}
 global
     log stderr format short local0 notice
-
+{user}
 defaults
     mode http
     log global
@@ -93,7 +93,7 @@ RING_SERVER = "    server {node} unix@{socket_dir}/servertrack-{tag}-{node}{suff
 
 NODE = """
 frontend node_{node}{suffix}
-    bind unix@{socket_dir}/servertrack-{tag}-{node}{suffix}.sock
+    bind unix@{socket_dir}/servertrack-{tag}-{node}{suffix}.sock{socket_owner}
     acl write method POST DELETE
     use_backend node_{node}_ingest{suffix} if write
     default_backend node_{node}_query
@@ -132,7 +132,10 @@ def ring_id(node):
     return 1 + zlib.crc32(node.encode()) % 1_000_000
 
 
-def generate(bind, copy_bind, socket_dir, nodes, interval_ms, command):
+def generate(bind, copy_bind, socket_dir, nodes, interval_ms, user, command):
+    # Run as user after binding; the internal sockets must then be theirs.
+    user_lines = f"    user {user}\n    group {user}\n" if user else ""
+    socket_owner = f" user {user} group {user} mode 600" if user else ""
     tag = re.sub(r"[^A-Za-z0-9]", "_", bind)
     ids = {}
     for node, _ in nodes:
@@ -140,7 +143,7 @@ def generate(bind, copy_bind, socket_dir, nodes, interval_ms, command):
             raise ValueError(f"node {node!r} repeats a name or collides with {sorted(ids)}; rename it")
         ids[node] = ring_id(node)
     copies = [("", 0)] + ([("_copy", 1)] if copy_bind else [])
-    out = [GLOBAL.format(command=command, interval=interval_ms)]
+    out = [GLOBAL.format(command=command, interval=interval_ms, user=user_lines)]
     for suffix, _ in copies:
         out.append(FRONTEND.format(
             suffix=suffix, bind=copy_bind if suffix else bind,
@@ -151,7 +154,8 @@ def generate(bind, copy_bind, socket_dir, nodes, interval_ms, command):
             for node, _ in nodes)))
     for node, members in nodes:
         for suffix, member in copies:
-            out.append(NODE.format(node=node, suffix=suffix, socket_dir=socket_dir, tag=tag))
+            out.append(NODE.format(node=node, suffix=suffix, socket_dir=socket_dir, tag=tag,
+                                   socket_owner=socket_owner))
             host, ingest, _ = members[min(member, len(members) - 1)]
             out.append(BACKEND.format(name=f"node_{node}_ingest{suffix}",
                                       servers=f"    server {node} {host}:{ingest} check\n"))
@@ -173,6 +177,7 @@ def main(argv):
                         help="directory of HAProxy's internal unix sockets (default /run/haproxy)")
     parser.add_argument("--node", action="append", required=True, metavar="NAME=HOST:INGEST:QUERY[+HOST:INGEST:QUERY]",
                         help="one per node, e.g. a=10.0.0.11:8889:8888")
+    parser.add_argument("--user", help="user and group HAProxy runs as after binding (Debian: haproxy)")
     parser.add_argument("--check-interval-ms", type=int, default=2000,
                         help="health check interval; a node is down after 2 failed checks (default 2000)")
     args = parser.parse_args(argv[1:])
@@ -187,7 +192,8 @@ def main(argv):
     except ValueError as error:
         parser.error(str(error))
     command = "generate.py " + " ".join(argv[1:])
-    sys.stdout.write(generate(args.bind, args.copy_bind, args.socket_dir, nodes, args.check_interval_ms, command))
+    sys.stdout.write(generate(args.bind, args.copy_bind, args.socket_dir, nodes, args.check_interval_ms, args.user,
+                              command))
     return 0
 
 

@@ -6,8 +6,8 @@ top of tests/lib/appliance.py). Everything binds 127.0.0.1 and is ended by pid.
     Appliance(token)            a fresh segment with one ingest and one query
                                 worker requiring the token; .segment .ingest
                                 .query .address ('127.0.0.1:INGEST:QUERY')
-                                .names() (shmtool list) .stop_workers(); a
-                                context manager
+                                .names() (shmtool list) .stop_workers()
+                                .start_workers() (same ports); a context manager
     Balancer(nodes, copy=False, check_interval_ms=200)
                                 deploy/haproxy/generate.py run as an operator
                                 would, for nodes = [(name, [appliance, ...])],
@@ -19,6 +19,7 @@ top of tests/lib/appliance.py). Everything binds 127.0.0.1 and is ended by pid.
 
 import json
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -69,11 +70,29 @@ class Appliance:
         self.ingest.stop()
         self.query.stop()
 
+    def start_workers(self):
+        """Workers again, on the ports of the stopped ones (the balancer knows those)."""
+        ports = (self.ingest.port, self.query.port)
+        for worker in (self.ingest, self.query):
+            worker.__exit__()
+        self.ingest = self.query = None
+        self.ingest = Worker("ingest", self.segment, port=ports[0],
+                             args=("--ingest-token", self.token, *self._worker_args))
+        self.query = Worker("query", self.segment, port=ports[1], args=self._worker_args)
+
     def __exit__(self, *exc):
         for worker in (self.query, self.ingest):
             if worker is not None:
                 worker.__exit__()
         self.segment.__exit__()
+        return False
+
+
+def _user_exists(name):
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
         return False
 
 
@@ -84,6 +103,10 @@ class Balancer:
         self.url = f"http://127.0.0.1:{self.port}"
         command = [GENERATOR, "--bind", f"127.0.0.1:{self.port}", "--socket-dir", self.dir,
                    "--check-interval-ms", str(check_interval_ms)]
+        if os.geteuid() == 0 and _user_exists("haproxy"):
+            # As deployed: HAProxy drops to its own user after binding.
+            os.chmod(self.dir, 0o755)
+            command += ["--user", "haproxy"]
         if copy:
             self.copy_port = free_port()
             self.copy_url = f"http://127.0.0.1:{self.copy_port}"

@@ -6,10 +6,11 @@ own ports and segment."""
 import contextlib
 import json
 import os
+import tempfile
 import time
 import unittest
 
-from appliance import http
+from appliance import http, shmtool
 from fleet import Appliance, Balancer, wait_until
 
 TOKEN = "tok_" + os.urandom(12).hex()
@@ -174,6 +175,30 @@ class ReplicationTest(unittest.TestCase):
                 self.assertEqual(http("POST", f"{balancer.copy_url}/server/{lost[0]}",
                                       json.dumps({"cpu": 99.0, "ram": 1.0}), AUTH)[0], 204)
                 self.assertEqual(latest_cpu(balancer.url, lost[0])[0], 200)
+
+    def test_a_returning_primary_is_backfilled_from_its_secondary_with_dump_and_restore(self):
+        # README.md, "More than one host": the documented procedure, step by step.
+        with appliances(2) as (primary, secondary), tempfile.TemporaryDirectory() as scratch:
+            with Balancer([("a", [primary, secondary])], copy=True) as balancer:
+                for url in (balancer.url, balancer.copy_url):
+                    post_all(url, NAMES[:20])
+                primary.stop_workers()
+                wait_until(lambda: http("POST", f"{balancer.url}/server/late", "{}", AUTH)[0] == 503,
+                           5, "the balancer marks the primary down")
+                for url, expected in ((balancer.url, 503), (balancer.copy_url, 204)):
+                    self.assertEqual(http("POST", f"{url}/server/late", json.dumps(sample_of("late_7")),
+                                          AUTH)[0], expected)
+                dump = os.path.join(scratch, "pair.dump")
+                shmtool("dump", "--segment", secondary.segment.name, dump)
+                shmtool("restore", "--segment", primary.segment.name, "--force", dump)
+                primary.start_workers()
+                self.assertEqual(primary.names(), set(NAMES[:20]) | {"late"})
+                # Back in service: reads come from the primary again, with the gap filled.
+                secondary.stop_workers()
+                wait_until(lambda: latest_cpu(balancer.url, "late") == (200, 7.0), 5,
+                           "reads reach the restored primary")
+                for name in NAMES[:20]:
+                    self.assertEqual(latest_cpu(balancer.url, name), (200, sample_of(name)["cpu"]))
 
 
 if __name__ == "__main__":
