@@ -3,6 +3,7 @@ safely"): rendered into a temp dir with test ports and a certificate made here
 with openssl, run by Debian's nginx as this test's own process in front of real
 workers, and spoken to over TLS with `curl --cacert`, as an operator would."""
 
+import contextlib
 import json
 import os
 import re
@@ -13,7 +14,7 @@ import tempfile
 import time
 import unittest
 
-from appliance import TestSegment, Worker, free_port, http
+from appliance import appliance, free_port, http
 
 SOURCE_DIR = os.environ.get("SERVERTRACK_SOURCE_DIR", "")
 RECIPE = os.path.join(SOURCE_DIR, "deploy", "nginx", "servertrack.conf")
@@ -86,9 +87,8 @@ class NginxHttpsTest(unittest.TestCase):
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="servertrack-nginx-")
         os.chmod(cls.dir, 0o755)  # nginx's worker process may run as nobody
-        cls.segment = TestSegment(capacity=64).__enter__()
-        cls.ingest = Worker("ingest", cls.segment, args=("--ingest-token", TOKEN))
-        cls.query = Worker("query", cls.segment)
+        cls.stack = contextlib.ExitStack()
+        _, cls.ingest, cls.query = cls.stack.enter_context(appliance(ingest_args=("--ingest-token", TOKEN)))
         cls.port = free_port()
         make_certificate(cls.dir)
         render_recipe(cls.dir, cls.port, cls.ingest.port, cls.query.port)
@@ -114,9 +114,7 @@ class NginxHttpsTest(unittest.TestCase):
             except subprocess.TimeoutExpired:
                 cls.nginx.kill()
                 cls.nginx.wait()
-        cls.query.__exit__()
-        cls.ingest.__exit__()
-        cls.segment.__exit__()
+        cls.stack.close()
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     @classmethod

@@ -17,6 +17,7 @@ top of tests/lib/appliance.py). Everything binds 127.0.0.1 and is ended by pid.
     wait_until(condition, timeout, what)
 """
 
+import contextlib
 import json
 import os
 import pwd
@@ -26,7 +27,7 @@ import subprocess
 import tempfile
 import time
 
-from appliance import TestSegment, Worker, free_port, http, shmtool
+from appliance import Worker, appliance, free_port, http, shmtool
 
 SOURCE_DIR = os.environ.get("SERVERTRACK_SOURCE_DIR", "")
 GENERATOR = os.path.join(SOURCE_DIR, "deploy", "haproxy", "generate.py")
@@ -41,20 +42,18 @@ def wait_until(condition, timeout, what):
 
 
 class Appliance:
-    def __init__(self, token, capacity=1024, worker_args=()):
+    """appliance() of tests/lib/appliance.py with an ingest token, stoppable and
+    restartable on its own ports."""
+
+    def __init__(self, token, capacity=1024):
         self.token = token
         self._capacity = capacity
-        self._worker_args = tuple(worker_args)
+        self._stack = contextlib.ExitStack()
         self.segment = self.ingest = self.query = None
 
     def __enter__(self):
-        self.segment = TestSegment(capacity=self._capacity).__enter__()
-        try:
-            self.ingest = Worker("ingest", self.segment, args=("--ingest-token", self.token, *self._worker_args))
-            self.query = Worker("query", self.segment, args=self._worker_args)
-        except BaseException:
-            self.__exit__()
-            raise
+        self.segment, self.ingest, self.query = self._stack.enter_context(
+            appliance(self._capacity, ingest_args=("--ingest-token", self.token)))
         return self
 
     @property
@@ -72,19 +71,12 @@ class Appliance:
 
     def start_workers(self):
         """Workers again, on the ports of the stopped ones (the balancer knows those)."""
-        ports = (self.ingest.port, self.query.port)
-        for worker in (self.ingest, self.query):
-            worker.__exit__()
-        self.ingest = self.query = None
-        self.ingest = Worker("ingest", self.segment, port=ports[0],
-                             args=("--ingest-token", self.token, *self._worker_args))
-        self.query = Worker("query", self.segment, port=ports[1], args=self._worker_args)
+        self.ingest = self._stack.enter_context(
+            Worker("ingest", self.segment, port=self.ingest.port, args=("--ingest-token", self.token)))
+        self.query = self._stack.enter_context(Worker("query", self.segment, port=self.query.port))
 
     def __exit__(self, *exc):
-        for worker in (self.query, self.ingest):
-            if worker is not None:
-                worker.__exit__()
-        self.segment.__exit__()
+        self._stack.close()
         return False
 
 

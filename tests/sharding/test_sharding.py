@@ -10,7 +10,7 @@ import tempfile
 import time
 import unittest
 
-from appliance import http, shmtool
+from appliance import get_server, http, shmtool
 from fleet import Appliance, Balancer, wait_until
 
 TOKEN = "tok_" + os.urandom(12).hex()
@@ -30,12 +30,12 @@ def post_all(url, names):
             raise AssertionError(f"POST /server/{name} through the balancer: {status}")
 
 
-def latest_cpu(url, name):
-    """(status, the newest cpu value of the last 60 minutes) of a GET through url."""
-    status, _, body = http("GET", f"{url}/server/{name}")
+def latest_cpu(balancer, name):
+    """(status, the newest cpu value of the last 60 minutes) of a GET through the balancer."""
+    status, answer = get_server(balancer, name)
     if status != 200:
         return status, None
-    values = [value for value in json.loads(body)["last_60_minutes"]["cpu"] if value is not None]
+    values = [value for value in answer["last_60_minutes"]["cpu"] if value is not None]
     return status, values[-1] if values else None
 
 
@@ -64,7 +64,7 @@ class ShardingTest(unittest.TestCase):
             for share in shares:  # about a third each
                 self.assertGreater(share, 50, shares)
             for name in reversed(NAMES):  # another order than the POSTs'
-                self.assertEqual(latest_cpu(balancer.url, name), (200, sample_of(name)["cpu"]))
+                self.assertEqual(latest_cpu(balancer, name), (200, sample_of(name)["cpu"]))
             # Again: the same name reaches the same appliance every time.
             post_all(balancer.url, NAMES[:30])
             self.assertEqual(self.owners(nodes), owner)
@@ -118,9 +118,9 @@ class ShardingTest(unittest.TestCase):
             lost = [name for name in NAMES if owner[name] == 1]
             kept = [name for name in NAMES if owner[name] != 1]
             nodes[1].stop_workers()
-            wait_until(lambda: latest_cpu(balancer.url, lost[0])[0] == 503, 5, "the balancer marks b down")
+            wait_until(lambda: latest_cpu(balancer, lost[0])[0] == 503, 5, "the balancer marks b down")
             for name in kept:
-                self.assertEqual(latest_cpu(balancer.url, name), (200, sample_of(name)["cpu"]))
+                self.assertEqual(latest_cpu(balancer, name), (200, sample_of(name)["cpu"]))
             for name in lost:
                 for method, body, headers in (("GET", None, {}), ("POST", json.dumps(sample_of(name)), AUTH)):
                     started = time.monotonic()
@@ -141,9 +141,9 @@ class ShardingTest(unittest.TestCase):
             before = [node.names() for node in nodes]
             self.assertEqual(before[3], set())
             with Balancer(list(zip("abcd", ([n] for n in nodes)))) as four:
-                moved = {name for name in NAMES if latest_cpu(four.url, name)[0] == 404}
+                moved = {name for name in NAMES if latest_cpu(four, name)[0] == 404}
                 for name in set(NAMES) - moved:
-                    self.assertEqual(latest_cpu(four.url, name), (200, sample_of(name)["cpu"]))
+                    self.assertEqual(latest_cpu(four, name), (200, sample_of(name)["cpu"]))
                 post_all(four.url, NAMES)
             after = [node.names() for node in nodes]
         print(f"adding a fourth appliance moved {len(moved)} of {len(NAMES)} names")
@@ -170,11 +170,11 @@ class ReplicationTest(unittest.TestCase):
                 wait_until(lambda: http("POST", f"{balancer.url}/server/{lost[0]}", "{}", AUTH)[0] == 503,
                            5, "the balancer marks b's primary down")
                 for name in NAMES:
-                    self.assertEqual(latest_cpu(balancer.url, name), (200, sample_of(name)["cpu"]))
+                    self.assertEqual(latest_cpu(balancer, name), (200, sample_of(name)["cpu"]))
                 # Writes through the copy port still reach the secondary.
                 self.assertEqual(http("POST", f"{balancer.copy_url}/server/{lost[0]}",
                                       json.dumps({"cpu": 99.0, "ram": 1.0}), AUTH)[0], 204)
-                self.assertEqual(latest_cpu(balancer.url, lost[0])[0], 200)
+                self.assertEqual(latest_cpu(balancer, lost[0])[0], 200)
 
     def test_a_returning_primary_is_backfilled_from_its_secondary_with_dump_and_restore(self):
         # README.md, "More than one host": the documented procedure, step by step.
@@ -195,10 +195,10 @@ class ReplicationTest(unittest.TestCase):
                 self.assertEqual(primary.names(), set(NAMES[:20]) | {"late"})
                 # Back in service: reads come from the primary again, with the gap filled.
                 secondary.stop_workers()
-                wait_until(lambda: latest_cpu(balancer.url, "late") == (200, 7.0), 5,
+                wait_until(lambda: latest_cpu(balancer, "late") == (200, 7.0), 5,
                            "reads reach the restored primary")
                 for name in NAMES[:20]:
-                    self.assertEqual(latest_cpu(balancer.url, name), (200, sample_of(name)["cpu"]))
+                    self.assertEqual(latest_cpu(balancer, name), (200, sample_of(name)["cpu"]))
 
 
 if __name__ == "__main__":
