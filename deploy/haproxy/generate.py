@@ -140,7 +140,8 @@ def generate(bind, copy_bind, socket_dir, nodes, interval_ms, user, command):
     ids = {}
     for node, _ in nodes:
         if ring_id(node) in ids.values() or node in ids:
-            raise ValueError(f"node {node!r} repeats a name or collides with {sorted(ids)}; rename it")
+            raise ValueError(f"--node {node!r} repeats a name or its ring id collides with one of "
+                             f"{sorted(ids)}; rename it")
         ids[node] = ring_id(node)
     copies = [("", 0)] + ([("_copy", 1)] if copy_bind else [])
     out = [GLOBAL.format(command=command, interval=interval_ms, user=user_lines)]
@@ -156,7 +157,7 @@ def generate(bind, copy_bind, socket_dir, nodes, interval_ms, user, command):
         for suffix, member in copies:
             out.append(NODE.format(node=node, suffix=suffix, socket_dir=socket_dir, tag=tag,
                                    socket_owner=socket_owner))
-            host, ingest, _ = members[min(member, len(members) - 1)]
+            host, ingest, _ = members[member]
             out.append(BACKEND.format(name=f"node_{node}_ingest{suffix}",
                                       servers=f"    server {node} {host}:{ingest} check\n"))
         servers = f"    server {node} {members[0][0]}:{members[0][2]} check\n"
@@ -189,11 +190,11 @@ def main(argv):
             raise ValueError("a pair PRIMARY+SECONDARY needs --copy-bind for its second copy of the writes")
         if args.check_interval_ms < 100:
             raise ValueError("--check-interval-ms must be at least 100")
+        config = generate(args.bind, args.copy_bind, args.socket_dir, nodes, args.check_interval_ms, args.user,
+                          "generate.py " + " ".join(argv[1:]))
     except ValueError as error:
         parser.error(str(error))
-    command = "generate.py " + " ".join(argv[1:])
-    sys.stdout.write(generate(args.bind, args.copy_bind, args.socket_dir, nodes, args.check_interval_ms, args.user,
-                              command))
+    sys.stdout.write(config)
     return 0
 
 
