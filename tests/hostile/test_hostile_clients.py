@@ -1,4 +1,4 @@
-"""Hostile clients (issue 7, item 2): each attack is answered or dropped within
+"""Hostile clients: each attack is answered or dropped within
 a bounded time, nothing it sends is recorded unless it was a valid sample, and
 a well-behaved client posting and reading all the while (steady_client.py, its
 own process) sees no error and a p99 latency under P99_BOUND_MS.

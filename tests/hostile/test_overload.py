@@ -1,4 +1,4 @@
-"""Overload (issue 7, item 3): a saturated worker refuses new work quickly with
+"""Overload: a saturated worker refuses new work quickly with
 503 and Retry-After instead of queueing it without bound, and recovers.
 
 BURST_CONNECTIONS connections, opened first, each send one complete request at

@@ -1,4 +1,4 @@
-"""Every status code and body of the HTTP contract (DESIGN.md), one test each."""
+"""Every status code and body of the HTTP contract (docs/design.md), one test each."""
 
 import json
 import time
