@@ -48,7 +48,7 @@ defaults
     mode http
     log global
     option dontlognull
-    # The workers' own limits (README.md, "Connections"): 10 s for a request
+    # The workers' own limits (docs/design.md, The connection layer): 10 s for a request
     # to arrive, keep-alive for 75 s of idleness.
     timeout http-request 10s
     timeout http-keep-alive 75s
