@@ -22,6 +22,8 @@ PACKAGES = [
     "chromium", "fonts-dejavu-core", "python3-prometheus-client",
     # tests: `systemd-analyze verify` on the unit in deploy/systemd
     "systemd",
+    # tests: the deploy/ recipes run by the real proxies, with a test certificate
+    "nginx", "haproxy", "openssl",
 ]
 
 # What `test --fuzz` adds: clang with libFuzzer and the sanitizer runtimes.
