@@ -9,20 +9,22 @@
 #include "cli/file_io.h"
 #include "cli/format.h"
 #include "cli/snapshot_file.h"
+#include "common/clock.h"
+#include "common/defaults.h"
 #include "shm/segment.h"
 
 namespace servertrack::cli {
 namespace {
 
 struct DumpArgs {
-  std::string segment = "servertrack";
+  std::string segment{common::kDefaultSegment};
   std::string file;
   bool force = false;
 };
 
 SnapshotFile take_snapshot(shm::Segment& segment) {
   const shm::Header& h = segment.header();
-  SnapshotFile file{shm::kLayoutVersion, h.capacity, h.created_unix, unix_now(), h.mode, {}};
+  SnapshotFile file{shm::kLayoutVersion, h.capacity, h.created_unix, common::wall_clock_unix_seconds(), h.mode, {}};
   segment.for_each_server([&](const shm::ServerEntry& server) {
     SnapshotServer& copy = file.servers.emplace_back(SnapshotServer{std::string(server.name), {}});
     if (segment.copy_slot(*server.slot, copy.data) != shm::Status::ok) {

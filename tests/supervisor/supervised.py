@@ -5,10 +5,12 @@ on a test segment and free ports, reads its combined stdout/stderr on a thread
 and parses the worker events it logs ("ingest#1 started, pid N", "ingest#1 pid N
 killed by signal 9 (SIGKILL) after 0.4 s; restarting in 0.1 s"). Leaving the
 `with` block SIGKILLs the supervisor if it still runs and waits for every worker
-it started to be gone.
+it started to be gone. load_script() imports the script itself as a module.
 """
 import collections
 import datetime
+import importlib.machinery
+import importlib.util
 import os
 import re
 import signal
@@ -21,6 +23,14 @@ from appliance import free_port, http
 
 SCRIPT = os.path.join(os.environ["SERVERTRACK_SOURCE_DIR"], "servertrack")
 BUILD_DIR = os.environ["SERVERTRACK_BUILD_DIR"]
+
+
+def load_script():
+    """The supervisor script as a module (it has no .py suffix)."""
+    loader = importlib.machinery.SourceFileLoader("servertrack_script", SCRIPT)
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(module)
+    return module
 
 LINE = re.compile(r"^servertrack \[(?P<stamp>[^\]]+)\] (?P<worker>\w+#\d+) "
                   r"(?:(?:started|restarted), pid (?P<started>\d+)"
