@@ -10,6 +10,8 @@
 #include "cli/format.h"
 #include "cli/invariants.h"
 #include "cli/processes.h"
+#include "common/clock.h"
+#include "common/defaults.h"
 #include "shm/name.h"
 #include "shm/owner.h"
 #include "shm/segment.h"
@@ -18,8 +20,8 @@ namespace servertrack::cli {
 namespace {
 
 struct CheckArgs {
-  std::string segment = "servertrack";
-  std::int64_t now = unix_now();
+  std::string segment{common::kDefaultSegment};
+  std::int64_t now = common::wall_clock_unix_seconds();
 };
 
 // A name as stored, printable whatever bytes it holds.

@@ -1,7 +1,5 @@
 #include "cli/command.h"
 
-#include <chrono>
-
 namespace servertrack::cli {
 
 void add_segment_option(CLI::App& command, std::string& segment) {
@@ -26,14 +24,6 @@ void add_now_option(CLI::App& command, std::int64_t& now) {
 
 shm::Segment attach_read_only(const std::string& segment) {
   return shm::Segment::attach({segment, shm::Access::read_only, 0});
-}
-
-// system_clock, as the workers read it: time() reads the kernel's coarse clock,
-// which lags by up to a tick, so just after a second began a sample a worker
-// stamped with that second would look newer than "now" to shmtool.
-std::int64_t unix_now() {
-  using namespace std::chrono;
-  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace servertrack::cli

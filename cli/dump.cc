@@ -9,13 +9,15 @@
 #include "cli/file_io.h"
 #include "cli/format.h"
 #include "cli/snapshot_file.h"
+#include "common/clock.h"
+#include "common/defaults.h"
 #include "shm/segment.h"
 
 namespace servertrack::cli {
 namespace {
 
 struct DumpArgs {
-  std::string segment = "servertrack";
+  std::string segment{common::kDefaultSegment};
   std::string file;
   bool force = false;
 };
@@ -33,7 +35,7 @@ SnapshotFile take_snapshot(shm::Segment& segment) {
     }
   });
   // After the walk: a sample recorded while it ran is never newer than the dump.
-  file.dumped_unix = unix_now();
+  file.dumped_unix = common::wall_clock_unix_seconds();
   return file;
 }
 

@@ -1,5 +1,5 @@
 // Text helpers for shmtool's human output: units, UTC times, aligned tables
-// (JSON strings come from http/json_string.h). Pure functions (TextTable holds
+// (JSON strings come from common/json_string.h). Pure functions (TextTable holds
 // its rows); any thread.
 #pragma once
 

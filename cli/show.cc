@@ -1,5 +1,5 @@
 // `shmtool show NAME`: one server's two windows, as a table or as the query
-// worker's JSON (query/snapshot_json.h renders both the same way).
+// worker's JSON (common/snapshot_json.h renders both the same way).
 #include <fmt/core.h>
 
 #include <cmath>
@@ -7,17 +7,19 @@
 
 #include "cli/command.h"
 #include "cli/format.h"
-#include "query/snapshot_json.h"
+#include "common/clock.h"
+#include "common/defaults.h"
+#include "common/snapshot_json.h"
 #include "shm/segment.h"
 
 namespace servertrack::cli {
 namespace {
 
 struct ShowArgs {
-  std::string segment = "servertrack";
+  std::string segment{common::kDefaultSegment};
   std::string server;
   bool json = false;
-  std::int64_t now = unix_now();
+  std::int64_t now = common::wall_clock_unix_seconds();
 };
 
 std::string percent(double value) { return std::isfinite(value) ? fmt::format("{:.2f}", value) : "-"; }
@@ -50,7 +52,7 @@ int show(const ShowArgs& args) {
   }
   if (args.json) {
     fmt::memory_buffer out;
-    query::append_snapshot_json(snapshot, out);
+    common::append_snapshot_json(snapshot, out);
     fmt::print("{}\n", std::string_view(out.data(), out.size()));
     return kExitOk;
   }

@@ -2,8 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <ctime>
 #include <iterator>
+
+#include "common/clock.h"
 
 namespace servertrack::http {
 namespace {
@@ -15,12 +16,6 @@ constexpr std::array<const char*, kRejectionCount> kRejectionLabels = {
     "unreadable_body", "slot_busy"};
 
 thread_local std::chrono::steady_clock::time_point request_start;
-
-double wall_clock_now() noexcept {
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
-}
 
 void family(std::string& out, const char* name, const char* type, const char* help) {
   fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
@@ -37,7 +32,7 @@ Route route_of(std::string_view path) noexcept {
   return Route::other;
 }
 
-WorkerMetrics::WorkerMetrics() : start_unix_seconds_(wall_clock_now()) {}
+WorkerMetrics::WorkerMetrics() : start_unix_seconds_(common::wall_clock_seconds()) {}
 
 void WorkerMetrics::count_request(Route route, int status) noexcept {
   if (status < kMinStatus || status >= kMinStatus + kStatusCount) return;

@@ -8,7 +8,7 @@
 #include <string>
 #include <variant>
 
-#include "http/clock.h"
+#include "common/clock.h"
 #include "http/error_responses.h"
 #include "http/event_loop.h"
 #include "http/json_error.h"
@@ -60,7 +60,7 @@ void add_healthz(httplib::Server& server, const WorkerOptions& options, const Wo
   const std::string segment_path = shm::Segment::path_of(options.segment);
   const std::string healthy = "{\"status\": \"ok\", \"kind\": \"" + std::string(kind.program) +
                               "\", \"pid\": " + std::to_string(getpid()) +
-                              ", \"segment\": " + json_string(options.segment) + "}";
+                              ", \"segment\": " + common::json_string(options.segment) + "}";
   server.Get("/healthz", [segment_path, healthy](const httplib::Request&, httplib::Response& res) {
     struct stat status;
     if (::stat(segment_path.c_str(), &status) != 0) {
@@ -129,7 +129,7 @@ int run_worker(int argc, char** argv, const WorkerKind& kind, const AddRoutes& a
     // Read-write for both kinds: the query worker registers too, and may repair a
     // slot whose writer died mid-write instead of answering 503.
     shm::Segment segment = shm::Segment::attach({.name = options.segment});
-    if (!segment.register_process(kind.process, wall_clock_unix_seconds())) {
+    if (!segment.register_process(kind.process, common::wall_clock_unix_seconds())) {
       std::fprintf(stderr, "the segment's process registry is full; serving unregistered\n");
     }
     WorkerServer server;

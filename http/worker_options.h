@@ -8,6 +8,7 @@
 #include <string_view>
 #include <variant>
 
+#include "common/defaults.h"
 #include "shm/segment.h"
 
 namespace servertrack::http {
@@ -24,7 +25,7 @@ struct WorkerKind {
 struct WorkerOptions {
   std::string bind = "127.0.0.1";
   int port = 0;
-  std::string segment = "servertrack";
+  std::string segment{common::kDefaultSegment};
   int threads = 4;  // handler threads; measured best on 2 cores (docs/design.md, "The connection layer")
   std::string sibling_url;  // empty: the request's host, the sibling's default port
   // Ingest only: when not empty, POSTs need "Authorization: Bearer <token>".

@@ -6,7 +6,8 @@
 #include <unordered_set>
 
 #include "http/bearer_token.h"
-#include "http/clock.h"
+#include "common/clock.h"
+#include "common/json_string.h"
 #include "http/json_error.h"
 #include "http/metrics.h"
 #include "http/request_body.h"
@@ -45,7 +46,7 @@ void record_one(shm::Segment& segment, const httplib::Request& req, httplib::Res
   if (connection == nullptr) return;
   const ParsedSample parsed = connection->parser.parse(connection->body.view());
   const auto refusal =
-      record_sample(segment, http::server_name(req), parsed, http::wall_clock_unix_seconds());
+      record_sample(segment, http::server_name(req), parsed, common::wall_clock_unix_seconds());
   if (refusal) {
     if (refusal->http_status == 503) res.set_header("Retry-After", "1");
     http::set_json_error(res, refusal->http_status, refusal->message);
@@ -81,7 +82,7 @@ void record_batch(shm::Segment& segment, const httplib::Request& req, httplib::R
   seen.clear();
   answer.clear();
   auto out = std::back_inserter(answer);
-  const std::int64_t now = http::wall_clock_unix_seconds();
+  const std::int64_t now = common::wall_clock_unix_seconds();
   std::size_t recorded = 0;
   std::size_t rejected = 0;
   fmt::format_to(out, "{{\"rejected\":[");
@@ -100,8 +101,8 @@ void record_batch(shm::Segment& segment, const httplib::Request& req, httplib::R
       continue;
     }
     fmt::format_to(out, "{}{{\"name\":{},\"reason\":\"{}\",\"error\":{}}}", rejected++ ? "," : "",
-                   http::json_string(entry.key), http::rejection_label(refusal->reason),
-                   http::json_string(refusal->message));
+                   common::json_string(entry.key), http::rejection_label(refusal->reason),
+                   common::json_string(refusal->message));
   }
   fmt::format_to(out, "],\"recorded\":{}}}", recorded);
   res.set_content(answer.data(), answer.size(), "application/json");

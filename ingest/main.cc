@@ -1,6 +1,7 @@
 // servertrack-ingest: POST /server/<name> and POST /servers -> parse
 // (simdjson) -> record() (docs/design.md, README). A GET sent here is redirected
 // (307) to the query worker.
+#include "common/defaults.h"
 #include "http/worker.h"
 #include "ingest/ingest_routes.h"
 
@@ -11,8 +12,8 @@ int main(int argc, char** argv) {
       .program = "servertrack-ingest",
       .summary = "ServerTrack ingest worker: records POST /server/<name> samples in the shared "
                  "segment",
-      .default_port = 8889,
-      .sibling_default_port = 8888,
+      .default_port = servertrack::common::kDefaultIngestPort,
+      .sibling_default_port = servertrack::common::kDefaultQueryPort,
       .redirects_get = true,
   };
   return servertrack::http::run_worker(

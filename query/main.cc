@@ -1,5 +1,6 @@
 // servertrack-query: GET /server/<name> -> snapshot() -> JSON (docs/design.md).
 // A POST sent here is redirected (307) to the ingest worker.
+#include "common/defaults.h"
 #include "http/worker.h"
 #include "query/query_routes.h"
 
@@ -9,8 +10,8 @@ int main(int argc, char** argv) {
       .process = servertrack::shm::ProcessKind::query,
       .program = "servertrack-query",
       .summary = "ServerTrack query worker: answers GET /server/<name> from the shared segment",
-      .default_port = 8888,
-      .sibling_default_port = 8889,
+      .default_port = servertrack::common::kDefaultQueryPort,
+      .sibling_default_port = servertrack::common::kDefaultIngestPort,
       .redirects_get = false,
   };
   return servertrack::http::run_worker(

@@ -2,13 +2,13 @@
 
 #include <fmt/format.h>
 
-#include "http/clock.h"
+#include "common/clock.h"
+#include "common/snapshot_json.h"
 #include "http/json_error.h"
 #include "http/metrics.h"
 #include "http/server_path.h"
 #include "query/dashboard/dashboard_html.h"
 #include "query/server_list.h"
-#include "query/snapshot_json.h"
 #include "shm/name.h"
 
 namespace servertrack::query {
@@ -20,21 +20,21 @@ void answer_snapshot(shm::Segment& segment, const httplib::Request& req, httplib
     http::set_json_error(res, 400, http::kInvalidNameMessage);
     return;
   }
-  Counts counts = Counts::omit;
+  common::Counts counts = common::Counts::omit;
   if (req.has_param("counts")) {
     const std::string value = req.get_param_value("counts");
     if (req.get_param_value_count("counts") != 1 || (value != "0" && value != "1")) {
       http::set_json_error(res, 400, "counts must be 1 (add samples per bucket) or 0");
       return;
     }
-    counts = value == "1" ? Counts::include : Counts::omit;
+    counts = value == "1" ? common::Counts::include : common::Counts::omit;
   }
   shm::Snapshot snapshot;
-  switch (segment.snapshot(name, http::wall_clock_unix_seconds(), snapshot)) {
+  switch (segment.snapshot(name, common::wall_clock_unix_seconds(), snapshot)) {
     case shm::Status::ok: {
       thread_local fmt::memory_buffer json;
       json.clear();
-      append_snapshot_json(snapshot, json, counts);
+      common::append_snapshot_json(snapshot, json, counts);
       res.set_content(json.data(), json.size(), "application/json");
       return;
     }

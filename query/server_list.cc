@@ -6,6 +6,7 @@
 #include <iterator>
 #include <vector>
 
+#include "common/json_string.h"
 #include "http/json_error.h"
 #include "shm/name.h"
 
@@ -66,10 +67,10 @@ void append_server_list_json(const shm::Segment& segment, const ServerListQuery&
   fmt::format_to(it, "{{\"servers\":[");
   for (std::size_t i = 0; i < shown; ++i) {
     fmt::format_to(it, "{}{{\"name\":{},\"last_sample\":{}}}", i > 0 ? "," : "",
-                   http::json_string(matches[i].name), matches[i].last_sample);
+                   common::json_string(matches[i].name), matches[i].last_sample);
   }
   fmt::format_to(it, "],\"next_after\":{}}}",
-                 matches.size() > shown ? http::json_string(matches[shown - 1].name) : "null");
+                 matches.size() > shown ? common::json_string(matches[shown - 1].name) : "null");
 }
 
 }  // namespace servertrack::query

@@ -53,16 +53,18 @@ enum class Access { read_write, read_only };
 enum class ProcessKind : std::uint32_t { unknown = 0, ingest = 1, query = 2, tool = 3 };
 const char* describe(ProcessKind kind) noexcept;
 
+// The segment has no defaults of its own: callers pass a name and capacity
+// (the programs' defaults are in common/defaults.ini).
 struct CreateOptions {
-  std::string name = "servertrack";
-  std::uint64_t capacity = 131072;
+  std::string name;
+  std::uint64_t capacity = 0;  // slots, 1 to 2^32
   mode_t mode = 0660;
   std::int64_t created_unix = 0;  // 0: the current time
   bool huge_pages = true;         // back it with 2 MiB pages (shm/huge_pages.h)
 };
 
 struct AttachOptions {
-  std::string name = "servertrack";
+  std::string name;
   Access access = Access::read_write;
   std::uint64_t expected_capacity = 0;  // 0: accept the segment's own capacity
 };

@@ -1,19 +1,39 @@
 """The appliance's defaults, in one place.
 
-Every default the supervisor gives a worker or shmtool is read from here; the
-C++ programs have the same values as their own defaults (shm/segment.h
-CreateOptions, the workers' --port), so a plain `shmtool info` finds the
-segment the supervisor made.
+The values every program shares (segment, capacity, ports) come from
+common/defaults.ini, the file meson also compiles into the C++ programs
+(common/defaults.h), so the supervisor, both workers and shmtool cannot
+disagree (docs/design.md, "Defaults"). An install carries the file next to
+this package. The rest are the supervisor's own.
 """
+import os
 
-SEGMENT = "servertrack"
+from servertrack.programs import CHECKOUT, PACKAGE_DIR
+
+DEFAULTS_FILE = (os.path.join(CHECKOUT, "common", "defaults.ini") if CHECKOUT
+                 else os.path.join(PACKAGE_DIR, "defaults.ini"))
+
+
+def read_defaults(path=DEFAULTS_FILE):
+    """{segment, capacity, query_port, ingest_port} from a defaults.ini:
+    "key = value" lines, # comments."""
+    values = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                key, value = (part.strip() for part in line.split("=", 1))
+                values[key] = value if key == "segment" else int(value)
+    return values
+
+
+_shared = read_defaults()
+SEGMENT = _shared["segment"]
+CAPACITY = _shared["capacity"]
+QUERY_PORT = _shared["query_port"]
+INGEST_PORT = _shared["ingest_port"]
+
 BIND = "127.0.0.1"
-QUERY_PORT = 8888
-INGEST_PORT = 8889
-
-# 100,000 servers fill 76 % of this table, which keeps open-addressing probe
-# chains short. It is also shmtool's default.
-CAPACITY = 131072
 
 # The supervisor's own: seconds between checkpoints, and where an installed
 # appliance keeps them when systemd gives no StateDirectory= (a checkout keeps

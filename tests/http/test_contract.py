@@ -4,7 +4,7 @@ import json
 import time
 import unittest
 
-from appliance import TestSegment, Worker, appliance, assert_json_error, get_server, http, post_sample
+from appliance import TestSegment, Worker, appliance, assert_json_error, get_server, http, post_sample, request_json
 
 
 class ContractTest(unittest.TestCase):
@@ -120,6 +120,9 @@ class ContractTest(unittest.TestCase):
             assert_json_error(self, *http("POST", f"{ingest.url}/nothing", "{}"), 404)
             assert_json_error(self, *http("DELETE", f"{query.url}/server/a"), 405)
             assert_json_error(self, *http("PUT", f"{ingest.url}/server/a"), 405)
+            # The workers run on ephemeral ports: the 404 must not name the default ones.
+            _, _, document = request_json("GET", f"{query.url}/nothing/here")
+            self.assertNotRegex(document["error"], "8888|8889")
 
     def test_sigterm_exits_0_within_5_seconds(self):
         with appliance() as (_, ingest, query):

@@ -17,11 +17,11 @@
 
 #include "shm/window.h"
 
-namespace servertrack::query {
+namespace servertrack::common {
 
 enum class Counts { omit, include };
 
 void append_snapshot_json(const shm::Snapshot& snapshot, fmt::memory_buffer& out,
                           Counts counts = Counts::omit);
 
-}  // namespace servertrack::query
+}  // namespace servertrack::common

@@ -1,9 +1,9 @@
-#include "query/snapshot_json.h"
+#include "common/snapshot_json.h"
 
 #include <cmath>
 #include <iterator>
 
-namespace servertrack::query {
+namespace servertrack::common {
 namespace {
 
 using Mean = double (*)(const shm::BucketMean&);
@@ -56,4 +56,4 @@ void append_snapshot_json(const shm::Snapshot& snapshot, fmt::memory_buffer& out
   out.push_back('}');
 }
 
-}  // namespace servertrack::query
+}  // namespace servertrack::common

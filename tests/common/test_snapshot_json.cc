@@ -5,9 +5,9 @@
 #include <limits>
 #include <string>
 
-#include "query/snapshot_json.h"
+#include "common/snapshot_json.h"
 
-namespace servertrack::query {
+namespace servertrack::common {
 namespace {
 
 std::string nulls(int count) {
@@ -68,4 +68,4 @@ TEST(SnapshotJson, AppendsToWhatIsInTheBuffer) {
 }
 
 }  // namespace
-}  // namespace servertrack::query
+}  // namespace servertrack::common

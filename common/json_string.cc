@@ -1,10 +1,10 @@
-#include "http/json_string.h"
+#include "common/json_string.h"
 
 #include <fmt/format.h>
 
 #include <iterator>
 
-namespace servertrack::http {
+namespace servertrack::common {
 
 std::string json_string(std::string_view text) {
   std::string out;
@@ -25,4 +25,4 @@ std::string json_string(std::string_view text) {
   return out;
 }
 
-}  // namespace servertrack::http
+}  // namespace servertrack::common

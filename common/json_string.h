@@ -7,10 +7,10 @@
 #include <string>
 #include <string_view>
 
-namespace servertrack::http {
+namespace servertrack::common {
 
 // `text` as a JSON string literal, quotes included; control characters and
 // non-ASCII bytes are escaped, so any input gives valid ASCII JSON.
 std::string json_string(std::string_view text);
 
-}  // namespace servertrack::http
+}  // namespace servertrack::common
