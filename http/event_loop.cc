@@ -396,7 +396,12 @@ void EventLoop::linger(Connection& connection) {
 
 void EventLoop::respond_from_loop(Connection& connection, int status, bool keep_alive) {
   counters_.count_connection_answer(status);
-  connection.output += loop_response(status, server_header_, keep_alive);
+  const int key = status * 2 + (keep_alive ? 1 : 0);
+  auto found = loop_responses_.find(key);
+  if (found == loop_responses_.end()) {
+    found = loop_responses_.emplace(key, loop_response(status, server_header_, keep_alive)).first;
+  }
+  connection.output += found->second;
   if (!keep_alive) {
     connection.close_after_output = true;
     connection.input.clear();

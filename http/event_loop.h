@@ -13,7 +13,8 @@
 // kPipelinedPerTurn requests of one connection are served in a row before the
 // others get their turn; while kMaxBackloggedConnections connections wait for
 // a further turn, the loop is behind and answers new requests with 503 +
-// Retry-After: 1 (a refusal costs ~1 µs, serving ~10 µs). An idle keep-alive connection is closed after
+// Retry-After: 1 (a refusal copies a response made once: it costs far less
+// than serving). An idle keep-alive connection is closed after
 // kKeepAliveTimeout; a response the client does not read within
 // kRequestTimeout closes the connection. A connection that is to close stops
 // sending and discards input until the client closes or 2 s pass, so the last
@@ -50,6 +51,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -144,6 +146,7 @@ class EventLoop {
   std::size_t event_count_ = 0;
   std::size_t next_event_ = 0;      // events_[next_event_ .. event_count_) not handled yet
   std::deque<int> pending_;         // fds with requests left after their turn
+  std::map<int, std::string> loop_responses_;  // by status * 2 + keep_alive, made once
   Clock::time_point now_;
   Clock::time_point next_sweep_;
   bool stopping_ = false;

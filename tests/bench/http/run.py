@@ -39,8 +39,9 @@ def parse_args():
     parser.add_argument("--repetitions", type=int, help="runs per scenario, medians reported (default 3)")
     parser.add_argument("--build-dir", default=os.path.join(SOURCE_ROOT, "build-bench"))
     parser.add_argument("--no-build", action="store_true", help="use the build dir as it is")
-    parser.add_argument("--threads", type=int, help="--threads of each ingest worker (default: the worker's)")
-    parser.add_argument("--query-threads", type=int, help="--threads of the query worker")
+    # The servers get one core, as nginx gets one worker: one event loop each.
+    parser.add_argument("--threads", type=int, default=1, help="--threads (event loops) of each ingest worker")
+    parser.add_argument("--query-threads", type=int, default=1, help="--threads of the query worker")
     parser.add_argument("--ingest-processes", type=int, default=1, help="ingest workers on one port")
     parser.add_argument("--scale", default="1000,100000,1000000", help="server counts of the scale rows")
     parser.add_argument("--only", default="", help="run only scenarios whose label contains this text")
