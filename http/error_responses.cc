@@ -1,9 +1,9 @@
 #include "http/error_responses.h"
 
-#include <cstdio>
 #include <string>
 
 #include "http/json_error.h"
+#include "http/worker_log.h"
 
 namespace servertrack::http {
 namespace {
@@ -32,8 +32,7 @@ std::string describe(std::exception_ptr exception) {
 
 void answer_exception(const httplib::Request& request, httplib::Response& response,
                       std::exception_ptr exception) {
-  std::fprintf(stderr, "internal error in %s %s: %s\n", request.method.c_str(),
-               request.path.c_str(), describe(exception).c_str());
+  log_line("internal error in {} {}: {}", request.method, request.path, describe(exception));
   response.headers.clear();
   set_json_error(response, 500, message_for(500));
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <iterator>
+#include <memory>
 #include <unordered_set>
 
 #include "http/bearer_token.h"
@@ -10,6 +11,7 @@
 #include "common/json_string.h"
 #include "http/json_error.h"
 #include "http/metrics.h"
+#include "ingest/ingest_counters.h"
 #include "http/request_body.h"
 #include "http/server_path.h"
 #include "ingest/sample_parser.h"
@@ -26,27 +28,35 @@ struct Connection {
   SampleParser parser;
 };
 
+// What every ingest route uses; lives as long as the server's handlers.
+struct Ingest {
+  shm::Segment& segment;
+  std::string token;
+  IngestCounters counters;
+};
+
 // The body, read after the token check passed; nullptr when the response is set.
-Connection* read_authorized_body(const httplib::Request& req, httplib::Response& res,
-                                 const httplib::ContentReader& reader, const std::string& token) {
+Connection* read_authorized_body(Ingest& ingest, const httplib::Request& req, httplib::Response& res,
+                                 const httplib::ContentReader& reader) {
   thread_local Connection connection;
   if (!http::read_request_body(reader, res, connection.body)) {
-    if (http::check_bearer_token(req, res, token)) {
-      http::worker_metrics().count_rejected(http::Rejection::unreadable_body);
+    if (http::check_bearer_token(req, res, ingest.token)) {
+      ingest.counters.count_rejected(Rejection::unreadable_body);
     }
     return nullptr;
   }
-  if (!http::check_bearer_token(req, res, token)) return nullptr;
+  if (!http::check_bearer_token(req, res, ingest.token)) return nullptr;
   return &connection;
 }
 
-void record_one(shm::Segment& segment, const httplib::Request& req, httplib::Response& res,
-                const httplib::ContentReader& reader, const std::string& token) {
-  Connection* connection = read_authorized_body(req, res, reader, token);
+void record_one(Ingest& ingest, const httplib::Request& req, httplib::Response& res,
+                const httplib::ContentReader& reader) {
+  Connection* connection = read_authorized_body(ingest, req, res, reader);
   if (connection == nullptr) return;
   const ParsedSample parsed = connection->parser.parse(connection->body.view());
   const auto refusal =
-      record_sample(segment, http::server_name(req), parsed, common::wall_clock_unix_seconds());
+      record_sample(ingest.segment, ingest.counters, http::server_name(req), parsed,
+                    common::wall_clock_unix_seconds());
   if (refusal) {
     if (refusal->http_status == 503) res.set_header("Retry-After", "1");
     http::set_json_error(res, refusal->http_status, refusal->message);
@@ -55,14 +65,14 @@ void record_one(shm::Segment& segment, const httplib::Request& req, httplib::Res
   }
 }
 
-void record_batch(shm::Segment& segment, const httplib::Request& req, httplib::Response& res,
-                  const httplib::ContentReader& reader, const std::string& token) {
-  Connection* connection = read_authorized_body(req, res, reader, token);
+void record_batch(Ingest& ingest, const httplib::Request& req, httplib::Response& res,
+                  const httplib::ContentReader& reader) {
+  Connection* connection = read_authorized_body(ingest, req, res, reader);
   if (connection == nullptr) return;
   simdjson::dom::element root;
   if (const auto error = connection->parser.parse_document(connection->body.view(), root)) {
     const Refusal refusal =
-        refuse_body(400, http::Rejection::invalid_json,
+        refuse_body(ingest.counters, 400, Rejection::invalid_json,
                     std::string("the body is not valid JSON (") + simdjson::error_message(error) +
                         ")" + kBatchExample);
     http::set_json_error(res, refusal.http_status, refusal.message);
@@ -71,7 +81,7 @@ void record_batch(shm::Segment& segment, const httplib::Request& req, httplib::R
   simdjson::dom::object entries;
   if (root.get(entries) != simdjson::SUCCESS) {
     const Refusal refusal = refuse_body(
-        400, http::Rejection::invalid_json,
+        ingest.counters, 400, Rejection::invalid_json,
         std::string("the body is ") + json_type_name(root.type()) + ", not a JSON object" +
             kBatchExample);
     http::set_json_error(res, refusal.http_status, refusal.message);
@@ -89,19 +99,20 @@ void record_batch(shm::Segment& segment, const httplib::Request& req, httplib::R
   for (const auto entry : entries) {
     std::optional<Refusal> refusal;
     if (!seen.insert(entry.key).second) {
-      http::worker_metrics().count_rejected(http::Rejection::duplicate_name);
-      refusal = Refusal{400, http::Rejection::duplicate_name,
+      ingest.counters.count_rejected(Rejection::duplicate_name);
+      refusal = Refusal{400, Rejection::duplicate_name,
                         "the name appears more than once in this batch; only its first entry "
                         "was considered"};
     } else {
-      refusal = record_sample(segment, entry.key, sample_from_json(entry.value), now);
+      refusal = record_sample(ingest.segment, ingest.counters, entry.key,
+                              sample_from_json(entry.value), now);
     }
     if (!refusal) {
       ++recorded;
       continue;
     }
     fmt::format_to(out, "{}{{\"name\":{},\"reason\":\"{}\",\"error\":{}}}", rejected++ ? "," : "",
-                   common::json_string(entry.key), http::rejection_label(refusal->reason),
+                   common::json_string(entry.key), rejection_label(refusal->reason),
                    common::json_string(refusal->message));
   }
   fmt::format_to(out, "],\"recorded\":{}}}", recorded);
@@ -110,17 +121,17 @@ void record_batch(shm::Segment& segment, const httplib::Request& req, httplib::R
 
 }  // namespace
 
-void add_ingest_routes(httplib::Server& server, shm::Segment& segment, std::string ingest_token) {
-  http::add_metrics_route(server, segment);
-  server.Post(http::kServerRoute,
-              [&segment, ingest_token](const httplib::Request& req, httplib::Response& res,
-                                       const httplib::ContentReader& reader) {
-                record_one(segment, req, res, reader, ingest_token);
-              });
-  server.Post("/servers", [&segment, ingest_token](const httplib::Request& req,
-                                                   httplib::Response& res,
-                                                   const httplib::ContentReader& reader) {
-    record_batch(segment, req, res, reader, ingest_token);
+void add_ingest_routes(httplib::Server& server, shm::Segment& segment, http::WorkerMetrics& metrics,
+                       std::string ingest_token) {
+  auto ingest = std::make_shared<Ingest>(segment, std::move(ingest_token));
+  metrics.add_families([ingest](std::string& out) { ingest->counters.render(out); });
+  server.Post(http::kServerRoute, [ingest](const httplib::Request& req, httplib::Response& res,
+                                           const httplib::ContentReader& reader) {
+    record_one(*ingest, req, res, reader);
+  });
+  server.Post("/servers", [ingest](const httplib::Request& req, httplib::Response& res,
+                                   const httplib::ContentReader& reader) {
+    record_batch(*ingest, req, res, reader);
   });
 }
 

@@ -2,7 +2,7 @@
 //   POST /server/<name>  one JSON sample -> 204 once it is in the segment
 //   POST /servers        {"<name>": {"cpu": .., "ram": ..}, ...} -> 200 with
 //                        {"recorded": N, "rejected": [{"name", "reason", "error"}]}
-//   GET /metrics         this worker's metrics (http/metrics.h)
+//   GET /metrics         also carries the sample counters (ingest/ingest_counters.h)
 // With a non-empty `ingest_token`, both POSTs first need the bearer token.
 //
 // Added once by main() through run_worker(); handlers run on connection
@@ -13,10 +13,18 @@
 
 #include <string>
 
+#include "http/metrics.h"
 #include "shm/segment.h"
 
 namespace servertrack::ingest {
 
-void add_ingest_routes(httplib::Server& server, shm::Segment& segment, std::string ingest_token);
+// The ingest worker's own routes as /metrics labels them.
+inline constexpr http::RouteLabel kIngestRouteLabels[] = {
+    {"/server/<name>", "/server/", true},
+    {"/servers", "/servers", false},
+};
+
+void add_ingest_routes(httplib::Server& server, shm::Segment& segment, http::WorkerMetrics& metrics,
+                       std::string ingest_token);
 
 }  // namespace servertrack::ingest

@@ -9,17 +9,19 @@ int main(int argc, char** argv) {
   using servertrack::http::WorkerKind;
   static constexpr WorkerKind kIngest{
       .process = servertrack::shm::ProcessKind::ingest,
+      .name = "ingest",
       .program = "servertrack-ingest",
       .summary = "ServerTrack ingest worker: records POST /server/<name> samples in the shared "
                  "segment",
       .default_port = servertrack::common::kDefaultIngestPort,
       .sibling_default_port = servertrack::common::kDefaultQueryPort,
       .redirects_get = true,
+      .routes = servertrack::ingest::kIngestRouteLabels,
   };
   return servertrack::http::run_worker(
       argc, argv, kIngest,
       [](httplib::Server& server, servertrack::shm::Segment& segment,
-         const servertrack::http::WorkerOptions& options) {
-        servertrack::ingest::add_ingest_routes(server, segment, options.ingest_token);
+         servertrack::http::WorkerMetrics& metrics, const servertrack::http::WorkerOptions& options) {
+        servertrack::ingest::add_ingest_routes(server, segment, metrics, options.ingest_token);
       });
 }

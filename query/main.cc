@@ -8,16 +8,18 @@ int main(int argc, char** argv) {
   using servertrack::http::WorkerKind;
   static constexpr WorkerKind kQuery{
       .process = servertrack::shm::ProcessKind::query,
+      .name = "query",
       .program = "servertrack-query",
       .summary = "ServerTrack query worker: answers GET /server/<name> from the shared segment",
       .default_port = servertrack::common::kDefaultQueryPort,
       .sibling_default_port = servertrack::common::kDefaultIngestPort,
       .redirects_get = false,
+      .routes = servertrack::query::kQueryRouteLabels,
   };
   return servertrack::http::run_worker(
       argc, argv, kQuery,
       [](httplib::Server& server, servertrack::shm::Segment& segment,
-         const servertrack::http::WorkerOptions&) {
+         servertrack::http::WorkerMetrics&, const servertrack::http::WorkerOptions&) {
         servertrack::query::add_query_routes(server, segment);
       });
 }

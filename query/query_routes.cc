@@ -5,7 +5,6 @@
 #include "common/clock.h"
 #include "common/snapshot_json.h"
 #include "http/json_error.h"
-#include "http/metrics.h"
 #include "http/server_path.h"
 #include "query/dashboard/dashboard_html.h"
 #include "query/server_list.h"
@@ -67,7 +66,6 @@ void answer_server_list(const shm::Segment& segment, const httplib::Request& req
 }  // namespace
 
 void add_query_routes(httplib::Server& server, shm::Segment& segment) {
-  http::add_metrics_route(server, segment);
   server.Get("/", [](const httplib::Request&, httplib::Response& res) {
     const std::string_view page = dashboard_html();
     res.set_content(page.data(), page.size(), "text/html; charset=utf-8");

@@ -10,9 +10,17 @@
 
 #include <httplib.h>
 
+#include "http/metrics.h"
 #include "shm/segment.h"
 
 namespace servertrack::query {
+
+// The query worker's own routes as /metrics labels them.
+inline constexpr http::RouteLabel kQueryRouteLabels[] = {
+    {"/", "/", false},
+    {"/server/<name>", "/server/", true},
+    {"/servers", "/servers", false},
+};
 
 void add_query_routes(httplib::Server& server, shm::Segment& segment);
 

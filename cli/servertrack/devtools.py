@@ -1,4 +1,4 @@
-"""The developer commands of a checkout: `deps`, `build`, `test`.
+"""The developer commands of a checkout: `deps`, `build`, `test`, `bench`.
 
 They install Debian packages, configure and build with meson, and run the
 test suite; the appliance itself (runtime.py) needs none of this, and an
@@ -8,6 +8,7 @@ function cmd_NAME(options) plus its parser in add_dev_commands().
 import json
 import os
 import subprocess
+import sys
 
 from servertrack.log import log
 from servertrack.programs import CHECKOUT
@@ -122,6 +123,14 @@ def cmd_test(options):
     return 0 if failed == 0 and passed > 0 else 1
 
 
+def cmd_bench(options):
+    """The HTTP benchmark: tests/bench/http/run.py, given every argument after
+    `bench`, installs wrk and nginx-light, builds, and prints the table."""
+    install_deps()
+    script = os.path.join(CHECKOUT, "tests", "bench", "http", "run.py")
+    return subprocess.run([sys.executable, script, *options.passed_on]).returncode
+
+
 def cmd_deps(_options):
     install_deps()
     return 0
@@ -142,6 +151,10 @@ def add_dev_commands(sub, default_build):
     p.add_argument("--sanitize", action="store_true",
                    help="also run the suite in a second build under ASan and UBSan")
     p.set_defaults(func=cmd_test)
+
+    p = sub.add_parser("bench", help="install wrk and nginx, build, print the HTTP benchmark table",
+                       description="Arguments go to tests/bench/http/run.py, e.g. --quick.")
+    p.set_defaults(func=cmd_bench, passes_on=True)
 
     p = sub.add_parser("deps", help="install missing Debian packages")
     p.set_defaults(func=cmd_deps)

@@ -6,8 +6,10 @@
   servertrack test     install missing Debian packages, build, run every test
   servertrack deps     install missing Debian packages only (idempotent)
   servertrack build    configure and build (release unless --build-dir says otherwise)
+  servertrack bench    install wrk and nginx, build, print the HTTP benchmark table
+                       (every further argument goes to tests/bench/http/run.py)
 
-`up`, `test`, `deps` and `build` exist in a checkout only; an installed
+`up`, `test`, `bench`, `deps` and `build` exist in a checkout only; an installed
 servertrack offers `run`, with the installed programs.
 
 `up` and `run` supervise the workers: a worker that exits is restarted with
@@ -31,5 +33,9 @@ def parser():
 
 
 def main(argv):
-    options = parser().parse_args(argv)
+    top = parser()
+    options, passed_on = top.parse_known_args(argv)
+    if passed_on and not getattr(options, "passes_on", False):
+        top.error("unrecognized arguments: " + " ".join(passed_on))
+    options.passed_on = passed_on
     return options.func(options)

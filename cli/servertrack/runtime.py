@@ -41,7 +41,7 @@ def worker_commands(options):
                 "--sibling-url", url(host, ports[siblings[kind]])]
         if kind == "ingest" and options.ingest_token_file:
             argv += ["--ingest-token-file", options.ingest_token_file]
-        commands += [(f"{kind}#{n}", argv) for n in range(1, counts[kind] + 1)]
+        commands += [(f"{kind}#{n}", argv + ["--worker-id", str(n)]) for n in range(1, counts[kind] + 1)]
     return commands
 
 
