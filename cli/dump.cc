@@ -24,7 +24,7 @@ struct DumpArgs {
 
 SnapshotFile take_snapshot(shm::Segment& segment) {
   const shm::Header& h = segment.header();
-  SnapshotFile file{shm::kLayoutVersion, h.capacity, h.created_unix, common::wall_clock_unix_seconds(), h.mode, {}};
+  SnapshotFile file{shm::kLayoutVersion, h.capacity, h.created_unix, 0, h.mode, {}};
   segment.for_each_server([&](const shm::ServerEntry& server) {
     SnapshotServer& copy = file.servers.emplace_back(SnapshotServer{std::string(server.name), {}});
     if (segment.copy_slot(*server.slot, copy.data) != shm::Status::ok) {
@@ -34,6 +34,8 @@ SnapshotFile take_snapshot(shm::Segment& segment) {
                       copy.name));
     }
   });
+  // After the walk: a sample recorded while it ran is never newer than the dump.
+  file.dumped_unix = common::wall_clock_unix_seconds();
   return file;
 }
 

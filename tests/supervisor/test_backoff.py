@@ -12,19 +12,19 @@ import time
 import unittest
 
 from appliance import TestSegment, build_path
-from supervised import Supervised, load_script, status_or_error, wait_until
+from servertrack.supervise import Backoff
+from supervised import Supervised, status_or_error, wait_until
 
-servertrack = load_script()
 EXPECTED_DELAYS = [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0]
 
 
 class BackoffRule(unittest.TestCase):
     def test_doubles_from_100_ms_up_to_5_s(self):
-        backoff = servertrack.Backoff()
+        backoff = Backoff()
         self.assertEqual([backoff.next_delay(uptime=0.01) for _ in EXPECTED_DELAYS], EXPECTED_DELAYS)
 
     def test_30_s_of_health_starts_again_at_100_ms(self):
-        backoff = servertrack.Backoff()
+        backoff = Backoff()
         for _ in range(5):
             backoff.next_delay(uptime=1.0)
         self.assertEqual(backoff.next_delay(uptime=29.9), 3.2)

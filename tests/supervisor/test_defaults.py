@@ -7,9 +7,7 @@ import subprocess
 import unittest
 
 from appliance import build_path
-from supervised import load_script
-
-servertrack = load_script()
+from servertrack import defaults, runtime
 
 
 def help_defaults(*command):
@@ -21,16 +19,18 @@ def help_defaults(*command):
 
 class DefaultsTest(unittest.TestCase):
     def setUp(self):
-        self.defaults = servertrack.read_defaults()
+        self.defaults = defaults.read_defaults()
         self.assertEqual(sorted(self.defaults), ["capacity", "ingest_port", "query_port", "segment"])
 
     def test_the_supervisor_runs_with_the_defaults_of_the_file(self):
         parser = argparse.ArgumentParser()
-        servertrack.add_run_options(parser, "build")
+        runtime.add_run_options(parser, "build")
         options = parser.parse_args([])
-        self.assertEqual((options.segment, options.capacity, options.query_port, options.ingest_port),
-                         (self.defaults["segment"], self.defaults["capacity"],
-                          self.defaults["query_port"], self.defaults["ingest_port"]))
+        self.assertEqual((options.segment, options.query_port, options.ingest_port),
+                         (self.defaults["segment"], self.defaults["query_port"],
+                          self.defaults["ingest_port"]))
+        # No --capacity: a checkpoint's capacity, else this one.
+        self.assertEqual(defaults.CAPACITY, self.defaults["capacity"])
 
     def test_the_workers_and_shmtool_default_to_the_same_values(self):
         ingest = help_defaults("ingest/servertrack-ingest")
