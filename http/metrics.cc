@@ -9,7 +9,7 @@ namespace servertrack::http {
 namespace {
 
 constexpr std::array<const char*, kRouteCount> kRouteLabels = {
-    "/", "/healthz", "/metrics", "/server/<name>", "/servers", "other", "connection"};
+    "/", "/healthz", "/metrics", "/server/<name>", "/servers", "/fleet", "other", "connection"};
 constexpr std::array<const char*, kRejectionCount> kRejectionLabels = {
     "invalid_json", "invalid_name", "invalid_value", "table_full", "duplicate_name",
     "unreadable_body", "slot_busy"};
@@ -33,6 +33,7 @@ Route route_of(std::string_view path) noexcept {
   if (path == "/healthz") return Route::healthz;
   if (path == "/metrics") return Route::metrics;
   if (path == "/servers") return Route::servers;
+  if (path == "/fleet") return Route::fleet;
   if (path.starts_with("/server/")) return Route::server;
   return Route::other;
 }

@@ -30,8 +30,8 @@
 namespace servertrack::http {
 
 // Route::connection: answered by the connection layer before any route.
-enum class Route { root, healthz, metrics, server, servers, other, connection };
-inline constexpr int kRouteCount = 7;
+enum class Route { root, healthz, metrics, server, servers, fleet, other, connection };
+inline constexpr int kRouteCount = 8;
 
 enum class Rejection {
   invalid_json,     // a body that is not JSON of the expected shape
