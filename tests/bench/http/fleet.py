@@ -44,10 +44,10 @@ class MemorySampler(threading.Thread):
         super().__init__(daemon=True)
         self._path = f"/proc/{pid}/status"
         self.peak = dict.fromkeys(self.FIELDS, 0)
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def run(self):
-        while not self._stop.wait(0.01):
+        while not self._done.wait(0.01):
             with open(self._path) as status:
                 for line in status:
                     key, _, value = line.partition(":")
@@ -55,7 +55,7 @@ class MemorySampler(threading.Thread):
                         self.peak[key] = max(self.peak[key], int(value.split()[0]))
 
     def stop(self):
-        self._stop.set()
+        self._done.set()
         self.join(timeout=5)
 
 
