@@ -19,16 +19,21 @@ struct ShowArgs {
   std::string segment{common::kDefaultSegment};
   std::string server;
   bool json = false;
+  bool all_buckets = false;
   std::int64_t now = common::wall_clock_unix_seconds();
 };
 
 std::string percent(double value) { return std::isfinite(value) ? fmt::format("{:.2f}", value) : "-"; }
 
+// Every bucket with `all_buckets`, else only those with samples.
 template <int N>
-void print_window(const char* title, const shm::Window<N>& window) {
+void print_window(const char* title, const shm::Window<N>& window, bool all_buckets) {
   TextTable table({"START", "SAMPLES", "CPU MEAN %", "RAM MEAN %"}, {false, true, true, true});
+  int shown = 0;
   for (int i = 0; i < N; ++i) {
     const shm::BucketMean& b = window.buckets[i];
+    if (b.count == 0 && !all_buckets) continue;
+    ++shown;
     const std::string start = utc_time(window.start + std::int64_t{i} * window.step);
     if (b.count == 0) {
       table.add_row({start, "0", "-", "-"});
@@ -36,7 +41,13 @@ void print_window(const char* title, const shm::Window<N>& window) {
       table.add_row({start, std::to_string(b.count), percent(b.cpu), percent(b.ram)});
     }
   }
-  fmt::print("\n{} ({} buckets of {} s, oldest first):\n{}", title, N, window.step, table.render("  "));
+  if (all_buckets) {
+    fmt::print("\n{} ({} buckets of {} s, oldest first):\n", title, N, window.step);
+  } else {
+    fmt::print("\n{} ({} of {} buckets of {} s have samples, oldest first; --all shows every bucket):\n",
+               title, shown, N, window.step);
+  }
+  if (shown > 0) fmt::print("{}", table.render("  "));
 }
 
 int show(const ShowArgs& args) {
@@ -58,8 +69,8 @@ int show(const ShowArgs& args) {
   }
   fmt::print("server {}: last sample {} ({})\n", args.server, utc_time(snapshot.last_sample_unix),
              human_age(snapshot.last_sample_unix, args.now));
-  print_window("last 60 minutes", snapshot.last_60_minutes);
-  print_window("last 24 hours", snapshot.last_24_hours);
+  print_window("last 60 minutes", snapshot.last_60_minutes, args.all_buckets);
+  print_window("last 24 hours", snapshot.last_24_hours, args.all_buckets);
   return kExitOk;
 }
 
@@ -69,9 +80,10 @@ void add_show(CLI::App& app, Action& selected) {
   auto [command, args] = add_command<ShowArgs>(
       app, selected, "show",
       "Show one server's last 60 minutes and last 24 hours: bucket start time, samples, cpu and "
-      "ram means. --json prints exactly what the query worker's GET /server/NAME answers. Read-only.",
+      "ram means of the buckets with samples (--all: every bucket). --json prints exactly what the query worker's GET /server/NAME answers. Read-only.",
       show);
   command->add_option("name", args->server, "the server's name")->required();
+  command->add_flag("--all", args->all_buckets, "also list the buckets without samples");
   add_json_flag(*command, args->json);
   add_now_option(*command, args->now);
 }

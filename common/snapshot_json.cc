@@ -35,15 +35,21 @@ void append_counts(const shm::Window<N>& window, fmt::memory_buffer& out) {
 }
 
 template <int N>
-void append_window(const char* key, const shm::Window<N>& window, Counts counts,
-                   fmt::memory_buffer& out) {
-  fmt::format_to(std::back_inserter(out), "\"{}\":{{\"start\":{},\"step\":{},\"cpu\":", key,
-                 window.start, window.step);
+void append_window_body(const shm::Window<N>& window, Counts counts, fmt::memory_buffer& out) {
+  fmt::format_to(std::back_inserter(out), "{{\"start\":{},\"step\":{},\"cpu\":", window.start,
+                 window.step);
   append_series(window, [](const shm::BucketMean& b) { return b.cpu; }, out);
   fmt::format_to(std::back_inserter(out), ",\"ram\":");
   append_series(window, [](const shm::BucketMean& b) { return b.ram; }, out);
   if (counts == Counts::include) append_counts(window, out);
   out.push_back('}');
+}
+
+template <int N>
+void append_window(const char* key, const shm::Window<N>& window, Counts counts,
+                   fmt::memory_buffer& out) {
+  fmt::format_to(std::back_inserter(out), "\"{}\":", key);
+  append_window_body(window, counts, out);
 }
 
 }  // namespace
@@ -54,6 +60,10 @@ void append_snapshot_json(const shm::Snapshot& snapshot, fmt::memory_buffer& out
   out.push_back(',');
   append_window("last_24_hours", snapshot.last_24_hours, counts, out);
   out.push_back('}');
+}
+
+void append_minutes_json(const shm::Window<shm::kMinuteBuckets>& window, fmt::memory_buffer& out) {
+  append_window_body(window, Counts::omit, out);
 }
 
 }  // namespace servertrack::common

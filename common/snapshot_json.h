@@ -24,4 +24,8 @@ enum class Counts { omit, include };
 void append_snapshot_json(const shm::Snapshot& snapshot, fmt::memory_buffer& out,
                           Counts counts = Counts::omit);
 
+// The value of "last_60_minutes" alone: {"start": S, "step": 60, "cpu": [...],
+// "ram": [...]}, as GET /fleet gives it for each server.
+void append_minutes_json(const shm::Window<shm::kMinuteBuckets>& window, fmt::memory_buffer& out);
+
 }  // namespace servertrack::common

@@ -1,6 +1,7 @@
 // servertrack-query: GET /server/<name> -> snapshot() -> JSON (docs/design.md).
 // A POST sent here is redirected (307) to the ingest worker.
 #include "common/defaults.h"
+#include "http/sibling.h"
 #include "http/worker.h"
 #include "query/query_routes.h"
 
@@ -19,7 +20,12 @@ int main(int argc, char** argv) {
   return servertrack::http::run_worker(
       argc, argv, kQuery,
       [](httplib::Server& server, servertrack::shm::Segment& segment,
-         servertrack::http::WorkerMetrics&, const servertrack::http::WorkerOptions&) {
-        servertrack::query::add_query_routes(server, segment);
+         servertrack::http::WorkerMetrics&, const servertrack::http::WorkerOptions& options) {
+        servertrack::query::add_query_routes(
+            server, segment,
+            [sibling_url = options.sibling_url, bind = options.bind](const httplib::Request& req) {
+              return servertrack::http::sibling_location(sibling_url, req.get_header_value("Host"), bind,
+                                                         kQuery.sibling_default_port, "");
+            });
       });
 }

@@ -1,13 +1,13 @@
 #include "query/server_list.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <iterator>
 #include <vector>
 
 #include "common/json_string.h"
 #include "http/json_error.h"
+#include "query/list_params.h"
 #include "shm/name.h"
 
 namespace servertrack::query {
@@ -18,35 +18,17 @@ struct Listed {
   std::int64_t last_sample;
 };
 
-// "" or a prefix of some valid name.
-bool is_name_or_empty(std::string_view text) { return text.empty() || shm::is_valid_name(text); }
-
 }  // namespace
 
 std::variant<ServerListQuery, std::string> parse_server_list_query(const httplib::Request& request) {
-  for (const char* key : {"prefix", "after", "limit"}) {
-    if (request.get_param_value_count(key) > 1) {
-      return std::string("give the parameter ") + key + " at most once";
-    }
-  }
   ServerListQuery query;
-  query.prefix = request.get_param_value("prefix");
+  ParameterError error = repeated_parameter(request, {"prefix", "after", "limit"});
+  if (!error) error = parse_prefix(request, query.prefix);
+  if (!error) error = parse_limit(request, query.limit);
+  if (error) return *error;
   query.after = request.get_param_value("after");
-  if (!is_name_or_empty(query.prefix)) {
-    return std::string("prefix must be up to 64 characters of A-Z, a-z, 0-9 and _");
-  }
-  if (!is_name_or_empty(query.after)) {
+  if (!query.after.empty() && !shm::is_valid_name(query.after)) {
     return std::string("after must be a server name (the next_after of the previous page)");
-  }
-  if (request.has_param("limit")) {
-    const std::string limit = request.get_param_value("limit");
-    std::size_t value = 0;
-    const auto [end, error] = std::from_chars(limit.data(), limit.data() + limit.size(), value);
-    if (limit.empty() || error != std::errc() || end != limit.data() + limit.size() || value < 1 ||
-        value > kMaxListLimit) {
-      return "limit must be a whole number from 1 to " + std::to_string(kMaxListLimit);
-    }
-    query.limit = value;
   }
   return query;
 }

@@ -19,12 +19,10 @@
 #include <string_view>
 #include <variant>
 
+#include "query/list_params.h"
 #include "shm/segment.h"
 
 namespace servertrack::query {
-
-inline constexpr std::size_t kDefaultListLimit = 100;
-inline constexpr std::size_t kMaxListLimit = 1000;
 
 struct ServerListQuery {
   std::string prefix;

@@ -265,6 +265,12 @@ Status Segment::copy_slot(Slot& slot, SlotCopy& out) noexcept {
   return read_slot(slot, out, header_->counters, may_repair) == ReadResult::ok ? Status::ok : Status::busy;
 }
 
+Status Segment::copy_latest_minute(Slot& slot, LatestMinute& out) noexcept {
+  const bool may_repair = access_ == Access::read_write;
+  return read_latest_minute(slot, out, header_->counters, may_repair) == ReadResult::ok ? Status::ok
+                                                                                       : Status::busy;
+}
+
 Status Segment::snapshot(std::string_view name, std::int64_t now, Snapshot& out) noexcept {
   if (!is_valid_name(name)) return Status::invalid_name;
   if (now < 0) return Status::invalid_value;

@@ -112,6 +112,8 @@ class Segment {
 
   // A consistent copy of one slot's data (see read_slot()).
   Status copy_slot(Slot& slot, SlotCopy& out) noexcept;
+  // Only the newest sample's time and its minute (see read_latest_minute()).
+  Status copy_latest_minute(Slot& slot, LatestMinute& out) noexcept;
 
   // Records this process in the header's registry until the Segment is
   // destroyed. Returns false when the registry is full (64 live processes).

@@ -143,7 +143,10 @@ void write_sample(Slot& slot, double cpu, double ram, std::int64_t now) noexcept
   slot.seq.store(seq + 2, release);
 }
 
-ReadResult read_slot(Slot& slot, SlotCopy& out, Counters& counters, bool may_repair) noexcept {
+// Calls copy() until it ran while `seq` stayed even and unchanged. copy() must
+// only load (relaxed) from the slot.
+template <class Copy>
+ReadResult read_consistently(Slot& slot, Counters& counters, bool may_repair, Copy copy) noexcept {
   for (int round = 0; round < kReadRounds; ++round) {
     for (int spin = 0; spin < kSpinsPerCheck; ++spin) {
       const std::uint32_t before = slot.seq.load(acquire);
@@ -151,9 +154,7 @@ ReadResult read_slot(Slot& slot, SlotCopy& out, Counters& counters, bool may_rep
         cpu_relax();
         continue;
       }
-      for (int i = 0; i < kMinuteBuckets; ++i) out.minutes[i] = load(slot.minutes[i]);
-      for (int i = 0; i < kHourBuckets; ++i) out.hours[i] = load(slot.hours[i]);
-      out.last_sample_unix = slot.last_sample_unix.load(relaxed);
+      copy();
       std::atomic_thread_fence(acquire);
       if (slot.seq.load(relaxed) == before) return ReadResult::ok;
     }
@@ -168,6 +169,22 @@ ReadResult read_slot(Slot& slot, SlotCopy& out, Counters& counters, bool may_rep
     sched_yield();
   }
   return ReadResult::busy;
+}
+
+ReadResult read_slot(Slot& slot, SlotCopy& out, Counters& counters, bool may_repair) noexcept {
+  return read_consistently(slot, counters, may_repair, [&] {
+    for (int i = 0; i < kMinuteBuckets; ++i) out.minutes[i] = load(slot.minutes[i]);
+    for (int i = 0; i < kHourBuckets; ++i) out.hours[i] = load(slot.hours[i]);
+    out.last_sample_unix = slot.last_sample_unix.load(relaxed);
+  });
+}
+
+ReadResult read_latest_minute(Slot& slot, LatestMinute& out, Counters& counters,
+                              bool may_repair) noexcept {
+  return read_consistently(slot, counters, may_repair, [&] {
+    out.last_sample_unix = slot.last_sample_unix.load(relaxed);
+    out.minute = load(slot.minutes[periods_of(std::max<std::int64_t>(out.last_sample_unix, 0)).minute_pos]);
+  });
 }
 
 void prefetch(const Slot& slot, SlotUse use) noexcept {

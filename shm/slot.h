@@ -57,6 +57,19 @@ enum class ReadResult { ok, busy };
 // dead writer may be repaired (by taking its lock over) rather than reported busy.
 ReadResult read_slot(Slot& slot, SlotCopy& out, Counters& counters, bool may_repair) noexcept;
 
+// The newest sample's time and the ring bucket of its minute: what a fleet
+// listing sorts by. Read like read_slot() (lock-free, retried, repaired when
+// `may_repair`) but touching 3 cache lines rather than the whole slot. The
+// bucket holds that minute (index == last_sample_unix / 60, count > 0) unless
+// the slot never had a sample (last_sample_unix == 0).
+struct LatestMinute {
+  std::int64_t last_sample_unix;
+  BucketValue minute;
+};
+
+ReadResult read_latest_minute(Slot& slot, LatestMinute& out, Counters& counters,
+                              bool may_repair) noexcept;
+
 // Which of a slot's cache lines a caller is about to touch.
 struct SlotUse {
   enum Kind { sample, whole } kind;  // one sample's lines / every line
