@@ -13,6 +13,7 @@
 #include "http/event_loop.h"
 #include "http/json_error.h"
 #include "http/listening_socket.h"
+#include "http/port_claim.h"
 #include "http/metrics.h"
 #include "http/request_body.h"
 #include "http/sibling.h"
@@ -98,6 +99,11 @@ void add_fallbacks(httplib::Server& server, const WorkerOptions& options, const 
 }
 
 int serve(WorkerServer& server, const WorkerOptions& options, const WorkerKind& kind) {
+  auto claimed = PortClaim::claim(options.port, options.segment);
+  if (const std::string* refused = std::get_if<std::string>(&claimed)) {
+    std::fprintf(stderr, "%s\n", refused->c_str());
+    return 1;
+  }
   auto opened = open_listening_socket(options.bind, options.port, kListenBacklog);
   if (const std::string* error = std::get_if<std::string>(&opened)) {
     std::fprintf(stderr, "%s (is the address valid and the port free?)\n", error->c_str());
