@@ -2,15 +2,16 @@
 """Other servers' ingest throughput while clients retry one wedged server.
 
 Starts one ingest worker (127.0.0.1, a fresh segment), then measures for
---seconds each: (a) POSTs to other servers alone; (b) the same while
---retriers clients (default 4, the worker's handler threads) retry POST
-/server/wedged without pause, its slot's lock word naming a live process
-that never writes. --holder says how the word names it:
+--seconds each the POSTs of one client to other servers: (a) alone; (b) while
+--retriers clients (default 4, the worker's handler threads) POST to a healthy
+server without pause (the clients share one Python process, so this is the
+baseline); (c) while they retry POST /server/wedged, its slot's lock word
+naming a live process that never writes. --holder says how the word names it:
   recycled  the id of the live process with another start time, as a dead
             writer's word reads once the kernel recycled its id (layout 2
             stores the bare pid, so both choices plant that there)
   live      the live process exactly (layout 3 only): a truly wedged slot
-Prints the medians of --rounds rounds and the ratio. Bounded in time (rounds
+Prints the medians of --rounds rounds and the ratio (c)/(b). Bounded in time (rounds
 x 2 x seconds) and count. Docs: docs/design-notes/segment-reliability.md.
 
   tests/bench/reliability/wedged_slot.py --build build [--holder live]
@@ -50,11 +51,11 @@ def post_loop(port, names, stop, counts, index):
     connection.close()
 
 
-def measure(port, seconds, retriers):
+def measure(port, seconds, retriers, target):
     stop = threading.Event()
     counts = [0] * (1 + retriers)
     clients = [threading.Thread(target=post_loop, args=(port, [f"other_{i}" for i in range(100)], stop, counts, 0))]
-    clients += [threading.Thread(target=post_loop, args=(port, ["wedged"], stop, counts, i))
+    clients += [threading.Thread(target=post_loop, args=(port, [target], stop, counts, i))
                 for i in range(1, 1 + retriers)]
     for client in clients:
         client.start()
@@ -102,22 +103,25 @@ def main():
     try:
         with TestSegment(capacity=1024) as segment, Worker("ingest", segment, port=free_port()) as worker:
             connection = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=10)
-            connection.request("POST", "/server/wedged", '{"cpu": 1, "ram": 1}')
-            connection.getresponse().read()
+            for name in ("wedged", "healthy"):
+                connection.request("POST", f"/server/{name}", '{"cpu": 1, "ram": 1}')
+                connection.getresponse().read()
             connection.close()
             version = plant(segment.name, holder.pid, args.holder)
-            alone, hammered, wedged = [], [], []
+            alone, beside_healthy, hammered, wedged = [], [], [], []
             for _ in range(args.rounds):
-                alone.append(measure(worker.port, args.seconds, 0)[0])
-                others, retries = measure(worker.port, args.seconds, args.retriers)
+                alone.append(measure(worker.port, args.seconds, 0, "")[0])
+                beside_healthy.append(measure(worker.port, args.seconds, args.retriers, "healthy")[0])
+                others, retries = measure(worker.port, args.seconds, args.retriers, "wedged")
                 hammered.append(others)
                 wedged.append(retries)
             print(f"layout {version}, holder {args.holder}, {args.rounds} rounds of {args.seconds:g} s, "
                   f"load average {os.getloadavg()[0]:.1f}")
-            print(f"other servers alone:              median {statistics.median(alone):9.1f} POST/s")
-            print(f"other servers while {args.retriers} clients retry the wedged one: "
-                  f"median {statistics.median(hammered):9.1f} POST/s "
-                  f"(ratio {statistics.median(hammered) / statistics.median(alone):.3f})")
+            baseline = statistics.median(beside_healthy)
+            print(f"(a) other servers alone:                          median {statistics.median(alone):9.1f} POST/s")
+            print(f"(b) ... while {args.retriers} clients POST to a healthy server: median {baseline:9.1f} POST/s")
+            print(f"(c) ... while {args.retriers} clients retry the wedged one:    "
+                  f"median {statistics.median(hammered):9.1f} POST/s (c/b {statistics.median(hammered) / baseline:.3f})")
             print(f"answers to the wedged server:     median {statistics.median(wedged):9.1f} /s")
     finally:
         holder.kill()
