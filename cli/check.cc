@@ -22,6 +22,7 @@ namespace {
 struct CheckArgs {
   std::string segment{common::kDefaultSegment};
   std::int64_t now = common::wall_clock_unix_seconds();
+  bool repair = false;
 };
 
 // A name as stored, printable whatever bytes it holds.
@@ -52,21 +53,23 @@ shm::SlotCopy copy_as_is(const shm::Slot& slot) {
 // nobody alive is finishing.
 void check_words(const shm::Slot& slot, const std::vector<AttachedProcess>& attached,
                  std::vector<std::string>& problems) {
-  const std::uint32_t owner = slot.lock_owner.load(std::memory_order_acquire);
+  const shm::LockWord owner = slot.lock_owner.load(std::memory_order_acquire);
   const std::uint32_t seq = slot.seq.load(std::memory_order_acquire);
   const bool owner_alive = owner != 0 && shm::owner_alive(owner);
   if (owner != 0 && !owner_alive) {
-    problems.push_back(fmt::format("lock word holds id {}, which is dead (the next writer takes it over)", owner));
+    problems.push_back(fmt::format("lock word names thread {} (started at tick {}), which is dead or whose id was "
+                                   "recycled (the next writer takes it over)",
+                                   shm::thread_of(owner), owner >> 32));
   }
   if (owner_alive) {
-    const std::optional<Task> task = task_of(owner);
+    const std::optional<Task> task = task_of(shm::thread_of(owner));
     const auto attached_as = [&](const AttachedProcess& p) { return task && p.pid == task->process; };
     if (task && std::none_of(attached.begin(), attached.end(), attached_as)) {
       problems.push_back(fmt::format(
           "lock word holds id {}, a live thread of process {} ('{}') not attached to the segment: writes to "
           "this server wait for it and then fail as busy; `shmtool dump` and `shmtool restore --force` "
           "rebuild the segment without it",
-          owner, task->process, task->command));
+          shm::thread_of(owner), task->process, task->command));
     }
   }
   if ((seq & 1) != 0 && !owner_alive) {
@@ -133,12 +136,24 @@ void check_slot(shm::Segment& segment, std::uint64_t index, std::int64_t now,
   for (const std::string& p : problems) out.push_back(where + ": " + p);
 }
 
-void check_header(const shm::Segment& segment, std::uint64_t ready_slots, std::vector<std::string>& out) {
-  const shm::Header& h = segment.header();
-  const std::uint64_t used = h.counters.used_slots.load();
-  if (used != ready_slots) {
-    out.push_back(fmt::format("header: used_slots counter says {}, but {} slots are ready", used, ready_slots));
+// The used_slots hint off the count is no problem (shm/table.h): a note, and
+// --repair stores the count.
+void check_used_slots(const CheckArgs& args, const shm::Segment& segment, std::uint64_t ready_slots) {
+  const std::uint64_t used = segment.header().counters.used_slots.load();
+  if (used == ready_slots) return;
+  if (!args.repair) {
+    fmt::print("note: header: used_slots hint says {}, but {} slots are ready (harmless: it is recounted when it "
+               "says the table is full; `shmtool check --repair` recounts it now)\n",
+               used, ready_slots);
+    return;
   }
+  shm::Segment writable = shm::Segment::attach({.name = args.segment, .access = shm::Access::read_write});
+  fmt::print("repaired: header: used_slots hint said {}, now {}\n", used,
+             writable.table().recount_used_slots());
+}
+
+void check_header(const shm::Segment& segment, std::vector<std::string>& out) {
+  const shm::Header& h = segment.header();
   for (int i = 0; i < shm::kMaxAttachedProcesses; ++i) {
     const auto kind = h.processes[i].kind.load();
     if (h.processes[i].pid.load() != 0 && kind > static_cast<std::uint32_t>(shm::ProcessKind::tool)) {
@@ -163,7 +178,8 @@ int check(const CheckArgs& args) {
     ready += segment.slot(i).state.load(std::memory_order_acquire) == shm::kSlotReady;
     check_slot(segment, i, args.now, attached, problems);
   }
-  check_header(segment, ready, problems);
+  check_header(segment, problems);
+  check_used_slots(args, segment, ready);
   for (const std::string& p : problems) fmt::print("{}\n", p);
   if (!problems.empty()) {
     fmt::print(stderr, "shmtool: segment '{}': {} problem{} in {} slots ({} servers)\n", args.segment, problems.size(),
@@ -181,9 +197,11 @@ void add_check(CLI::App& app, Action& selected) {
       add_command<CheckArgs>(app, selected, "check",
                              "Verify every slot: header, slot states, names, their hashes and fingerprints, sequence and lock words, "
                              "bucket indices (ring position, none from the future), sums against counts. Exit 0 when "
-                             "sound, 1 with one line per problem. Read-only.",
+                             "sound, 1 with one line per problem. Read-only, except that --repair recounts the "
+                             "used_slots hint.",
                              check);
   add_now_option(*command, args->now);
+  command->add_flag("--repair", args->repair, "store the counted number of servers in the used_slots hint");
 }
 
 }  // namespace servertrack::cli

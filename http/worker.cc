@@ -13,6 +13,7 @@
 #include "http/event_loop.h"
 #include "http/json_error.h"
 #include "http/listening_socket.h"
+#include "http/port_claim.h"
 #include "http/metrics.h"
 #include "http/request_body.h"
 #include "http/sibling.h"
@@ -123,6 +124,12 @@ std::variant<Listeners, std::string> open_listeners(const WorkerOptions& options
 
 int serve(WorkerServer& server, WorkerMetrics& metrics, const WorkerOptions& options,
           const WorkerKind& kind) {
+  // Held until the process exits: no worker of another segment may join this port.
+  auto claimed = PortClaim::claim(options.port, options.segment);
+  if (const std::string* refused = std::get_if<std::string>(&claimed)) {
+    log_line("{}", *refused);
+    return 1;
+  }
   auto opened = open_listeners(options);
   if (const std::string* error = std::get_if<std::string>(&opened)) {
     log_line("{} (is the address valid and the port free?)", *error);

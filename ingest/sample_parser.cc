@@ -1,8 +1,7 @@
 #include "ingest/sample_parser.h"
 
-#include <cmath>
-
 #include "http/request_body.h"
+#include "shm/segment.h"
 
 namespace servertrack::ingest {
 namespace {
@@ -58,9 +57,13 @@ ParsedSample sample_from_json(simdjson::dom::element value) {
       return refuse(SampleProblem::invalid_value, "\"" + key + "\" must be a number, not " +
                                                       json_type_name(field.value.type()) + kExample);
     }
-    if (!std::isfinite(*target) || *target < 0) {
+    if (!(*target >= 0)) {  // also NaN
       return refuse(SampleProblem::invalid_value,
                     "\"" + key + "\" must be a finite number that is not negative" + kExample);
+    }
+    if (*target > shm::kMaxSampleValue) {  // also infinity
+      return refuse(SampleProblem::invalid_value,
+                    "\"" + key + "\" must be at most 1e15, so that no sum of samples can overflow" + kExample);
     }
   }
   if (!seen_cpu || !seen_ram) {

@@ -1,5 +1,6 @@
 // The body of POST /server/<name>: a JSON object with the required numbers
-// "cpu" and "ram", finite and not negative; other members are ignored
+// "cpu" and "ram", from 0 to shm::kMaxSampleValue (1e15, so no sum of
+// accepted values can overflow); other members are ignored
 // (docs/design.md). The whole body must be one valid JSON document: trailing
 // garbage such as {"cpu":1,"ram":2}} is refused, as are duplicate members.
 //

@@ -15,7 +15,8 @@
 //   holder of the slot's lock, then published by state = kSlotReady (release);
 //   never changed again while the segment exists.
 // - Slot.seq, journal, buckets, last_sample_unix: written only by the holder of
-//   the slot's lock, inside a seq-odd window. Readers copy them lock-free and
+//   the slot's lock, inside a seq-odd window (shm/slot.h: the lock protocol and
+//   the clock policy). Readers copy them lock-free and
 //   retry when `seq` changed or was odd.
 #pragma once
 
@@ -26,7 +27,7 @@
 namespace servertrack::shm {
 
 inline constexpr std::uint64_t kMagic = 0x4b43'4152'5456'5253;  // "SRVTRACK" little-endian
-inline constexpr std::uint32_t kLayoutVersion = 2;
+inline constexpr std::uint32_t kLayoutVersion = 3;
 inline constexpr std::size_t kMaxNameLength = 64;
 inline constexpr int kMinuteBuckets = 60;
 inline constexpr int kHourBuckets = 24;
@@ -74,23 +75,27 @@ struct Journal {
   std::int64_t last_sample_before;
 };
 
-// One server. 2,176 bytes, 64-byte aligned so no two slots share a cache line.
+// One server. 2,240 bytes, 64-byte aligned so no two slots share a cache line.
 //   offset 0    state            atomic u32  kSlotEmpty / kSlotReady
-//   offset 4    lock_owner       atomic u32  pid of the writer holding the slot, 0 = free
-//   offset 8    seq              atomic u32  even = stable, odd = write in progress
-//   offset 12   name_length      u32         1..64
-//   offset 16   name_hash        u64         hash_name(name), speeds up probing
-//   offset 24   name             char[64]    not NUL-terminated
-//   offset 88   last_sample_unix atomic i64  receive time of the newest sample
-//   offset 96   journal          Journal (64)
-//   offset 160  minutes          Bucket[60]  ring, position = minute index % 60
-//   offset 1600 hours            Bucket[24]  ring, position = hour index % 24
-//   offset 2176 end
+//   offset 4    seq              atomic u32  even = stable, odd = write in progress
+//   offset 8    lock_owner       atomic u64  LockWord of the writer holding the slot, 0 = free
+//                                            (shm/owner.h: thread id | start time << 32)
+//   offset 16   name_length      u32         1..64
+//   offset 20   reserved         u32         zero
+//   offset 24   name_hash        u64         hash_name(name), speeds up probing
+//   offset 32   name             char[64]    not NUL-terminated, zero-padded
+//   offset 96   last_sample_unix atomic i64  time of the newest sample (never after
+//                                            the last writer's clock; shm/slot.h)
+//   offset 104  journal          Journal (64)
+//   offset 168  minutes          Bucket[60]  ring, position = minute index % 60
+//   offset 1608 hours            Bucket[24]  ring, position = hour index % 24
+//   offset 2184 padding to 2240
 struct alignas(64) Slot {
   std::atomic<std::uint32_t> state;
-  std::atomic<std::uint32_t> lock_owner;
   std::atomic<std::uint32_t> seq;
+  std::atomic<std::uint64_t> lock_owner;
   std::uint32_t name_length;
+  std::uint32_t reserved;
   std::uint64_t name_hash;
   char name[kMaxNameLength];
   std::atomic<std::int64_t> last_sample_unix;
@@ -110,8 +115,12 @@ struct ProcessEntry {
   std::atomic<std::int64_t> start_unix;
 };
 
-// Counters shared by all processes; monotonic except used_slots.
-//   offset 0  used_slots             slots in state kSlotReady
+// Counters shared by all processes; monotonic except used_slots. None is
+// updated inside a slot's critical section, so each may run behind the truth
+// by at most one per process killed (docs/design-notes/segment-reliability.md,
+// "Counters"); the buckets' counts are exact.
+//   offset 0  used_slots             a hint: slots in state kSlotReady; recounted
+//                                    when it says the table is full (shm/table.h)
 //   offset 8  samples_recorded
 //   offset 16 lock_takeovers         locks taken from a dead owner
 //   offset 24 table_full_rejections  new names refused because no slot was free
@@ -131,7 +140,9 @@ struct Counters {
 //   offset 28   mode            u32          permission bits given at creation
 //   offset 32   created_unix    i64
 //   offset 40   slots_offset    u64          byte offset of slot 0: slots_offset(capacity)
-//   offset 48   reserved        16 bytes, zero
+//   offset 48   pid_namespace   u64          inode of the creator's pid namespace: lock
+//                                            words name thread ids of this namespace only
+//   offset 56   reserved        8 bytes, zero
 //   offset 64   counters        Counters (32)
 //   offset 96   reserved        32 bytes, zero
 //   offset 128  processes       ProcessEntry[64] (1024)
@@ -145,7 +156,8 @@ struct alignas(64) Header {
   std::uint32_t mode;
   std::int64_t created_unix;
   std::uint64_t slots_offset;
-  std::uint8_t reserved0[16];
+  std::uint64_t pid_namespace;
+  std::uint8_t reserved0[8];
   Counters counters;
   std::uint8_t reserved1[32];
   ProcessEntry processes[kMaxAttachedProcesses];
@@ -178,15 +190,16 @@ static_assert(sizeof(std::atomic<std::uint32_t>) == 4 && sizeof(std::atomic<doub
 static_assert(sizeof(Bucket) == 24 && alignof(Bucket) == 8);
 static_assert(sizeof(BucketValue) == 24);
 static_assert(sizeof(Journal) == 64);
-static_assert(offsetof(Slot, lock_owner) == 4);
-static_assert(offsetof(Slot, seq) == 8);
-static_assert(offsetof(Slot, name_hash) == 16);
-static_assert(offsetof(Slot, name) == 24);
-static_assert(offsetof(Slot, last_sample_unix) == 88);
-static_assert(offsetof(Slot, journal) == 96);
-static_assert(offsetof(Slot, minutes) == 160);
-static_assert(offsetof(Slot, hours) == 1600);
-static_assert(sizeof(Slot) == 2176 && alignof(Slot) == 64);
+static_assert(offsetof(Slot, seq) == 4);
+static_assert(offsetof(Slot, lock_owner) == 8);
+static_assert(offsetof(Slot, name_length) == 16);
+static_assert(offsetof(Slot, name_hash) == 24);
+static_assert(offsetof(Slot, name) == 32);
+static_assert(offsetof(Slot, last_sample_unix) == 96);
+static_assert(offsetof(Slot, journal) == 104);
+static_assert(offsetof(Slot, minutes) == 168);
+static_assert(offsetof(Slot, hours) == 1608);
+static_assert(sizeof(Slot) == 2240 && alignof(Slot) == 64);
 
 static_assert(sizeof(ProcessEntry) == 16);
 static_assert(sizeof(Counters) == 32);
@@ -195,6 +208,7 @@ static_assert(offsetof(Header, capacity) == 16);
 static_assert(offsetof(Header, slot_size) == 24);
 static_assert(offsetof(Header, created_unix) == 32);
 static_assert(offsetof(Header, slots_offset) == 40);
+static_assert(offsetof(Header, pid_namespace) == 48);
 static_assert(offsetof(Header, counters) == 64);
 static_assert(offsetof(Header, processes) == 128);
 static_assert(sizeof(Header) == kPageBytes);

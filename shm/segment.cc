@@ -5,8 +5,9 @@
 #include <sys/statvfs.h>
 
 #include <boost/interprocess/shared_memory_object.hpp>
+#include <atomic>
 #include <cerrno>
-#include <cmath>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <utility>
@@ -101,7 +102,7 @@ const char* describe(Status status) noexcept {
   switch (status) {
     case Status::ok: return "ok";
     case Status::invalid_name: return "the server name must be 1 to 64 characters of A-Z, a-z, 0-9 and _";
-    case Status::invalid_value: return "cpu and ram must be finite numbers, zero or more";
+    case Status::invalid_value: return "cpu and ram must be numbers from 0 to 1e15";
     case Status::not_found: return "no sample was ever recorded for this server";
     case Status::table_full: return "the segment has no free slot for a new server; existing servers keep working";
     case Status::busy:
@@ -163,8 +164,9 @@ Segment Segment::create(const CreateOptions& options) {
   h->mode = static_cast<std::uint32_t>(options.mode);
   h->created_unix = options.created_unix != 0 ? options.created_unix : std::time(nullptr);
   h->slots_offset = slots_offset(options.capacity);
+  h->pid_namespace = pid_namespace();
   h->layout_version.store(kLayoutVersion, std::memory_order_release);  // last: now ready
-  Segment created(options.name, Access::read_write, std::move(region));
+  Segment created(options.name, Access::read_write, std::move(region), options.capacity);
   created.pages_ = pages;
   return created;
 }
@@ -189,22 +191,34 @@ Segment Segment::attach(const AttachOptions& options) {
     validate(options.name, Header{}, static_cast<std::uint64_t>(size), 0);
   }
   bip::mapped_region region = map_object(object, mode, static_cast<std::uint64_t>(size));
-  validate(options.name, *static_cast<const Header*>(region.get_address()),
-           static_cast<std::uint64_t>(size), options.expected_capacity);
-  return Segment(options.name, options.access, std::move(region));
+  const auto& header = *static_cast<const Header*>(region.get_address());
+  validate(options.name, header, static_cast<std::uint64_t>(size), options.expected_capacity);
+  const std::uint64_t ours = pid_namespace();
+  if (options.access == Access::read_write && header.pid_namespace != 0 && ours != 0 &&
+      header.pid_namespace != ours) {
+    throw SegmentError(SegmentError::Kind::incompatible,
+                       "segment '" + options.name + "' was created in another pid namespace (pid:[" +
+                           std::to_string(header.pid_namespace) + "], this process is in pid:[" +
+                           std::to_string(ours) +
+                           "]): its locks name thread ids of that namespace, so it can be written only from "
+                           "there; run the workers in the creator's namespace (e.g. the same container)");
+  }
+  const std::uint64_t capacity = header.capacity;  // validated: from here on never re-read
+  return Segment(options.name, options.access, std::move(region), capacity);
 }
 
 bool Segment::remove(const std::string& name) noexcept {
   return bip::shared_memory_object::remove(name.c_str());
 }
 
-Segment::Segment(std::string name, Access access, bip::mapped_region region)
+Segment::Segment(std::string name, Access access, bip::mapped_region region, std::uint64_t capacity)
     : name_(std::move(name)),
       access_(access),
       region_(std::move(region)),
       header_(static_cast<Header*>(region_.get_address())),
       fingerprints_(reinterpret_cast<Fingerprint*>(static_cast<char*>(region_.get_address()) + sizeof(Header))),
-      slots_(reinterpret_cast<Slot*>(static_cast<char*>(region_.get_address()) + header_->slots_offset)) {}
+      slots_(reinterpret_cast<Slot*>(static_cast<char*>(region_.get_address()) + slots_offset(capacity))),
+      capacity_(capacity) {}
 
 Segment::Segment(Segment&& other) noexcept
     : name_(std::move(other.name_)),
@@ -214,7 +228,9 @@ Segment::Segment(Segment&& other) noexcept
       header_(std::exchange(other.header_, nullptr)),
       fingerprints_(std::exchange(other.fingerprints_, nullptr)),
       slots_(std::exchange(other.slots_, nullptr)),
-      registry_index_(std::exchange(other.registry_index_, -1)) {}
+      capacity_(std::exchange(other.capacity_, 0)),
+      registry_index_(std::exchange(other.registry_index_, -1)),
+      last_recount_ms_(other.last_recount_ms_.load(relaxed)) {}
 
 Segment& Segment::operator=(Segment&& other) noexcept {
   if (this != &other) {
@@ -226,7 +242,9 @@ Segment& Segment::operator=(Segment&& other) noexcept {
     header_ = std::exchange(other.header_, nullptr);
     fingerprints_ = std::exchange(other.fingerprints_, nullptr);
     slots_ = std::exchange(other.slots_, nullptr);
+    capacity_ = std::exchange(other.capacity_, 0);
     registry_index_ = std::exchange(other.registry_index_, -1);
+    last_recount_ms_.store(other.last_recount_ms_.load(relaxed), relaxed);
   }
   return *this;
 }
@@ -235,7 +253,7 @@ Segment::~Segment() { unregister_process(); }
 
 Status Segment::record(std::string_view name, double cpu, double ram, std::int64_t now) noexcept {
   if (!is_valid_name(name)) return Status::invalid_name;
-  if (!(std::isfinite(cpu) && std::isfinite(ram) && cpu >= 0 && ram >= 0 && now >= 0)) {
+  if (!(cpu >= 0 && cpu <= kMaxSampleValue && ram >= 0 && ram <= kMaxSampleValue && now >= 0)) {
     return Status::invalid_value;
   }
   if (access_ != Access::read_write) return Status::read_only;
@@ -245,7 +263,8 @@ Status Segment::record(std::string_view name, double cpu, double ram, std::int64
   const SlotUse use{SlotUse::sample, now};
   Slot* slot = table.find(name, hash, use);
   if (slot == nullptr) {
-    if (counters.used_slots.load(relaxed) >= header_->capacity) {
+    // used_slots is a hint (shm/table.h): recount before believing "full".
+    if (counters.used_slots.load(relaxed) >= capacity_ && (!recount_due() || table.recount_used_slots() >= capacity_)) {
       counters.table_full_rejections.fetch_add(1, relaxed);
       return Status::table_full;
     }
@@ -254,7 +273,7 @@ Status Segment::record(std::string_view name, double cpu, double ram, std::int64
     if (slot == nullptr) return busy ? Status::busy : Status::table_full;
   }
   if (lock_slot(*slot, counters) == LockResult::busy) return Status::busy;
-  write_sample(*slot, cpu, ram, now);
+  write_sample(*slot, {cpu, ram, now}, now);
   unlock_slot(*slot);
   counters.samples_recorded.fetch_add(1, relaxed);
   return Status::ok;
@@ -282,13 +301,21 @@ Status Segment::snapshot(std::string_view name, std::int64_t now, Snapshot& out)
   return status;
 }
 
+bool Segment::recount_due() noexcept {
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+  std::int64_t seen = last_recount_ms_.load(relaxed);
+  return (seen == 0 || now - seen >= 1000) && last_recount_ms_.compare_exchange_strong(seen, now, relaxed);
+}
+
 bool Segment::register_process(ProcessKind kind, std::int64_t now) {
   if (access_ != Access::read_write || registry_index_ >= 0) return registry_index_ >= 0;
   const std::uint32_t me = process_id();
   for (int i = 0; i < kMaxAttachedProcesses; ++i) {
     ProcessEntry& e = header_->processes[i];
     std::uint32_t pid = e.pid.load(relaxed);
-    if ((pid == 0 || !owner_alive(pid)) && e.pid.compare_exchange_strong(pid, me)) {
+    if ((pid == 0 || !process_alive(pid)) && e.pid.compare_exchange_strong(pid, me)) {
       e.kind.store(static_cast<std::uint32_t>(kind), relaxed);
       e.start_unix.store(now, relaxed);
       registry_index_ = i;

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <boost/interprocess/mapped_region.hpp>
+#include <atomic>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -24,10 +25,14 @@
 
 namespace servertrack::shm {
 
+// The largest cpu or ram value record() accepts. A bucket counts at most
+// 2^32 samples, so no sum of accepted values can overflow to infinity.
+inline constexpr double kMaxSampleValue = 1e15;
+
 enum class Status {
   ok,
   invalid_name,   // not 1..64 characters of [A-Za-z0-9_]
-  invalid_value,  // cpu or ram not a finite number >= 0, or a negative time
+  invalid_value,  // cpu or ram not a number from 0 to kMaxSampleValue, or a negative time
   not_found,      // snapshot of a name never recorded
   table_full,     // a new name and no free slot; existing names keep working
   busy,           // the slot stayed mid-write or locked too long (a dead writer
@@ -83,7 +88,10 @@ class Segment {
   // publishes it by writing the layout version last.
   static Segment create(const CreateOptions& options);
   // Maps an existing segment after validating magic, version, slot size,
-  // capacity and object size.
+  // capacity and object size. What it validated (capacity, where the slots
+  // start) is kept in the object, never read from shared memory again. A
+  // read-write attach from a pid namespace other than the creator's is
+  // refused: lock words name thread ids of the creator's namespace.
   static Segment attach(const AttachOptions& options);
   // Deletes the shared-memory object; mapped views stay valid until unmapped.
   static bool remove(const std::string& name) noexcept;
@@ -102,7 +110,7 @@ class Segment {
   // Calls visit(const ServerEntry&) for every published slot, in slot order.
   template <class Visit>
   void for_each_server(Visit&& visit) const {
-    for (std::uint64_t i = 0; i < header_->capacity; ++i) {
+    for (std::uint64_t i = 0; i < capacity_; ++i) {
       Slot& slot = slots_[i];
       if (slot.state.load(std::memory_order_acquire) != kSlotReady) continue;
       const auto length = slot.name_length <= kMaxNameLength ? slot.name_length : 0u;
@@ -122,16 +130,19 @@ class Segment {
   Header& header() const noexcept { return *header_; }
   Slot& slot(std::uint64_t index) const noexcept { return slots_[index]; }
   Fingerprint& fingerprint(std::uint64_t index) const noexcept { return fingerprints_[index]; }
-  Table table() const noexcept { return {fingerprints_, slots_, header_->capacity, &header_->counters}; }
-  std::uint64_t capacity() const noexcept { return header_->capacity; }
+  Table table() const noexcept { return {fingerprints_, slots_, capacity_, &header_->counters}; }
+  std::uint64_t capacity() const noexcept { return capacity_; }
   const std::string& name() const noexcept { return name_; }
   // After create(): the pages backing it, e.g. "2 MiB pages"; empty after attach().
   const std::string& pages() const noexcept { return pages_; }
   Access access() const noexcept { return access_; }
 
  private:
-  Segment(std::string name, Access access, boost::interprocess::mapped_region region);
+  Segment(std::string name, Access access, boost::interprocess::mapped_region region, std::uint64_t capacity);
   void unregister_process() noexcept;
+  // True at most once a second per object: a full table's recount reads every
+  // slot, so a client posting new names to it cannot make each POST pay for one.
+  bool recount_due() noexcept;
 
   std::string name_;
   std::string pages_;
@@ -140,7 +151,9 @@ class Segment {
   Header* header_ = nullptr;
   Fingerprint* fingerprints_ = nullptr;
   Slot* slots_ = nullptr;
+  std::uint64_t capacity_ = 0;
   int registry_index_ = -1;
+  std::atomic<std::int64_t> last_recount_ms_{0};  // steady clock; 0 = never
 };
 
 }  // namespace servertrack::shm

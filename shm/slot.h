@@ -1,12 +1,25 @@
-// The concurrency protocol of one slot (docs/design.md, "Concurrency rules").
+// The concurrency protocol of one slot (docs/design-notes/segment-reliability.md;
+// docs/design.md, "Concurrency rules").
 //
 // Writers: lock_slot() -> write_sample() -> unlock_slot(). The lock word holds
-// the writer's owner_id(); a waiter that finds the holder dead takes the lock
-// over and undoes the holder's half-written sample from the slot's journal.
-// A live holder is never robbed; a waiter gives up (LockResult::busy) when the
-// holder makes no progress for kLockPatience, which only a stopped process or
-// a damaged lock word (a live id that is no writer) causes.
+// the writer's owner_id() (shm/owner.h: thread id and start time, which a
+// recycled id cannot fake); a waiter that finds the holder dead takes the lock
+// over by compare-and-swap of the very word it found dead, and undoes the
+// holder's half-written sample from the slot's journal. A live holder is never
+// robbed; a waiter gives up (LockResult::busy) when the holder makes no
+// progress for kLockPatience, which only a stopped process or a damaged lock
+// word (a live thread that is no writer) causes. Such a wedged slot is
+// remembered by the process for kWedgedMemory: while its lock word and
+// sequence word stay the same, lock_slot() answers busy at once instead of
+// waiting again, so a client retrying a wedged server holds no thread long.
 // Cost uncontended: one CAS to lock, ~10 relaxed stores, one store to unlock.
+//
+// Clock policy: every sample is counted in the minute and hour of its own
+// time. A bucket or last sample time later than the writer's clock plus
+// kClockSlack was written by a clock that ran ahead and has since been set
+// back; the writer clears it inside its critical section before adding, so
+// an acknowledged sample is never dropped for a "newer" bucket, and the slot
+// never again shows samples of a wrong clock as a current period.
 //
 // Readers: read_slot() copies the buckets under the sequence word without
 // taking a lock and retries when a write overlapped. It gives up with
@@ -27,22 +40,40 @@ namespace servertrack::shm {
 struct Counters;
 
 // A critical section lasts ~100 ns; a holder seen making no progress this long
-// is stopped or not a writer at all.
-inline constexpr auto kLockPatience = std::chrono::seconds(1);
+// is stopped or not a writer at all (or descheduled on a badly overloaded host:
+// the writer then answers busy and the client retries).
+inline constexpr auto kLockPatience = std::chrono::milliseconds(100);
+// How long a process remembers a slot it found wedged (see above).
+inline constexpr auto kWedgedMemory = std::chrono::seconds(1);
+// How far ahead of the writer's clock a period may start before it counts as
+// written by a wrong clock. Writers on one host share one clock; this covers
+// a writer that read the clock and was descheduled before taking the lock.
+inline constexpr std::int64_t kClockSlack = 60;
 
 enum class LockResult { acquired, took_over, busy };
 
 // Spins (then yields) until the slot is ours. Takes the lock over from a dead
 // holder, repairs the slot, and counts it in counters.lock_takeovers. Returns
 // busy, not holding the lock, when a live holder kept it with the sequence
-// word unchanged for kLockPatience (never waits forever).
+// word unchanged for kLockPatience, or at once when this process found the
+// slot wedged in the same state less than kWedgedMemory ago.
 LockResult lock_slot(Slot& slot, Counters& counters) noexcept;
 void unlock_slot(Slot& slot) noexcept;
 
-// Adds one sample at unix time `now` to the minute and hour buckets. Caller
-// holds the lock. A sample older than what its ring position already holds is
-// not added to that window (it has already expired from it).
-void write_sample(Slot& slot, double cpu, double ram, std::int64_t now) noexcept;
+// One sample: its values and the unix time it is counted at.
+struct SampleValue {
+  double cpu = 0;
+  double ram = 0;
+  std::int64_t time = 0;
+};
+
+// Adds `sample` to the minute and hour buckets of sample.time, after clearing
+// what the clock policy above calls the future of `now` (the writer's clock).
+// Caller holds the lock. Precondition: now - 24 h < sample.time <= now + kClockSlack
+// (the hour window; record() passes its `now` as the time). The sample is
+// always counted in its hour, and in its minute when that is in the minute
+// window of `now`; a ring position holding any other period is reset first.
+void write_sample(Slot& slot, const SampleValue& sample, std::int64_t now) noexcept;
 
 // A consistent copy of a slot's data.
 struct SlotCopy {
@@ -87,6 +118,9 @@ namespace testing {
 // was updated and before the hour bucket is: lets a test park (and kill) a
 // writer mid-write. nullptr (the default) disables it.
 void set_critical_section_hook(void (*hook)()) noexcept;
+// The same, called after each future bucket write_sample() clears (the clock
+// policy) and before the next: lets a test kill a writer mid-clearing.
+void set_clearing_hook(void (*hook)()) noexcept;
 }  // namespace testing
 
 }  // namespace servertrack::shm

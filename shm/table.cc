@@ -76,9 +76,26 @@ Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, SlotUse us
     }
     return holds(slot, name, hash) ? &slot : nullptr;
   });
-  if (found == nullptr && !busy) counters->table_full_rejections.fetch_add(1, relaxed);
+  if (found == nullptr && !busy) {
+    counters->table_full_rejections.fetch_add(1, relaxed);
+    recount_used_slots();  // a full probe found no free slot: make the hint say so
+  }
   if (busy_out != nullptr) *busy_out = busy;
   return found;
+}
+
+std::uint64_t Table::count_published() const noexcept {
+  std::uint64_t published = 0;
+  for (std::uint64_t i = 0; i < capacity; ++i) {
+    published += slots[i].state.load(acquire) == kSlotReady;  // fingerprints may be damaged
+  }
+  return published;
+}
+
+std::uint64_t Table::recount_used_slots() noexcept {
+  const std::uint64_t published = count_published();
+  counters->used_slots.store(published, relaxed);
+  return published;
 }
 
 }  // namespace servertrack::shm

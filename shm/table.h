@@ -55,6 +55,18 @@ struct Table {
   // with *busy set (when given), when an empty slot on the way stays locked
   // (lock_slot() gave up on its holder).
   Slot* find_or_claim(std::string_view name, std::uint64_t hash, SlotUse use, bool* busy = nullptr) noexcept;
+
+  // The number of published slots, counted: one read of every slot's state
+  // word, O(capacity) cache misses. Any thread; writes nothing.
+  std::uint64_t count_published() const noexcept;
+
+  // Stores count_published() in counters.used_slots and returns it. The
+  // counter is a hint (a claimer killed between publishing a slot and
+  // counting it leaves it one short; damage may leave anything): record()
+  // trusts it only to skip probing a table it says is full, and recounts
+  // (at most once a second per process) before refusing. A claim racing the
+  // recount may leave it off by one again.
+  std::uint64_t recount_used_slots() noexcept;
 };
 
 }  // namespace servertrack::shm

@@ -1,5 +1,6 @@
 """Two ingest processes share one port (SO_REUSEPORT): both receive traffic and
-nothing acknowledged is lost."""
+nothing acknowledged is lost. A worker of another segment is refused that port
+(http/port_claim.h)."""
 
 import re
 import unittest
@@ -30,6 +31,24 @@ class SharedPortTest(unittest.TestCase):
                 self.assertEqual(status, 200)
                 self.assertEqual(document["last_60_minutes"]["cpu"][-1], i)
                 self.assertEqual(document["last_60_minutes"]["ram"][-1], i / 4)
+
+    def test_a_worker_of_another_segment_is_refused_the_port(self):
+        port = free_port()
+        with TestSegment() as first_segment, TestSegment() as other_segment, \
+                Worker("ingest", first_segment, port=port) as first:
+            with self.assertRaises(RuntimeError) as refused:
+                Worker("ingest", other_segment, port=port).kill()
+            message = str(refused.exception)
+            self.assertIn("exited with 1", message)
+            self.assertIn(f"port {port} is already served by the workers of segment '{first_segment.name}'",
+                          message)
+            # The first appliance keeps every request.
+            for i in range(20):
+                self.assertEqual(http("POST", f"{first.url}/server/s{i}", '{"cpu": 1, "ram": 2}')[0], 204)
+            # Once the port's workers are gone, another segment may claim it.
+            first.stop()
+            with Worker("ingest", other_segment, port=port) as second:
+                self.assertEqual(http("POST", f"{second.url}/server/s0", '{"cpu": 1, "ram": 2}')[0], 204)
 
 
 if __name__ == "__main__":

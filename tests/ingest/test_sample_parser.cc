@@ -46,6 +46,17 @@ TEST(SampleParser, NamesTheProblemInTheError) {
   EXPECT_NE(parse("").error.find("not valid JSON"), std::string::npos);
 }
 
+TEST(SampleParser, BoundsValuesSoThatNoSumOverflows) {
+  const ParsedSample largest = parse(R"({"cpu": 1e15, "ram": 1e15})");
+  EXPECT_TRUE(largest.ok) << largest.error;
+  for (const char* text : {R"({"cpu": 1e308, "ram": 1})", R"({"cpu": 1, "ram": 1.0000001e15})"}) {
+    const ParsedSample parsed = parse(text);
+    EXPECT_FALSE(parsed.ok) << text;
+    EXPECT_EQ(parsed.problem, SampleProblem::invalid_value) << text;
+    EXPECT_NE(parsed.error.find("must be at most 1e15"), std::string::npos) << parsed.error;
+  }
+}
+
 TEST(SampleParser, ReusesOneParserAcrossBodies) {
   SampleParser parser;
   http::RequestBody body(kParserPadding);

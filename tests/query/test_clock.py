@@ -2,11 +2,12 @@
 steps their clock across minute and hour boundaries, past 60 minutes and past
 24 hours. Values land in the right position and expire on time."""
 
+import json
 import os
 import time
 import unittest
 
-from appliance import FakeClock, appliance, get_server, post_sample
+from appliance import FakeClock, appliance, get_server, http, post_sample
 
 DAY = 86400
 # A UTC midnight in the future, so the segment only ever sees the fake clock.
@@ -91,6 +92,38 @@ class ClockTest(unittest.TestCase):
             self.assertEqual(post_sample(ingest, "host", 7, 8), 204)
             minutes, hours = self.windows(query)
             self.assertEqual((minutes["cpu"][-1], hours["ram"][-1]), (7, 8))
+
+    def test_a_clock_three_hours_ahead_then_corrected_loses_no_acknowledged_sample(self):
+        # The policy of shm/slot.h: what the wrong clock wrote is cleared by the
+        # first write after the correction; every sample after it is counted.
+        true_start = 10 * 3600 + 5  # 10:00:05 of the BASE day: no sample near a minute's edge
+        with appliance(env=self.clock.env) as (_, ingest, query):
+            for step in range(180):  # 30 min, one sample every 10 s, the clock 3 h ahead
+                self.at(true_start + 3 * 3600 + 10 * step)
+                self.assertEqual(post_sample(ingest, "host", 50, 50), 204)
+            for step in range(540):  # corrected: 90 more minutes, over the ring positions it wrote
+                self.at(true_start + 1800 + 10 * step)
+                self.assertEqual(post_sample(ingest, "host", 1, 2), 204)
+
+            status, _, body = http("GET", f"{query.url}/server/host?counts=1")
+            self.assertEqual(status, 200)
+            document = json.loads(body)
+            minutes, hours = document["last_60_minutes"], document["last_24_hours"]
+            self.assertEqual(minutes["count"], [6] * 60)  # every minute of the window
+            self.assertEqual(minutes["cpu"], [1] * 60)
+            self.assertEqual(hours["count"][-3:], [0, 180, 360])
+            self.assertEqual(hours["cpu"][-2:], [1, 1])
+            status, _, body = http("GET", f"{query.url}/servers")
+            last_sample = json.loads(body)["servers"][0]["last_sample"]
+            # FakeClock sets whole seconds of offset: its clock reads within a second of the time set.
+            self.assertTrue(-1 <= last_sample - (BASE + true_start + 1800 + 5390) <= 2, last_sample)
+
+            # When the true time reaches what the wrong clock wrote, none of it shows.
+            self.at(true_start + 3 * 3600 + 1785)
+            status, _, body = http("GET", f"{query.url}/server/host?counts=1")
+            later = json.loads(body)
+            self.assertEqual(sum(later["last_60_minutes"]["count"]), 0)
+            self.assertEqual(later["last_24_hours"]["count"][-4:], [180, 360, 0, 0])
 
 
 if __name__ == "__main__":

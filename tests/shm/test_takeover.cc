@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "shm/name.h"
+#include "shm/owner.h"
 #include "shm/slot.h"
 #include "tests/shm/support.h"
 
@@ -50,7 +51,8 @@ class TakeoverTest : public ::testing::Test {
     });
     char byte;
     EXPECT_TRUE(parked_.receive(&byte, 1, seconds(10))) << "the writer never reached its critical section";
-    EXPECT_EQ(slot_->lock_owner.load(), static_cast<std::uint32_t>(pid));
+    EXPECT_EQ(thread_of(slot_->lock_owner.load()), static_cast<std::uint32_t>(pid));
+    EXPECT_EQ(slot_->lock_owner.load(), identity_of(static_cast<std::uint32_t>(pid)));
     EXPECT_EQ(slot_->seq.load() % 2, 1u);
     return pid;
   }
