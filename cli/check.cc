@@ -10,6 +10,8 @@
 #include "cli/format.h"
 #include "cli/invariants.h"
 #include "cli/processes.h"
+#include "common/clock.h"
+#include "common/defaults.h"
 #include "shm/name.h"
 #include "shm/owner.h"
 #include "shm/segment.h"
@@ -18,8 +20,9 @@ namespace servertrack::cli {
 namespace {
 
 struct CheckArgs {
-  std::string segment = "servertrack";
-  std::int64_t now = unix_now();
+  std::string segment{common::kDefaultSegment};
+  std::int64_t now = common::wall_clock_unix_seconds();
+  bool repair = false;
 };
 
 // A name as stored, printable whatever bytes it holds.
@@ -40,7 +43,10 @@ shm::SlotCopy copy_as_is(const shm::Slot& slot) {
     return shm::BucketValue{b.index.load(), b.count.load(), b.cpu_sum.load(), b.ram_sum.load()};
   };
   for (int i = 0; i < shm::kMinuteBuckets; ++i) out.minutes[i] = as_is(slot.minutes[i]);
-  for (int i = 0; i < shm::kHourBuckets; ++i) out.hours[i] = as_is(slot.hours[i]);
+  for (int i = 0; i < shm::kHourBuckets; ++i) {
+    out.hours[i] = as_is(slot.hours[i]);
+    out.hour_newest[i] = slot.hour_newest[i].load();
+  }
   out.last_sample_unix = slot.last_sample_unix.load();
   return out;
 }
@@ -50,21 +56,23 @@ shm::SlotCopy copy_as_is(const shm::Slot& slot) {
 // nobody alive is finishing.
 void check_words(const shm::Slot& slot, const std::vector<AttachedProcess>& attached,
                  std::vector<std::string>& problems) {
-  const std::uint32_t owner = slot.lock_owner.load(std::memory_order_acquire);
+  const shm::LockWord owner = slot.lock_owner.load(std::memory_order_acquire);
   const std::uint32_t seq = slot.seq.load(std::memory_order_acquire);
   const bool owner_alive = owner != 0 && shm::owner_alive(owner);
   if (owner != 0 && !owner_alive) {
-    problems.push_back(fmt::format("lock word holds id {}, which is dead (the next writer takes it over)", owner));
+    problems.push_back(fmt::format("lock word names thread {} (started at tick {}), which is dead or whose id was "
+                                   "recycled (the next writer takes it over)",
+                                   shm::thread_of(owner), owner >> 32));
   }
   if (owner_alive) {
-    const std::optional<Task> task = task_of(owner);
+    const std::optional<Task> task = task_of(shm::thread_of(owner));
     const auto attached_as = [&](const AttachedProcess& p) { return task && p.pid == task->process; };
     if (task && std::none_of(attached.begin(), attached.end(), attached_as)) {
       problems.push_back(fmt::format(
           "lock word holds id {}, a live thread of process {} ('{}') not attached to the segment: writes to "
           "this server wait for it and then fail as busy; `shmtool dump` and `shmtool restore --force` "
           "rebuild the segment without it",
-          owner, task->process, task->command));
+          shm::thread_of(owner), task->process, task->command));
     }
   }
   if ((seq & 1) != 0 && !owner_alive) {
@@ -93,8 +101,17 @@ void check_name(const shm::Slot& slot, std::vector<std::string>& problems) {
 void check_fingerprint(const shm::Segment& segment, std::uint64_t index, std::uint32_t state,
                        std::vector<std::string>& problems) {
   const std::uint32_t stored = segment.fingerprint(index).load(std::memory_order_acquire);
-  if (state != shm::kSlotReady) {
-    if (stored != 0) problems.push_back(fmt::format("fingerprint {:#010x} on a slot that holds no name", stored));
+  if (state == shm::kSlotEmpty) {
+    if (stored != 0) problems.push_back(fmt::format("fingerprint {:#010x} on a slot that never held a name", stored));
+    return;
+  }
+  if (state == shm::kSlotRetired) {
+    if (stored != shm::kRetiredFingerprint) {
+      problems.push_back(fmt::format(
+          "fingerprint {:#010x} on a deleted server's slot (its deleter died before clearing it): lookups "
+          "read the slot and walk on, and a new name may still take it",
+          stored));
+    }
     return;
   }
   const std::uint32_t expected = shm::fingerprint_of(segment.slot(index).name_hash);
@@ -102,6 +119,10 @@ void check_fingerprint(const shm::Segment& segment, std::uint64_t index, std::ui
     problems.push_back(
         "fingerprint missing (its claimer died after publishing the name): lookups still find it, and the "
         "next new name probing past it restores it");
+  } else if (stored == shm::kRetiredFingerprint) {
+    problems.push_back(
+        "fingerprint still marks the slot retired (its claimer died after publishing the name): lookups miss "
+        "the server until the next new name probing past it restores the fingerprint");
   } else if (stored != expected) {
     problems.push_back(fmt::format(
         "fingerprint {:#010x} is not its name hash's {:#010x}: lookups of this name miss this slot", stored,
@@ -116,8 +137,8 @@ void check_slot(shm::Segment& segment, std::uint64_t index, std::int64_t now,
   const std::uint32_t state = slot.state.load(std::memory_order_acquire);
   std::vector<std::string> problems;
   std::string where = fmt::format("slot {}", index);
-  if (state != shm::kSlotEmpty && state != shm::kSlotReady) {
-    problems.push_back(fmt::format("state {} is neither empty (0) nor ready (1)", state));
+  if (state != shm::kSlotEmpty && state != shm::kSlotReady && state != shm::kSlotRetired) {
+    problems.push_back(fmt::format("state {} is neither empty (0), ready (1) nor retired (2)", state));
   }
   check_words(slot, attached, problems);
   check_fingerprint(segment, index, state, problems);
@@ -131,12 +152,24 @@ void check_slot(shm::Segment& segment, std::uint64_t index, std::int64_t now,
   for (const std::string& p : problems) out.push_back(where + ": " + p);
 }
 
-void check_header(const shm::Segment& segment, std::uint64_t ready_slots, std::vector<std::string>& out) {
-  const shm::Header& h = segment.header();
-  const std::uint64_t used = h.counters.used_slots.load();
-  if (used != ready_slots) {
-    out.push_back(fmt::format("header: used_slots counter says {}, but {} slots are ready", used, ready_slots));
+// The used_slots hint off the count of live servers is no problem
+// (shm/table.h): a note, and --repair stores the count.
+void check_used_slots(const CheckArgs& args, const shm::Segment& segment, std::uint64_t live_servers) {
+  const std::uint64_t used = segment.header().counters.used_slots.load();
+  if (used == live_servers) return;
+  if (!args.repair) {
+    fmt::print("note: header: used_slots hint says {}, but {} servers are live (harmless: it is recounted when it "
+               "says the table is full; `shmtool check --repair` recounts it now)\n",
+               used, live_servers);
+    return;
   }
+  shm::Segment writable = shm::Segment::attach({.name = args.segment, .access = shm::Access::read_write});
+  fmt::print("repaired: header: used_slots hint said {}, now {}\n", used,
+             writable.table().recount_used_slots(args.now).live);
+}
+
+void check_header(const shm::Segment& segment, std::vector<std::string>& out) {
+  const shm::Header& h = segment.header();
   for (int i = 0; i < shm::kMaxAttachedProcesses; ++i) {
     const auto kind = h.processes[i].kind.load();
     if (h.processes[i].pid.load() != 0 && kind > static_cast<std::uint32_t>(shm::ProcessKind::tool)) {
@@ -161,7 +194,8 @@ int check(const CheckArgs& args) {
     ready += segment.slot(i).state.load(std::memory_order_acquire) == shm::kSlotReady;
     check_slot(segment, i, args.now, attached, problems);
   }
-  check_header(segment, ready, problems);
+  check_header(segment, problems);
+  check_used_slots(args, segment, segment.table().count_servers(args.now).live);
   for (const std::string& p : problems) fmt::print("{}\n", p);
   if (!problems.empty()) {
     fmt::print(stderr, "shmtool: segment '{}': {} problem{} in {} slots ({} servers)\n", args.segment, problems.size(),
@@ -179,9 +213,11 @@ void add_check(CLI::App& app, Action& selected) {
       add_command<CheckArgs>(app, selected, "check",
                              "Verify every slot: header, slot states, names, their hashes and fingerprints, sequence and lock words, "
                              "bucket indices (ring position, none from the future), sums against counts. Exit 0 when "
-                             "sound, 1 with one line per problem. Read-only.",
+                             "sound, 1 with one line per problem. Read-only, except that --repair recounts the "
+                             "used_slots hint.",
                              check);
   add_now_option(*command, args->now);
+  command->add_flag("--repair", args->repair, "store the counted number of servers in the used_slots hint");
 }
 
 }  // namespace servertrack::cli

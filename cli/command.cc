@@ -1,7 +1,5 @@
 #include "cli/command.h"
 
-#include <ctime>
-
 namespace servertrack::cli {
 
 void add_segment_option(CLI::App& command, std::string& segment) {
@@ -27,7 +25,5 @@ void add_now_option(CLI::App& command, std::int64_t& now) {
 shm::Segment attach_read_only(const std::string& segment) {
   return shm::Segment::attach({segment, shm::Access::read_only, 0});
 }
-
-std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
 }  // namespace servertrack::cli

@@ -25,6 +25,7 @@ namespace servertrack::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;  // refused, failed, or `check` found problems
 inline constexpr int kExitAbsent = 2;  // the segment does not exist
+inline constexpr int kExitPartial = 3;  // `dump` wrote every sound server but skipped others
 inline constexpr int kExitUsage = 64;  // bad command line (EX_USAGE)
 
 using Action = std::function<int()>;
@@ -39,7 +40,7 @@ class ToolError : public std::runtime_error {
   int exit_code_;
 };
 
-// --segment NAME (default "servertrack"), checked to be a usable object name.
+// --segment NAME (default common::kDefaultSegment), checked to be a usable object name.
 void add_segment_option(CLI::App& command, std::string& segment);
 
 // Adds subcommand `name` running `run(args)` when chosen, with --segment
@@ -63,9 +64,6 @@ void add_now_option(CLI::App& command, std::int64_t& now);
 // Maps the segment read-only (inspection never changes it). Throws
 // shm::SegmentError; Kind::absent names the command that creates it.
 shm::Segment attach_read_only(const std::string& segment);
-
-// The current UTC time in unix seconds; the one clock of shmtool.
-std::int64_t unix_now();
 
 void add_create(CLI::App& app, Action& selected);
 void add_remove(CLI::App& app, Action& selected);

@@ -6,14 +6,16 @@
 
 #include "cli/command.h"
 #include "cli/format.h"
+#include "common/clock.h"
+#include "common/defaults.h"
 #include "shm/segment.h"
 
 namespace servertrack::cli {
 namespace {
 
 struct CreateArgs {
-  std::string segment = "servertrack";
-  std::uint64_t capacity = shm::CreateOptions{}.capacity;
+  std::string segment{common::kDefaultSegment};
+  std::uint64_t capacity = common::kDefaultCapacity;
   std::string mode = "0660";
   bool force = false;
 };
@@ -62,7 +64,8 @@ int create(const CreateArgs& args) {
       }
     }
     try {
-      shm::Segment created = shm::Segment::create({args.segment, args.capacity, mode, 0});
+      shm::Segment created =
+          shm::Segment::create({args.segment, args.capacity, mode, common::wall_clock_unix_seconds()});
       fmt::print("created segment '{}' at {}: capacity {} servers, {} in {}, mode {:04o}\n", args.segment,
                  shm::Segment::path_of(args.segment), args.capacity, describe_size(args.capacity), created.pages(),
                  static_cast<unsigned>(mode));

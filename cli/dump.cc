@@ -1,57 +1,88 @@
-// `shmtool dump FILE`: write the segment's servers to a snapshot file
-// (cli/snapshot_file.h). Read-only on the segment.
+// `shmtool dump FILE`: write the segment's sound servers to a snapshot file
+// (cli/snapshot_file.h), listing the ones it skipped (exit kExitPartial).
+// Read-only on the segment.
 #include <fmt/core.h>
 
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "cli/command.h"
 #include "cli/file_io.h"
 #include "cli/format.h"
+#include "cli/invariants.h"
 #include "cli/snapshot_file.h"
+#include "common/clock.h"
+#include "common/defaults.h"
+#include "shm/name.h"
 #include "shm/segment.h"
 
 namespace servertrack::cli {
 namespace {
 
 struct DumpArgs {
-  std::string segment = "servertrack";
+  std::string segment{common::kDefaultSegment};
   std::string file;
   bool force = false;
 };
 
-SnapshotFile take_snapshot(shm::Segment& segment) {
+// A server left out of the dump, and why.
+struct Skipped {
+  std::string name;
+  std::string why;
+};
+
+// Every server whose data is sound goes into the file; the others are listed
+// in `skipped`, so one damaged slot never stops a backup of the rest.
+SnapshotFile take_snapshot(shm::Segment& segment, std::vector<Skipped>& skipped) {
   const shm::Header& h = segment.header();
-  SnapshotFile file{shm::kLayoutVersion, h.capacity, h.created_unix, unix_now(), h.mode, {}};
-  segment.for_each_server(
-      [&](const shm::ServerEntry& server) {
-        SnapshotServer& copy = file.servers.emplace_back(SnapshotServer{std::string(server.name), {}});
-        if (segment.copy_slot(*server.slot, copy.data) != shm::Status::ok) {
-          throw ToolError(
-              fmt::format("server '{}' was left mid-write by a writer that died; the next sample "
-                          "for it repairs it (or any worker's read of it); dump again then",
-                          copy.name));
-        }
-        if (copy.data.name_view() != copy.name) file.servers.pop_back();  // deleted meanwhile
-      });
+  SnapshotFile file{shm::kLayoutVersion, segment.capacity(), h.created_unix, 0, h.mode, {}};
+  segment.for_each_server([&](const shm::ServerEntry& server) {
+    SnapshotServer copy{std::string(server.name), {}};
+    if (!shm::is_valid_name(copy.name)) {
+      skipped.push_back({copy.name, "its name is damaged (`shmtool check` shows the slot)"});
+      return;
+    }
+    if (segment.copy_slot(*server.slot, copy.data) != shm::Status::ok) {
+      skipped.push_back({copy.name,
+                         "it was left mid-write by a writer that died (the next sample for it, or any "
+                         "worker's read of it, repairs it; dump again then)"});
+      return;
+    }
+    if (copy.data.name_view() != copy.name) return;  // deleted or reused meanwhile: gone
+    // The clock read after the copy: a sample recorded just before it is not "from the future".
+    if (const auto problems = data_problems(copy.data, common::wall_clock_unix_seconds()); !problems.empty()) {
+      skipped.push_back({copy.name, problems.front()});
+      return;
+    }
+    file.servers.push_back(std::move(copy));
+  });
+  // After the walk: a sample recorded while it ran is never newer than the dump.
+  file.dumped_unix = common::wall_clock_unix_seconds();
   return file;
 }
 
 int dump(const DumpArgs& args) {
   shm::Segment segment = attach_read_only(args.segment);
-  const SnapshotFile snapshot = take_snapshot(segment);
+  std::vector<Skipped> skipped;
+  const SnapshotFile snapshot = take_snapshot(segment, skipped);
   const auto bytes = encode_snapshot(snapshot);
   // Dump only what restore will accept.
   if (const auto decoded = decode_snapshot(bytes); std::holds_alternative<std::string>(decoded)) {
-    throw ToolError(
-        fmt::format("segment '{}' fails a check, not dumped: {}; `shmtool check --segment {}` "
-                    "lists every problem",
-                    args.segment, std::get<std::string>(decoded), args.segment));
+    throw ToolError(fmt::format("segment '{}' could not be dumped: {}; `shmtool check --segment {}` "
+                                "lists every problem",
+                                args.segment, std::get<std::string>(decoded), args.segment));
   }
   write_file_atomically(args.file, bytes, args.force);
   fmt::print("dumped {} servers of segment '{}' to {} ({})\n", snapshot.servers.size(), args.segment, args.file,
              human_bytes(bytes.size()));
-  return kExitOk;
+  if (skipped.empty()) return kExitOk;
+  for (const Skipped& s : skipped) fmt::print("skipped server '{}': {}\n", s.name, s.why);
+  fmt::print(stderr,
+             "shmtool: {} server{} of segment '{}' not dumped (listed above); `shmtool check --segment {}` "
+             "shows every problem\n",
+             skipped.size(), skipped.size() == 1 ? "" : "s", args.segment, args.segment);
+  return kExitPartial;
 }
 
 }  // namespace
@@ -60,7 +91,9 @@ void add_dump(CLI::App& app, Action& selected) {
   auto [command, args] =
       add_command<DumpArgs>(app, selected, "dump",
                             "Write every server's buckets to FILE: a versioned, checksummed snapshot that `shmtool "
-                            "restore` reads back, on this host or another. Read-only on the segment.",
+                            "restore` reads back, on this host or another. A server whose data fails a check is "
+                            "skipped and listed, and the rest are written: exit 0 when every server was "
+                            "dumped, 3 when some were skipped. Read-only on the segment.",
                             dump);
   command->add_option("file", args->file, "the snapshot file to write")->required();
   command->add_flag("--force", args->force, "overwrite FILE if it exists");

@@ -5,19 +5,21 @@
 #include <string>
 
 #include "cli/command.h"
+#include "common/clock.h"
+#include "common/defaults.h"
 #include "shm/segment.h"
 
 namespace servertrack::cli {
 namespace {
 
 struct ForgetArgs {
-  std::string segment = "servertrack";
+  std::string segment{common::kDefaultSegment};
   std::string server;
 };
 
 int forget(const ForgetArgs& args) {
-  shm::Segment segment = shm::Segment::attach({args.segment, shm::Access::read_write, 0});
-  switch (const shm::Status status = segment.forget(args.server, unix_now())) {
+  shm::Segment segment = shm::Segment::attach({.name = args.segment, .access = shm::Access::read_write});
+  switch (const shm::Status status = segment.forget(args.server, common::wall_clock_unix_seconds())) {
     case shm::Status::ok:
       fmt::print("forgot server '{}' of segment '{}'; its slot is free for a new name\n", args.server,
                  args.segment);

@@ -56,7 +56,11 @@ std::int64_t parse_duration(const std::string& text) {
     used = 0;
   }
   const std::string unit = used == 0 ? "" : text.substr(used);
-  const std::int64_t scale = unit.empty() || unit == "s" ? 1
+  if (used > 0 && unit.empty()) {
+    throw ToolError("'" + text + "' has no unit: write " + text + "s, " + text + "m, " + text + "h or " + text + "d",
+                    kExitUsage);
+  }
+  const std::int64_t scale = unit == "s" ? 1
                              : unit == "m"               ? 60
                              : unit == "h"               ? 3600
                              : unit == "d"               ? 86400

@@ -1,5 +1,5 @@
 // Text helpers for shmtool's human output: units, UTC times, aligned tables
-// (JSON strings come from http/json_string.h). Pure functions (TextTable holds
+// (JSON strings come from common/json_string.h). Pure functions (TextTable holds
 // its rows); any thread.
 #pragma once
 
@@ -19,7 +19,8 @@ std::string utc_time(std::int64_t unix_seconds);
 // "42 s ago", "5 min ago", "3 h ago", "2 d ago"; "in 3 s" for the future.
 std::string human_age(std::int64_t unix_seconds, std::int64_t now);
 
-// "90", "90s", "15m", "2h", "1d" -> seconds. Throws ToolError (usage) otherwise.
+// "90s", "15m", "2h", "1d" -> seconds. Throws ToolError (usage) otherwise,
+// also for a bare number, whose unit would be a guess.
 std::int64_t parse_duration(const std::string& text);
 
 // Columns padded to their widest cell; `right_aligned[i]` for numbers.

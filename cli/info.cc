@@ -5,15 +5,17 @@
 
 #include "cli/command.h"
 #include "cli/format.h"
-#include "http/json_string.h"
 #include "cli/processes.h"
+#include "common/clock.h"
+#include "common/defaults.h"
+#include "common/json_string.h"
 #include "shm/segment.h"
 
 namespace servertrack::cli {
 namespace {
 
 struct InfoArgs {
-  std::string segment = "servertrack";
+  std::string segment{common::kDefaultSegment};
   bool json = false;
 };
 
@@ -43,7 +45,7 @@ void print_json(const shm::Segment& segment, const std::vector<AttachedProcess>&
       "\"bytes_per_server\": {}, "
       "\"mode\": \"{:04o}\", \"created_unix\": {}, \"samples_recorded\": {}, \"lock_takeovers\": {}, "
       "\"table_full_rejections\": {}, \"processes\": [{}]}}\n",
-      http::json_string(segment.name()), http::json_string(shm::Segment::path_of(segment.name())), h.layout_version.load(),
+      common::json_string(segment.name()), common::json_string(shm::Segment::path_of(segment.name())), h.layout_version.load(),
       h.capacity, f.used, f.fill_percent, f.total_bytes, h.header_size, shm::fingerprint_bytes(h.capacity), h.slot_size, h.mode, h.created_unix,
       c.samples_recorded.load(), c.lock_takeovers.load(), c.table_full_rejections.load(), procs);
 }
@@ -86,7 +88,7 @@ int info(const InfoArgs& args) {
   if (args.json) {
     print_json(segment, processes);
   } else {
-    print_human(segment, processes, unix_now());
+    print_human(segment, processes, common::wall_clock_unix_seconds());
   }
   return kExitOk;
 }

@@ -14,7 +14,7 @@ bool sound_sum(double sum) { return std::isfinite(sum) && sum >= 0; }
 
 void check_ring(std::span<const shm::BucketValue> ring, const char* unit, std::int64_t step, std::int64_t now,
                 std::vector<std::string>& problems) {
-  const std::int64_t current = now / step;
+  const std::int64_t current = (now + shm::kClockSlack) / step;
   for (std::size_t pos = 0; pos < ring.size(); ++pos) {
     const shm::BucketValue& b = ring[pos];
     if (b.index == 0 && b.count == 0 && b.cpu_sum == 0 && b.ram_sum == 0) continue;  // never written
@@ -42,7 +42,7 @@ std::vector<std::string> data_problems(const shm::SlotCopy& data, std::int64_t n
   std::vector<std::string> problems;
   check_ring(data.minutes, "minute", 60, now, problems);
   check_ring(data.hours, "hour", 3600, now, problems);
-  if (data.last_sample_unix > now) {
+  if (data.last_sample_unix > now + shm::kClockSlack) {
     problems.push_back(
         fmt::format("last sample time {} is in the future (now {})", utc_time(data.last_sample_unix), utc_time(now)));
   }
@@ -50,6 +50,13 @@ std::vector<std::string> data_problems(const shm::SlotCopy& data, std::int64_t n
     if (m.count > 0 && m.index > data.last_sample_unix / 60) {
       problems.push_back(fmt::format("minute bucket {} (index {}) has samples after the last sample time {}",
                                      m.index % shm::kMinuteBuckets, m.index, utc_time(data.last_sample_unix)));
+    }
+  }
+  constexpr std::uint32_t kHourMarks = 3600 * 1000;  // 1 + the last millisecond of an hour
+  for (int i = 0; i < shm::kHourBuckets; ++i) {
+    if (data.hour_newest[i] > kHourMarks) {
+      problems.push_back(fmt::format("hour bucket {} has retry mark {}, beyond the hour's {} milliseconds", i,
+                                     data.hour_newest[i], kHourMarks));
     }
   }
   for (const shm::BucketValue& h : data.hours) {

@@ -15,7 +15,9 @@ namespace servertrack::cli {
 
 // One sentence per broken invariant, empty when the data is sound:
 // - a bucket that was ever written sits at ring position index % ring size;
-// - no bucket index and no last sample after `now` (the future);
+// - no bucket index and no last sample after `now` + shm::kClockSlack (the
+//   future: a sample may state a time up to kClockSlack ahead, shm/slot.h);
+// - an hour's retry mark (hour_newest) within the hour's milliseconds;
 // - sums finite and >= 0, and zero when the count is zero;
 // - no minute with samples after the minute of the last sample;
 // - an hour holds at least the samples of its minutes still in the ring.

@@ -8,18 +8,20 @@
 
 #include "cli/command.h"
 #include "cli/format.h"
-#include "http/json_string.h"
+#include "common/clock.h"
+#include "common/defaults.h"
+#include "common/json_string.h"
 #include "shm/segment.h"
 
 namespace servertrack::cli {
 namespace {
 
 struct ListArgs {
-  std::string segment = "servertrack";
+  std::string segment{common::kDefaultSegment};
   std::string active_within;
   std::string prefix;
   bool json = false;
-  std::int64_t now = unix_now();
+  std::int64_t now = common::wall_clock_unix_seconds();
 };
 
 struct Row {
@@ -50,7 +52,7 @@ void print_json(const std::vector<Row>& rows) {
   std::string out = "[";
   for (const Row& r : rows) {
     out += fmt::format("{}\n  {{\"name\": {}, \"last_sample_unix\": {}, \"samples_last_hour\": {}}}",
-                       &r == rows.data() ? "" : ",", http::json_string(r.name), r.last_sample_unix,
+                       &r == rows.data() ? "" : ",", common::json_string(r.name), r.last_sample_unix,
                        r.samples_last_hour ? std::to_string(*r.samples_last_hour) : "null");
   }
   fmt::print("{}{}]\n", out, rows.empty() ? "" : "\n");

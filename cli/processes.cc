@@ -15,7 +15,7 @@ std::vector<AttachedProcess> attached_processes(const shm::Header& header) {
     const std::uint32_t pid = entry.pid.load(std::memory_order_acquire);
     if (pid == 0) continue;
     out.push_back({pid, static_cast<shm::ProcessKind>(entry.kind.load(std::memory_order_relaxed)),
-                   entry.start_unix.load(std::memory_order_relaxed), shm::owner_alive(pid)});
+                   entry.start_unix.load(std::memory_order_relaxed), shm::process_alive(pid)});
   }
   return out;
 }

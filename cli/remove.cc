@@ -5,13 +5,14 @@
 
 #include "cli/command.h"
 #include "cli/processes.h"
+#include "common/defaults.h"
 #include "shm/segment.h"
 
 namespace servertrack::cli {
 namespace {
 
 struct RemoveArgs {
-  std::string segment = "servertrack";
+  std::string segment{common::kDefaultSegment};
   bool force = false;
 };
 

@@ -17,6 +17,7 @@
 #include "cli/format.h"
 #include "cli/processes.h"
 #include "cli/snapshot_file.h"
+#include "common/defaults.h"
 #include "shm/name.h"
 #include "shm/segment.h"
 #include "shm/table.h"
@@ -25,7 +26,7 @@ namespace servertrack::cli {
 namespace {
 
 struct RestoreArgs {
-  std::string segment = "servertrack";
+  std::string segment{common::kDefaultSegment};
   std::string file;
   std::uint64_t capacity = 0;
   bool force = false;

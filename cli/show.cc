@@ -1,5 +1,5 @@
 // `shmtool show NAME`: one server's two windows, as a table or as the query
-// worker's JSON (query/snapshot_json.h renders both the same way).
+// worker's JSON (common/snapshot_json.h renders both the same way).
 #include <fmt/core.h>
 
 #include <cmath>
@@ -7,26 +7,33 @@
 
 #include "cli/command.h"
 #include "cli/format.h"
-#include "query/snapshot_json.h"
+#include "common/clock.h"
+#include "common/defaults.h"
+#include "common/snapshot_json.h"
 #include "shm/segment.h"
 
 namespace servertrack::cli {
 namespace {
 
 struct ShowArgs {
-  std::string segment = "servertrack";
+  std::string segment{common::kDefaultSegment};
   std::string server;
   bool json = false;
-  std::int64_t now = unix_now();
+  bool all_buckets = false;
+  std::int64_t now = common::wall_clock_unix_seconds();
 };
 
 std::string percent(double value) { return std::isfinite(value) ? fmt::format("{:.2f}", value) : "-"; }
 
+// Every bucket with `all_buckets`, else only those with samples.
 template <int N>
-void print_window(const char* title, const shm::Window<N>& window) {
+void print_window(const char* title, const shm::Window<N>& window, bool all_buckets) {
   TextTable table({"START", "SAMPLES", "CPU MEAN %", "RAM MEAN %"}, {false, true, true, true});
+  int shown = 0;
   for (int i = 0; i < N; ++i) {
     const shm::BucketMean& b = window.buckets[i];
+    if (b.count == 0 && !all_buckets) continue;
+    ++shown;
     const std::string start = utc_time(window.start + std::int64_t{i} * window.step);
     if (b.count == 0) {
       table.add_row({start, "0", "-", "-"});
@@ -34,7 +41,13 @@ void print_window(const char* title, const shm::Window<N>& window) {
       table.add_row({start, std::to_string(b.count), percent(b.cpu), percent(b.ram)});
     }
   }
-  fmt::print("\n{} ({} buckets of {} s, oldest first):\n{}", title, N, window.step, table.render("  "));
+  if (all_buckets) {
+    fmt::print("\n{} ({} buckets of {} s, oldest first):\n", title, N, window.step);
+  } else {
+    fmt::print("\n{} ({} of {} buckets of {} s have samples, oldest first; --all shows every bucket):\n",
+               title, shown, N, window.step);
+  }
+  if (shown > 0) fmt::print("{}", table.render("  "));
 }
 
 int show(const ShowArgs& args) {
@@ -50,14 +63,14 @@ int show(const ShowArgs& args) {
   }
   if (args.json) {
     fmt::memory_buffer out;
-    query::append_snapshot_json(snapshot, out);
+    common::append_snapshot_json(snapshot, out);
     fmt::print("{}\n", std::string_view(out.data(), out.size()));
     return kExitOk;
   }
   fmt::print("server {}: last sample {} ({})\n", args.server, utc_time(snapshot.last_sample_unix),
              human_age(snapshot.last_sample_unix, args.now));
-  print_window("last 60 minutes", snapshot.last_60_minutes);
-  print_window("last 24 hours", snapshot.last_24_hours);
+  print_window("last 60 minutes", snapshot.last_60_minutes, args.all_buckets);
+  print_window("last 24 hours", snapshot.last_24_hours, args.all_buckets);
   return kExitOk;
 }
 
@@ -67,9 +80,10 @@ void add_show(CLI::App& app, Action& selected) {
   auto [command, args] = add_command<ShowArgs>(
       app, selected, "show",
       "Show one server's last 60 minutes and last 24 hours: bucket start time, samples, cpu and "
-      "ram means. --json prints exactly what the query worker's GET /server/NAME answers. Read-only.",
+      "ram means of the buckets with samples (--all: every bucket). --json prints exactly what the query worker's GET /server/NAME answers. Read-only.",
       show);
   command->add_option("name", args->server, "the server's name")->required();
+  command->add_flag("--all", args->all_buckets, "also list the buckets without samples");
   add_json_flag(*command, args->json);
   add_now_option(*command, args->now);
 }

@@ -18,16 +18,20 @@ bool check_bearer_token(const httplib::Request& request, httplib::Response& resp
   if (token.empty()) return true;
   constexpr std::string_view kScheme = "Bearer ";
   const auto range = request.headers.equal_range("Authorization");
-  if (range.first != range.second && std::next(range.first) == range.second) {
+  const char* refusal =
+      "this ingest worker needs a token: send the header 'Authorization: Bearer <token>' with "
+      "the token it was started with";
+  if (range.first != range.second) {
     const std::string_view header = range.first->second;
-    if (header.size() > kScheme.size() && header.substr(0, kScheme.size()) == kScheme &&
-        constant_time_equal(header.substr(kScheme.size()), token)) {
-      return true;
-    }
+    const bool one_bearer = std::next(range.first) == range.second && header.size() > kScheme.size() &&
+                            header.substr(0, kScheme.size()) == kScheme;
+    if (one_bearer && constant_time_equal(header.substr(kScheme.size()), token)) return true;
+    refusal = one_bearer
+                  ? "the token sent is not this ingest worker's token; send the one it was started with"
+                  : "send exactly one header 'Authorization: Bearer <token>' with the token this ingest "
+                    "worker was started with";
   }
-  set_json_error(response, 401,
-                 "this ingest worker needs a token: send the header 'Authorization: Bearer "
-                 "<token>' with the token it was started with");
+  set_json_error(response, 401, refusal);
   response.set_header("WWW-Authenticate", "Bearer");
   return false;
 }

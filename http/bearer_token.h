@@ -1,6 +1,7 @@
 // The optional ingest token (--ingest-token): a POST must carry
 // "Authorization: Bearer <token>", else 401 with the JSON error body and
-// "WWW-Authenticate: Bearer". The comparison takes the same time wherever the
+// "WWW-Authenticate: Bearer"; the error says whether the token was missing,
+// malformed or wrong (never which bytes differ). The comparison takes the same time wherever the
 // presented token first differs, and the token is never echoed.
 //
 // Called by the ingest worker's POST handlers on connection threads; no

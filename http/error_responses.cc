@@ -1,9 +1,10 @@
 #include "http/error_responses.h"
 
-#include <cstdio>
 #include <string>
 
 #include "http/json_error.h"
+#include "http/worker_log.h"
+#include "http/request_body.h"
 
 namespace servertrack::http {
 namespace {
@@ -12,7 +13,7 @@ const char* message_for(int status) {
   switch (status) {
     case 400: return "the request is not valid HTTP/1.1";
     case 404: return no_such_path_message;
-    case 413: return "the body is larger than 64 KiB; send one small JSON object";
+    case 413: return kBodyTooLargeMessage;
     case 414: return "the request target is too long";
     default: return status < 500 ? "the request was refused" : "internal error; see the worker's log";
   }
@@ -32,8 +33,7 @@ std::string describe(std::exception_ptr exception) {
 
 void answer_exception(const httplib::Request& request, httplib::Response& response,
                       std::exception_ptr exception) {
-  std::fprintf(stderr, "internal error in %s %s: %s\n", request.method.c_str(),
-               request.path.c_str(), describe(exception).c_str());
+  log_line("internal error in {} {}: {}", request.method, request.path, describe(exception));
   response.headers.clear();
   set_json_error(response, 500, message_for(500));
 }

@@ -13,8 +13,8 @@
 namespace servertrack::http {
 
 inline constexpr const char* no_such_path_message =
-    "no such path; the API is POST /server/<name> (port 8889) and GET /server/<name> "
-    "(port 8888)";
+    "no such path; the API is POST /server/<name> and POST /servers on the ingest worker's port, "
+    "GET /, /fleet, /servers and /server/<name> on the query worker's port";
 
 // Exception handler: 500 with the JSON error body, one log line with the
 // exception's text (the client never sees it).

@@ -2,7 +2,6 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -14,42 +13,15 @@
 
 #include "http/buffered_stream.h"
 #include "http/loop_responses.h"
-#include "http/metrics.h"
 #include "http/request_framer.h"
 
 namespace servertrack::http {
 namespace {
 
 constexpr std::size_t kKeptBufferBytes = 4096;
-
-}  // namespace
-
-struct EventLoop::Connection {
-  explicit Connection(int descriptor) : fd(descriptor) {}
-  // An idle connection keeps a few hundred bytes of buffer, not the most it ever needed.
-  void release_large_buffers() {
-    if (input.empty() && input.capacity() > kKeptBufferBytes) std::string().swap(input);
-    if (output.empty() && output.capacity() > kKeptBufferBytes) std::string().swap(output);
-  }
-  int fd;
-  std::unique_ptr<Endpoints> endpoints;  // filled by the first handler that needs them
-  std::string input;
-  std::string output;
-  std::size_t framed = 0;        // bytes of the request a handler is serving
-  Clock::time_point deadline{};  // of the request, the pending output or the idle wait
-  bool with_handler = false;     // owned by a handler thread; the loop keeps off
-  bool unread = false;           // the socket may hold bytes not read yet
-  bool peer_closed = false;      // the client shut down its sending side
-  bool continue_sent = false;    // "100 Continue" written for the current request
-  bool close_after_output = false;
-  bool lingering = false;        // output sent, waiting for the client to close
-  bool broken = false;           // a send failed; close without further ado
-};
-
-namespace {
-
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::size_t kReservedDescriptors = 64;
+constexpr std::size_t kEventsPerWait = 1024;
 constexpr int kSweepIntervalMs = 1000;
 constexpr auto kLingerTime = std::chrono::seconds(2);
 
@@ -64,6 +36,18 @@ std::size_t raise_descriptor_limit() {
     ::getrlimit(RLIMIT_NOFILE, &limit);
   }
   return static_cast<std::size_t>(limit.rlim_cur);
+}
+
+ConnectionBudget make_budget() {
+  const std::size_t descriptors = raise_descriptor_limit();
+  std::size_t limit = descriptors > 2 * kReservedDescriptors ? descriptors - kReservedDescriptors
+                                                             : descriptors / 2;
+  if (limit > kMaxConnections) limit = kMaxConnections;
+  return ConnectionBudget{.limit = limit, .descriptor_table = descriptors};
+}
+
+std::int64_t steady_nanoseconds(std::chrono::steady_clock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
 }
 
 // Sends as much of `output` as the socket takes now; false on a send error.
@@ -87,34 +71,53 @@ bool send_available(int fd, std::string& output) {
 
 }  // namespace
 
-EventLoop::EventLoop(int listen_fd, ServeRequest serve, std::size_t handler_threads,
-                     std::string server_header)
+ConnectionBudget& connection_budget() {
+  static ConnectionBudget budget = make_budget();
+  return budget;
+}
+
+struct EventLoop::Connection {
+  explicit Connection(int descriptor) : fd(descriptor) {}
+  // An idle connection keeps a few hundred bytes of buffer, not the most it ever needed.
+  void release_large_buffers() {
+    if (input.empty() && input.capacity() > kKeptBufferBytes) std::string().swap(input);
+    if (output.empty() && output.capacity() > kKeptBufferBytes) std::string().swap(output);
+  }
+  int fd;
+  std::unique_ptr<Endpoints> endpoints;  // filled when a request first needs them
+  std::string input;
+  std::string output;
+  std::size_t framed = 0;        // bytes of the request being served
+  Clock::time_point deadline{};  // of the request, the pending output or the idle wait
+  bool with_handler = false;     // being served by a thread that may have lost the loop
+  bool unread = false;           // the socket may hold bytes not read yet
+  bool peer_closed = false;      // the client shut down its sending side
+  bool continue_sent = false;    // "100 Continue" written for the current request
+  bool close_after_output = false;
+  bool lingering = false;        // output sent, waiting for the client to close
+  bool broken = false;           // a send failed; close without further ado
+};
+
+EventLoop::EventLoop(int listen_fd, const ServeRequest& serve, std::string server_header,
+                     ConnectionCounters& counters)
     : listen_fd_(listen_fd),
       epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)),
       wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
-      serve_(std::move(serve)),
-      server_header_(std::move(server_header)) {
-  const std::size_t descriptors = raise_descriptor_limit();
-  connections_.resize(descriptors);
-  connection_limit_ = descriptors > 2 * kReservedDescriptors ? descriptors - kReservedDescriptors
-                                                             : descriptors / 2;
-  if (connection_limit_ > kMaxConnections) connection_limit_ = kMaxConnections;
+      serve_(serve),
+      server_header_(std::move(server_header)),
+      counters_(counters),
+      budget_(connection_budget()),
+      events_(kEventsPerWait) {
+  connections_.resize(budget_.descriptor_table);
   epoll_event listen_event{.events = EPOLLIN, .data = {.fd = listen_fd_}};
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &listen_event);
   epoll_event wake_event{.events = EPOLLIN, .data = {.fd = wake_fd_}};
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake_event);
-  handlers_.resize(handler_threads);
+  now_ = Clock::now();
+  next_sweep_ = now_;
 }
 
 EventLoop::~EventLoop() {
-  {
-    std::lock_guard lock(mutex_);
-    handlers_exit_ = true;
-  }
-  request_ready_.notify_all();
-  for (auto& handler : handlers_) {
-    if (handler.joinable()) handler.join();
-  }
   for (auto& connection : connections_) {
     if (connection) ::close(connection->fd);
   }
@@ -123,117 +126,213 @@ EventLoop::~EventLoop() {
   ::close(epoll_fd_);
 }
 
+bool EventLoop::try_take() noexcept { return !driven_.exchange(true, std::memory_order_acquire); }
+
+void EventLoop::release() noexcept { driven_.store(false, std::memory_order_release); }
+
+bool EventLoop::stalled(Clock::time_point now) const noexcept {
+  const std::int64_t since = serving_since_.load(std::memory_order_relaxed);
+  return since != 0 && steady_nanoseconds(now) - since >
+                           std::chrono::duration_cast<std::chrono::nanoseconds>(kSlowRequest).count();
+}
+
 void EventLoop::stop() {
   stop_requested_ = true;
   const std::uint64_t one = 1;
   [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof one);
 }
 
-void EventLoop::run() {
-  for (auto& handler : handlers_) handler = std::thread([this] { handler_thread(); });
-  std::vector<epoll_event> events(1024);
-  Clock::time_point next_sweep = Clock::now();
-  while (!stopping_ || open_connections_ > 0) {
-    const int count =
-        ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), kSweepIntervalMs);
-    now_ = Clock::now();
-    for (int i = 0; i < count; ++i) {
-      const int fd = events[i].data.fd;
-      if (fd == listen_fd_) {
-        accept_connections();
-      } else if (fd == wake_fd_) {
-        std::uint64_t value = 0;
-        [[maybe_unused]] const ssize_t n = ::read(wake_fd_, &value, sizeof value);
-        if (stop_requested_ && !stopping_) begin_stop();
-        take_back_returned();
-      } else {
-        on_connection_event(fd, events[i].events);
-      }
+bool EventLoop::drive() {
+  now_ = Clock::now();
+  while (!finished()) {
+    if (next_event_ == event_count_) wait_for_events();
+    while (next_event_ < event_count_) {
+      if (!dispatch(events_[next_event_++])) return false;
     }
-    if (now_ >= next_sweep) {
-      sweep(now_);
-      next_sweep = now_ + std::chrono::milliseconds(kSweepIntervalMs);
+    if (!serve_pending()) return false;
+    if (now_ >= next_sweep_) {
+      sweep();
+      next_sweep_ = now_ + std::chrono::milliseconds(kSweepIntervalMs);
     }
+    if (stopping_ && open_here_ == 0) finished_.store(true, std::memory_order_release);
   }
+  return true;
+}
+
+void EventLoop::wait_for_events() {
+  const int timeout = pending_.empty() ? kSweepIntervalMs : 0;
+  const int count = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), timeout);
+  event_count_ = count > 0 ? static_cast<std::size_t>(count) : 0;
+  next_event_ = 0;
+  now_ = Clock::now();
+}
+
+bool EventLoop::dispatch(const epoll_event& event) {
+  const int fd = event.data.fd;
+  if (fd == listen_fd_) {
+    accept_connections();
+    return true;
+  }
+  if (fd == wake_fd_) {
+    std::uint64_t value = 0;
+    [[maybe_unused]] const ssize_t n = ::read(wake_fd_, &value, sizeof value);
+    if (stop_requested_ && !stopping_) begin_stop();
+    take_back_returned();
+    return true;
+  }
+  Connection* connection = connections_[static_cast<std::size_t>(fd)].get();
+  if (connection == nullptr) return true;
+  if (event.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) connection->unread = true;
+  return connection->with_handler || process(*connection);
 }
 
 void EventLoop::accept_connections() {
   for (int accepted = 0; accepted < 256 && !stopping_; ++accepted) {
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
-    if (open_connections_ >= connection_limit_ ||
+    if (budget_.open.load(std::memory_order_relaxed) >= budget_.limit ||
         static_cast<std::size_t>(fd) >= connections_.size()) {
       ::close(fd);  // full: the client learns at once instead of waiting in the backlog
       continue;
     }
+    budget_.open.fetch_add(1, std::memory_order_relaxed);
     const int on = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     auto& connection = connections_[static_cast<std::size_t>(fd)];
     connection = std::make_unique<Connection>(fd);
     connection->deadline = now_ + kKeepAliveTimeout;
-    ++open_connections_;
+    ++open_here_;
     epoll_event event{.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data = {.fd = fd}};
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event);
   }
 }
 
-void EventLoop::on_connection_event(int fd, std::uint32_t events) {
-  Connection* connection = connections_[static_cast<std::size_t>(fd)].get();
-  if (connection == nullptr) return;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) connection->unread = true;
-  if (!connection->with_handler) process(*connection);
-}
-
 void EventLoop::take_back_returned() {
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(returned_mutex_);
     taken_back_.swap(returned_);
   }
   for (Connection* connection : taken_back_) {
-    connection->with_handler = false;
-    connection->release_large_buffers();
-    connection->deadline = now_ + (connection->input.empty() ? kKeepAliveTimeout : kRequestTimeout);
-    process(*connection);
+    after_handled(*connection);
+    pending_.push_back(connection->fd);
   }
   taken_back_.clear();
 }
 
-// Reads what has arrived, answers what can be answered, and hands a complete
-// request to a handler. The connection may be closed on return.
-void EventLoop::process(Connection& connection) {
+bool EventLoop::serve_pending() {
+  for (std::size_t turns = pending_.size(); turns > 0 && !pending_.empty(); --turns) {
+    const int fd = pending_.front();
+    pending_.pop_front();
+    Connection* connection = connections_[static_cast<std::size_t>(fd)].get();
+    if (connection != nullptr && !connection->with_handler && !process(*connection)) return false;
+  }
+  return true;
+}
+
+// Reads what has arrived, answers what can be answered and serves complete
+// requests, at most kPipelinedPerTurn of them. The connection may be closed
+// on return. False: this thread lost the loop while serving (see the header).
+bool EventLoop::process(Connection& connection) {
+  unsigned served = 0;
   for (;;) {
-    if (connection.broken) return close_connection(connection);
-    if (!flush(connection)) return;
-    if (connection.close_after_output) return linger(connection);
+    if (connection.broken) {
+      close_connection(connection);
+      return true;
+    }
+    if (!flush(connection)) return true;
+    if (connection.close_after_output) {
+      linger(connection);
+      return true;
+    }
     if (connection.unread && connection.input.size() < kMaxRequestBytes &&
         !read_available(connection)) {
-      return close_connection(connection);
+      close_connection(connection);
+      return true;
     }
     if (connection.input.empty()) {
-      if (connection.peer_closed || stopping_) return close_connection(connection);
-      return;
+      if (connection.peer_closed || stopping_) close_connection(connection);
+      return true;
     }
     const Frame frame = frame_request(connection.input);
     switch (frame.status) {
       case FrameStatus::incomplete:
-        if (connection.peer_closed || stopping_) return close_connection(connection);
-        if (frame.expects_continue && !connection.continue_sent) {
+        if (connection.peer_closed || stopping_) {
+          close_connection(connection);
+        } else if (frame.expects_continue && !connection.continue_sent) {
           connection.continue_sent = true;
           connection.output.append(kContinueResponse);
           flush(connection);
         }
-        return;
+        return true;
       case FrameStatus::refused:
         respond_from_loop(connection, frame.error_status, false);
         continue;
       case FrameStatus::complete:
         connection.continue_sent = false;
-        if (hand_to_handler(connection, frame.length)) return;
-        connection.input.erase(0, frame.length);
-        respond_from_loop(connection, 503, !stopping_);
+        if (served++ == kPipelinedPerTurn) {
+          pending_.push_back(connection.fd);
+          return true;
+        }
+        if (pending_.size() >= kMaxBackloggedConnections) {
+          connection.input.erase(0, frame.length);
+          respond_from_loop(connection, 503, !stopping_);
+          continue;
+        }
+        if (!serve_here(connection, frame.length)) return false;
         continue;
     }
   }
+}
+
+// Serves one framed request on this thread, the loop given up meanwhile (see
+// the header). False when another thread took the loop over: the connection
+// has been handed back and this thread must not touch the loop any more.
+bool EventLoop::serve_here(Connection& connection, std::size_t length) {
+  connection.framed = length;
+  connection.with_handler = true;
+  now_ = Clock::now();
+  serving_since_.store(steady_nanoseconds(now_), std::memory_order_relaxed);
+  release();
+  handle(connection);
+  serving_since_.store(0, std::memory_order_relaxed);
+  now_ = Clock::now();
+  if (try_take()) {
+    after_handled(connection);
+    return true;
+  }
+  bool wake = false;
+  {
+    std::lock_guard lock(returned_mutex_);
+    wake = returned_.empty();
+    returned_.push_back(&connection);
+  }
+  if (wake) {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof one);
+  }
+  return false;
+}
+
+void EventLoop::handle(Connection& connection) {
+  const bool closing = stop_requested_;
+  bool connection_closed = false;
+  if (!connection.endpoints) {
+    connection.endpoints = std::make_unique<Endpoints>(endpoints_of(connection.fd));
+  }
+  BufferedStream stream(connection.fd, *connection.endpoints,
+                        std::string_view(connection.input).substr(0, connection.framed),
+                        connection.output);
+  const bool keep = serve_(stream, closing, connection_closed);
+  connection.input.erase(0, connection.framed);
+  connection.framed = 0;
+  if (!keep || connection_closed || closing) connection.close_after_output = true;
+  if (!send_available(connection.fd, connection.output)) connection.broken = true;
+}
+
+void EventLoop::after_handled(Connection& connection) {
+  connection.with_handler = false;
+  connection.release_large_buffers();
+  connection.deadline = now_ + (connection.input.empty() ? kKeepAliveTimeout : kRequestTimeout);
 }
 
 // False when the connection failed (reset) and must close.
@@ -296,91 +395,49 @@ void EventLoop::linger(Connection& connection) {
 }
 
 void EventLoop::respond_from_loop(Connection& connection, int status, bool keep_alive) {
-  worker_metrics().count_request(Route::connection, status);
-  connection.output += loop_response(status, server_header_, keep_alive);
+  counters_.count_connection_answer(status);
+  const int key = status * 2 + (keep_alive ? 1 : 0);
+  auto found = loop_responses_.find(key);
+  if (found == loop_responses_.end()) {
+    found = loop_responses_.emplace(key, loop_response(status, server_header_, keep_alive)).first;
+  }
+  connection.output += found->second;
   if (!keep_alive) {
     connection.close_after_output = true;
     connection.input.clear();
   }
 }
 
-bool EventLoop::hand_to_handler(Connection& connection, std::size_t length) {
-  {
-    std::lock_guard lock(mutex_);
-    if (ready_.size() >= kMaxQueuedRequests) return false;
-    connection.framed = length;
-    connection.with_handler = true;
-    ready_.push_back(&connection);
-  }
-  request_ready_.notify_one();
-  return true;
-}
-
 void EventLoop::close_connection(Connection& connection) {
   const int fd = connection.fd;
   ::close(fd);  // also leaves the epoll set
   connections_[static_cast<std::size_t>(fd)].reset();
-  --open_connections_;
+  --open_here_;
+  budget_.open.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void EventLoop::sweep(Clock::time_point now) {
+void EventLoop::sweep() {
   for (auto& slot : connections_) {
     Connection* connection = slot.get();
-    if (connection == nullptr || connection->with_handler || now < connection->deadline) continue;
+    if (connection == nullptr || connection->with_handler || now_ < connection->deadline) continue;
     if (connection->lingering || connection->input.empty() || !connection->output.empty()) {
       close_connection(*connection);
       continue;
     }
     respond_from_loop(*connection, 408, false);
-    process(*connection);
+    process(*connection);  // never serves: the connection is closing
   }
 }
 
+// New clients are refused from here on; every connection gets a turn, in
+// which idle ones close and buffered requests are served with Connection: close.
 void EventLoop::begin_stop() {
   stopping_ = true;
-  ::close(listen_fd_);  // also leaves the epoll set; new clients are refused
+  ::close(listen_fd_);  // also leaves the epoll set
   listen_fd_ = -1;
-  for (auto& slot : connections_) {
-    if (slot && !slot->with_handler) process(*slot);
+  for (const auto& slot : connections_) {
+    if (slot) pending_.push_back(slot->fd);
   }
-}
-
-void EventLoop::handler_thread() {
-  for (;;) {
-    Connection* connection = nullptr;
-    {
-      std::unique_lock lock(mutex_);
-      request_ready_.wait(lock, [this] { return handlers_exit_ || !ready_.empty(); });
-      if (ready_.empty()) return;
-      connection = ready_.front();
-      ready_.pop_front();
-    }
-    handle(*connection);
-    bool wake = false;
-    {
-      std::lock_guard lock(mutex_);
-      wake = returned_.empty();
-      returned_.push_back(connection);
-    }
-    if (wake) {
-      const std::uint64_t one = 1;
-      [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof one);
-    }
-  }
-}
-
-void EventLoop::handle(Connection& connection) {
-  const bool closing = stop_requested_;
-  bool connection_closed = false;
-  if (!connection.endpoints) connection.endpoints = std::make_unique<Endpoints>(endpoints_of(connection.fd));
-  BufferedStream stream(connection.fd, *connection.endpoints,
-                        std::string_view(connection.input).substr(0, connection.framed),
-                        connection.output);
-  const bool keep = serve_(stream, closing, connection_closed);
-  connection.input.erase(0, connection.framed);
-  connection.framed = 0;
-  if (!keep || connection_closed || closing) connection.close_after_output = true;
-  if (!send_available(connection.fd, connection.output)) connection.broken = true;
 }
 
 }  // namespace servertrack::http

@@ -8,7 +8,7 @@
 
 #include <string_view>
 
-#include "http/json_string.h"
+#include "common/json_string.h"
 
 namespace servertrack::http {
 

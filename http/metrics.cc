@@ -2,50 +2,57 @@
 
 #include <fmt/format.h>
 
-#include <ctime>
 #include <iterator>
+#include <stdexcept>
+
+#include "common/clock.h"
 
 namespace servertrack::http {
 namespace {
 
-constexpr std::array<const char*, kRouteCount> kRouteLabels = {
-    "/", "/healthz", "/metrics", "/server/<name>", "/servers", "other", "connection"};
-constexpr std::array<const char*, kRejectionCount> kRejectionLabels = {
-    "invalid_json", "invalid_name", "invalid_value", "table_full", "duplicate_name",
-    "unreadable_body", "slot_busy", "invalid_time"};
+constexpr RouteLabel kHealthz{"/healthz", "/healthz", false};
+constexpr RouteLabel kMetrics{"/metrics", "/metrics", false};
+constexpr RouteLabel kOther{"other", "", true};
+constexpr RouteLabel kConnection{"connection", "", false};
 
 thread_local std::chrono::steady_clock::time_point request_start;
 
-double wall_clock_now() noexcept {
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
-}
+}  // namespace
 
-void family(std::string& out, const char* name, const char* type, const char* help) {
+void append_family_header(std::string& out, const char* name, const char* type, const char* help) {
   fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
-}  // namespace
-
-Route route_of(std::string_view path) noexcept {
-  if (path == "/") return Route::root;
-  if (path == "/healthz") return Route::healthz;
-  if (path == "/metrics") return Route::metrics;
-  if (path == "/servers") return Route::servers;
-  if (path.starts_with("/server/")) return Route::server;
-  return Route::other;
+WorkerMetrics::WorkerMetrics(std::span<const RouteLabel> worker_routes)
+    : start_unix_seconds_(common::wall_clock_seconds()) {
+  if (worker_routes.size() > kMaxWorkerRoutes) throw std::length_error("too many worker routes");
+  routes_ = {kHealthz, kMetrics};
+  routes_.insert(routes_.end(), worker_routes.begin(), worker_routes.end());
+  other_ = routes_.size();
+  routes_.push_back(kOther);
+  connection_ = routes_.size();
+  routes_.push_back(kConnection);
 }
 
-WorkerMetrics::WorkerMetrics() : start_unix_seconds_(wall_clock_now()) {}
+std::size_t WorkerMetrics::route_of(std::string_view path) const noexcept {
+  for (std::size_t route = 0; route < other_; ++route) {
+    const RouteLabel& label = routes_[route];
+    if (label.prefix ? path.starts_with(label.path) : path == label.path) return route;
+  }
+  return other_;
+}
 
-void WorkerMetrics::count_request(Route route, int status) noexcept {
+void WorkerMetrics::count_connection_answer(int status) noexcept {
+  count_request(connection_, status);
+}
+
+void WorkerMetrics::count_request(std::size_t route, int status) noexcept {
   if (status < kMinStatus || status >= kMinStatus + kStatusCount) return;
-  requests_[static_cast<int>(route)][status - kMinStatus].fetch_add(1, std::memory_order_relaxed);
+  requests_[route][status - kMinStatus].fetch_add(1, std::memory_order_relaxed);
 }
 
-void WorkerMetrics::observe_latency(Route route, std::chrono::nanoseconds elapsed) noexcept {
-  Latency& latency = latency_[static_cast<int>(route)];
+void WorkerMetrics::observe_latency(std::size_t route, std::chrono::nanoseconds elapsed) noexcept {
+  Latency& latency = latency_[route];
   const double seconds = std::chrono::duration<double>(elapsed).count();
   std::size_t bucket = 0;
   while (bucket < kLatencyBounds.size() && seconds > kLatencyBounds[bucket]) ++bucket;
@@ -55,34 +62,30 @@ void WorkerMetrics::observe_latency(Route route, std::chrono::nanoseconds elapse
   latency.count.fetch_add(1, std::memory_order_relaxed);
 }
 
-void WorkerMetrics::count_recorded(std::uint64_t samples) noexcept {
-  recorded_.fetch_add(samples, std::memory_order_relaxed);
-}
-
-void WorkerMetrics::count_rejected(Rejection reason) noexcept {
-  rejected_[static_cast<int>(reason)].fetch_add(1, std::memory_order_relaxed);
+void WorkerMetrics::add_families(std::function<void(std::string&)> render) {
+  families_.push_back(std::move(render));
 }
 
 std::string WorkerMetrics::render(const shm::Segment& segment) const {
   std::string out;
   auto it = [&out] { return std::back_inserter(out); };
-  family(out, "servertrack_http_requests_total", "counter",
-         "HTTP requests answered by this process, by route and status.");
-  for (int route = 0; route < kRouteCount; ++route) {
+  append_family_header(out, "servertrack_http_requests_total", "counter",
+                       "HTTP requests answered by this process, by route and status.");
+  for (std::size_t route = 0; route < routes_.size(); ++route) {
     for (int status = 0; status < kStatusCount; ++status) {
       const auto value = requests_[route][status].load(std::memory_order_relaxed);
       if (value == 0) continue;
       fmt::format_to(it(), "servertrack_http_requests_total{{route=\"{}\",status=\"{}\"}} {}\n",
-                     kRouteLabels[route], status + kMinStatus, value);
+                     routes_[route].label, status + kMinStatus, value);
     }
   }
-  family(out, "servertrack_http_request_duration_seconds", "histogram",
-         "Time from routing to the handler's return, by route.");
-  for (int route = 0; route < kRouteCount; ++route) {
+  append_family_header(out, "servertrack_http_request_duration_seconds", "histogram",
+                       "Time from routing to the handler's return, by route.");
+  for (std::size_t route = 0; route < routes_.size(); ++route) {
     const Latency& latency = latency_[route];
     const auto count = latency.count.load(std::memory_order_relaxed);
     if (count == 0) continue;
-    const char* label = kRouteLabels[route];
+    const std::string_view label = routes_[route].label;
     std::uint64_t cumulative = 0;
     for (std::size_t b = 0; b <= kLatencyBounds.size(); ++b) {
       cumulative += latency.buckets[b].load(std::memory_order_relaxed);
@@ -98,53 +101,36 @@ std::string WorkerMetrics::render(const shm::Segment& segment) const {
     fmt::format_to(it(), "servertrack_http_request_duration_seconds_count{{route=\"{}\"}} {}\n",
                    label, cumulative);
   }
-  family(out, "servertrack_samples_recorded_total", "counter",
-         "Samples this process wrote to the segment.");
-  fmt::format_to(it(), "servertrack_samples_recorded_total {}\n",
-                 recorded_.load(std::memory_order_relaxed));
-  family(out, "servertrack_samples_rejected_total", "counter",
-         "Samples this process refused, by reason.");
-  for (int reason = 0; reason < kRejectionCount; ++reason) {
-    fmt::format_to(it(), "servertrack_samples_rejected_total{{reason=\"{}\"}} {}\n",
-                   kRejectionLabels[reason], rejected_[reason].load(std::memory_order_relaxed));
-  }
+  for (const auto& family : families_) family(out);
   const shm::Counters& counters = segment.header().counters;
-  family(out, "servertrack_segment_capacity_slots", "gauge", "Server slots in the shared segment.");
+  append_family_header(out, "servertrack_segment_capacity_slots", "gauge",
+                       "Server slots in the shared segment.");
   fmt::format_to(it(), "servertrack_segment_capacity_slots {}\n", segment.capacity());
-  family(out, "servertrack_segment_used_slots", "gauge", "Server slots in use (all processes).");
+  append_family_header(out, "servertrack_segment_used_slots", "gauge",
+                       "Server slots in use (all processes).");
   fmt::format_to(it(), "servertrack_segment_used_slots {}\n",
                  counters.used_slots.load(std::memory_order_relaxed));
-  family(out, "servertrack_segment_lock_takeovers_total", "counter",
-         "Slot locks taken over from a dead writer (all processes).");
+  append_family_header(out, "servertrack_segment_lock_takeovers_total", "counter",
+                       "Slot locks taken over from a dead writer (all processes).");
   fmt::format_to(it(), "servertrack_segment_lock_takeovers_total {}\n",
                  counters.lock_takeovers.load(std::memory_order_relaxed));
-  family(out, "process_start_time_seconds", "gauge",
-         "Start time of the process since the Unix epoch in seconds.");
+  append_family_header(out, "process_start_time_seconds", "gauge",
+                       "Start time of the process since the Unix epoch in seconds.");
   fmt::format_to(it(), "process_start_time_seconds {:.3f}\n", start_unix_seconds_);
   return out;
 }
 
 void mark_request_start() noexcept { request_start = std::chrono::steady_clock::now(); }
 
-WorkerMetrics& worker_metrics() {
-  static WorkerMetrics metrics;
-  return metrics;
-}
-
-void add_metrics_route(httplib::Server& server, const shm::Segment& segment) {
-  WorkerMetrics& metrics = worker_metrics();
-  server.set_logger([&metrics](const httplib::Request& req, const httplib::Response& res) {
-    const Route route = route_of(req.path);
-    metrics.count_request(route, res.status);
-    metrics.observe_latency(route, std::chrono::steady_clock::now() - request_start);
+void WorkerMetrics::install(httplib::Server& server, const shm::Segment& segment) {
+  server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    const std::size_t route = route_of(req.path);
+    count_request(route, res.status);
+    observe_latency(route, std::chrono::steady_clock::now() - request_start);
   });
-  server.Get("/metrics", [&metrics, &segment](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics.render(segment), "text/plain; version=0.0.4; charset=utf-8");
+  server.Get("/metrics", [this, &segment](const httplib::Request&, httplib::Response& res) {
+    res.set_content(render(segment), "text/plain; version=0.0.4; charset=utf-8");
   });
-}
-
-const char* rejection_label(Rejection reason) noexcept {
-  return kRejectionLabels[static_cast<std::size_t>(reason)];
 }
 
 }  // namespace servertrack::http

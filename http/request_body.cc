@@ -26,7 +26,7 @@ bool read_request_body(const httplib::ContentReader& reader, httplib::Response& 
   });
   if (complete) return true;
   if (too_large || response.status == 413) {
-    set_json_error(response, 413, "the body is larger than 64 KiB; send one small JSON object");
+    set_json_error(response, 413, kBodyTooLargeMessage);
   } else {
     set_json_error(response, 400, "the body could not be read completely; send it again");
   }

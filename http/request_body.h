@@ -17,6 +17,9 @@
 namespace servertrack::http {
 
 inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
+inline constexpr const char* kBodyTooLargeMessage =
+    "the body is larger than 64 KiB; send a batch of many servers as several POST /servers "
+    "of at most 64 KiB each";
 
 class RequestBody {
  public:

@@ -4,7 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include "http/worker_log.h"
 
 namespace servertrack::http {
 namespace {
@@ -44,14 +44,12 @@ void StopOnSignal::wait_for_signal() {
   sigwait(&set, &signal_number);
   std::unique_lock lock(mutex_);
   if (finished_) return;
-  std::fprintf(stderr, "signal %d: stopping; finishing requests in flight\n", signal_number);
+  log_line("signal {}: stopping; finishing requests in flight", signal_number);
   lock.unlock();
   stop_();
   lock.lock();
   if (!main_finished_.wait_for(lock, deadline_, [this] { return finished_; })) {
-    std::fprintf(stderr, "still busy %lld ms after the signal; exiting anyway\n",
-                 static_cast<long long>(deadline_.count()));
-    std::fflush(stderr);
+    log_line("still busy {} ms after the signal; exiting anyway", deadline_.count());
     _exit(0);
   }
 }

@@ -4,19 +4,22 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <string>
 #include <variant>
+#include <vector>
 
-#include "http/clock.h"
+#include "common/clock.h"
 #include "http/error_responses.h"
 #include "http/event_loop.h"
 #include "http/json_error.h"
 #include "http/listening_socket.h"
+#include "http/port_claim.h"
 #include "http/metrics.h"
 #include "http/request_body.h"
 #include "http/sibling.h"
+#include "http/serving_threads.h"
 #include "http/stop_on_signal.h"
+#include "http/worker_log.h"
 
 namespace servertrack::http {
 namespace {
@@ -60,7 +63,7 @@ void add_healthz(httplib::Server& server, const WorkerOptions& options, const Wo
   const std::string segment_path = shm::Segment::path_of(options.segment);
   const std::string healthy = "{\"status\": \"ok\", \"kind\": \"" + std::string(kind.program) +
                               "\", \"pid\": " + std::to_string(getpid()) +
-                              ", \"segment\": " + json_string(options.segment) + "}";
+                              ", \"segment\": " + common::json_string(options.segment) + "}";
   server.Get("/healthz", [segment_path, healthy](const httplib::Request&, httplib::Response& res) {
     struct stat status;
     if (::stat(segment_path.c_str(), &status) != 0) {
@@ -97,31 +100,60 @@ void add_fallbacks(httplib::Server& server, const WorkerOptions& options, const 
   });
 }
 
-int serve(WorkerServer& server, const WorkerOptions& options, const WorkerKind& kind) {
-  auto opened = open_listening_socket(options.bind, options.port, kListenBacklog);
-  if (const std::string* error = std::get_if<std::string>(&opened)) {
-    std::fprintf(stderr, "%s (is the address valid and the port free?)\n", error->c_str());
+// Where the process starts listening: --threads sockets on one port
+// (SO_REUSEPORT; the first picks the port when asked for 0), all or none.
+struct Listeners {
+  std::vector<int> fds;
+  int port;
+};
+
+std::variant<Listeners, std::string> open_listeners(const WorkerOptions& options) {
+  std::vector<int> fds;
+  int port = options.port;
+  for (int n = 0; n < options.threads; ++n) {
+    auto opened = open_listening_socket(options.bind, port, kListenBacklog);
+    if (const std::string* error = std::get_if<std::string>(&opened)) {
+      for (const int fd : fds) ::close(fd);
+      return *error;
+    }
+    fds.push_back(std::get<ListeningSocket>(opened).fd);
+    port = std::get<ListeningSocket>(opened).port;
+  }
+  return Listeners{.fds = std::move(fds), .port = port};
+}
+
+int serve(WorkerServer& server, WorkerMetrics& metrics, const WorkerOptions& options,
+          const WorkerKind& kind) {
+  // Held until the process exits: no worker of another segment may join this port.
+  auto claimed = PortClaim::claim(options.port, options.segment);
+  if (const std::string* refused = std::get_if<std::string>(&claimed)) {
+    log_line("{}", *refused);
     return 1;
   }
-  const ListeningSocket listening = std::get<ListeningSocket>(opened);
-  EventLoop loop(
-      listening.fd,
+  auto opened = open_listeners(options);
+  if (const std::string* error = std::get_if<std::string>(&opened)) {
+    log_line("{} (is the address valid and the port free?)", *error);
+    return 1;
+  }
+  const Listeners& listeners = std::get<Listeners>(opened);
+  ServingThreads threads(
+      listeners.fds,
       [&server](httplib::Stream& stream, bool close_connection, bool& connection_closed) {
         return server.serve_request(stream, close_connection, connection_closed);
       },
-      static_cast<std::size_t>(options.threads), server_header(kind));
-  StopOnSignal stop_on_signal([&loop] { loop.stop(); }, kGracefulStopDeadline);
-  std::fprintf(stderr, "listening on http://%s:%d\n", bracketed_host(options.bind).c_str(),
-               listening.port);
-  std::fflush(stderr);
-  loop.run();
-  std::fprintf(stderr, "stopped\n");
+      server_header(kind), metrics);
+  StopOnSignal stop_on_signal([&threads] { threads.stop(); }, kGracefulStopDeadline);
+  log_line("listening on http://{}:{} ({} event loops)", bracketed_host(options.bind),
+           listeners.port, listeners.fds.size());
+  threads.run();
+  log_line("stopped");
   return 0;
 }
 
 }  // namespace
 
 int run_worker(int argc, char** argv, const WorkerKind& kind, const AddRoutes& add_routes) {
+  set_log_identity(kind.name, 1);
   auto parsed = parse_worker_options(argc, argv, kind);
   if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
   const WorkerOptions& options = std::get<WorkerOptions>(parsed);
@@ -129,17 +161,19 @@ int run_worker(int argc, char** argv, const WorkerKind& kind, const AddRoutes& a
     // Read-write for both kinds: the query worker registers too, and may repair a
     // slot whose writer died mid-write instead of answering 503.
     shm::Segment segment = shm::Segment::attach({.name = options.segment});
-    if (!segment.register_process(kind.process, wall_clock_unix_seconds())) {
-      std::fprintf(stderr, "the segment's process registry is full; serving unregistered\n");
+    if (!segment.register_process(kind.process, common::wall_clock_unix_seconds())) {
+      log_line("the segment's process registry is full; serving unregistered");
     }
     WorkerServer server;
+    WorkerMetrics metrics(kind.routes);
     tune(server, kind);
     add_healthz(server, options, kind);
-    add_routes(server, segment, options);
+    metrics.install(server, segment);
+    add_routes(server, segment, metrics, options);
     add_fallbacks(server, options, kind);
-    return serve(server, options, kind);
+    return serve(server, metrics, options, kind);
   } catch (const shm::SegmentError& error) {
-    std::fprintf(stderr, "%s: %s\n", std::string(kind.program).c_str(), error.what());
+    log_line("{}", error.what());
     return 1;
   }
 }

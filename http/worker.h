@@ -5,9 +5,12 @@
 // Called once from main(). The server it builds:
 // - serves GET /healthz, redirects the sibling's method (307) and answers
 //   every error with the JSON error body, never with exception text;
-// - serves connections with an epoll event loop and --threads handler threads
-//   (at most 64; see http/event_loop.h for framing limits, timeouts, overload
-//   and the memory bound), TCP_NODELAY, and a listen backlog of kListenBacklog;
+// - serves connections with --threads event loops (at most 64), each a thread
+//   with its own listening socket that serves the requests it reads (see
+//   http/event_loop.h for framing limits, timeouts, overload, slow requests and
+//   the memory bound), TCP_NODELAY, and a listen backlog of kListenBacklog;
+// - counts and times its requests (http/metrics.h, GET /metrics) and logs
+//   every line through http/worker_log.h;
 // - shares its port with other workers of its kind (SO_REUSEPORT, on purpose:
 //   that is how a kind scales out over processes).
 #pragma once
@@ -16,6 +19,7 @@
 
 #include <functional>
 
+#include "http/metrics.h"
 #include "http/worker_options.h"
 #include "shm/segment.h"
 
@@ -24,9 +28,10 @@ namespace servertrack::http {
 inline constexpr int kListenBacklog = 4096;
 
 // Adds the worker's own routes. Called once, before the server starts; the
-// segment and the options outlive the server, and the segment may be used from
-// any connection thread.
-using AddRoutes = std::function<void(httplib::Server&, shm::Segment&, const WorkerOptions&)>;
+// segment, the metrics and the options outlive the server, and the segment may
+// be used from any connection thread.
+using AddRoutes =
+    std::function<void(httplib::Server&, shm::Segment&, WorkerMetrics&, const WorkerOptions&)>;
 
 // Returns the process exit code: 0 after a graceful stop, 1 when the segment
 // cannot be attached or the port cannot be bound, 2 for a wrong command line.

@@ -2,9 +2,10 @@
 
 #include <CLI/CLI.hpp>
 
-#include <cstdio>
 #include <fstream>
 #include <string>
+
+#include "http/worker_log.h"
 
 namespace servertrack::http {
 namespace {
@@ -36,9 +37,14 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
   app.add_option("--segment", options.segment, "shared-memory segment to attach (shmtool create)")
       ->capture_default_str();
   app.add_option("--threads", options.threads,
-                 "threads running complete requests; idle and slow connections hold none")
+                 "event loops, each a thread with its own listening socket serving its "
+                 "connections; idle and slow connections hold none")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  app.add_option("--worker-id", options.worker_id,
+                 "this worker's number among those of its kind, for the log (the supervisor's)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 9999));
   app.add_option("--sibling-url", options.sibling_url,
                  "base URL the 307 redirects point to, e.g. http://host:8888 "
                  "(default: the request's host on the sibling's default port)");
@@ -56,11 +62,12 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
   } catch (const CLI::ParseError& error) {
     return app.exit(error);
   }
+  set_log_identity(kind.name, options.worker_id);
   if (!token_file.empty()) {
     options.ingest_token = read_token_file(token_file);
     if (options.ingest_token.empty()) {
-      std::fprintf(stderr, "--ingest-token-file: cannot read a token from %s (missing, unreadable "
-                           "or empty first line)\n", token_file.c_str());
+      log_line("--ingest-token-file: cannot read a token from {} (missing, unreadable or empty "
+               "first line)", token_file);
       return 2;
     }
   }

@@ -1,32 +1,39 @@
 // The command line shared by both workers (CLI11) and what each kind of
 // worker is: its program name, default port and its sibling's.
 //
-// Called once from main() before any thread starts.
+// Called once from main() before any thread starts; sets the log's identity
+// (http/worker_log.h).
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
 
+#include "common/defaults.h"
+#include "http/metrics.h"
 #include "shm/segment.h"
 
 namespace servertrack::http {
 
 struct WorkerKind {
   shm::ProcessKind process;
+  std::string_view name;         // e.g. "ingest", as the log and the supervisor say it
   std::string_view program;      // e.g. "servertrack-ingest"
   std::string_view summary;      // one line for --help
   int default_port;
   int sibling_default_port;      // where requests of the other method belong
   bool redirects_get;            // true: GETs go to the sibling; false: POSTs do
   bool deletes_servers;          // answers DELETE /server/<name> (the ingest worker)
+  std::span<const RouteLabel> routes;  // the worker's own routes, as /metrics labels them
 };
 
 struct WorkerOptions {
   std::string bind = "127.0.0.1";
   int port = 0;
-  std::string segment = "servertrack";
-  int threads = 4;  // handler threads; measured best on 2 cores (README, Performance)
+  std::string segment{common::kDefaultSegment};
+  int threads = 2;  // event loops; one per core the worker may use (docs/design.md, "The connection layer")
+  int worker_id = 1;        // among the workers of its kind, for the log
   std::string sibling_url;  // empty: the request's host, the sibling's default port
   // Ingest only: when not empty, POSTs need "Authorization: Bearer <token>".
   // From --ingest-token or the first line of --ingest-token-file; never logged.

@@ -3,14 +3,16 @@
 #include <fmt/format.h>
 
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <unordered_set>
 
 #include "http/bearer_token.h"
-#include "http/clock.h"
+#include "common/clock.h"
+#include "common/json_string.h"
 #include "http/json_error.h"
-#include "http/json_string.h"
 #include "http/metrics.h"
+#include "ingest/ingest_counters.h"
 #include "http/request_body.h"
 #include "http/server_path.h"
 #include "ingest/sample_parser.h"
@@ -27,27 +29,35 @@ struct Connection {
   SampleParser parser;
 };
 
+// What every ingest route uses; lives as long as the server's handlers.
+struct Ingest {
+  shm::Segment& segment;
+  std::string token;
+  IngestCounters counters;
+};
+
 // The body, read after the token check passed; nullptr when the response is set.
-Connection* read_authorized_body(const httplib::Request& req, httplib::Response& res,
-                                 const httplib::ContentReader& reader, const std::string& token) {
+Connection* read_authorized_body(Ingest& ingest, const httplib::Request& req, httplib::Response& res,
+                                 const httplib::ContentReader& reader) {
   thread_local Connection connection;
   if (!http::read_request_body(reader, res, connection.body)) {
-    if (http::check_bearer_token(req, res, token)) {
-      http::worker_metrics().count_rejected(http::Rejection::unreadable_body);
+    if (http::check_bearer_token(req, res, ingest.token)) {
+      ingest.counters.count_rejected(Rejection::unreadable_body);
     }
     return nullptr;
   }
-  if (!http::check_bearer_token(req, res, token)) return nullptr;
+  if (!http::check_bearer_token(req, res, ingest.token)) return nullptr;
   return &connection;
 }
 
-void record_one(shm::Segment& segment, const httplib::Request& req, httplib::Response& res,
-                const httplib::ContentReader& reader, const std::string& token) {
-  Connection* connection = read_authorized_body(req, res, reader, token);
+void record_one(Ingest& ingest, const httplib::Request& req, httplib::Response& res,
+                const httplib::ContentReader& reader) {
+  Connection* connection = read_authorized_body(ingest, req, res, reader);
   if (connection == nullptr) return;
   const ParsedSample parsed = connection->parser.parse(connection->body.view());
   const auto refusal =
-      record_sample(segment, http::server_name(req), parsed, http::wall_clock_unix_seconds());
+      record_sample(ingest.segment, ingest.counters, http::server_name(req), parsed,
+                    common::wall_clock_unix_seconds());
   if (refusal) {
     if (refusal->http_status == 503) res.set_header("Retry-After", "1");
     http::set_json_error(res, refusal->http_status, refusal->message);
@@ -56,14 +66,14 @@ void record_one(shm::Segment& segment, const httplib::Request& req, httplib::Res
   }
 }
 
-void record_batch(shm::Segment& segment, const httplib::Request& req, httplib::Response& res,
-                  const httplib::ContentReader& reader, const std::string& token) {
-  Connection* connection = read_authorized_body(req, res, reader, token);
+void record_batch(Ingest& ingest, const httplib::Request& req, httplib::Response& res,
+                  const httplib::ContentReader& reader) {
+  Connection* connection = read_authorized_body(ingest, req, res, reader);
   if (connection == nullptr) return;
   simdjson::dom::element root;
   if (const auto error = connection->parser.parse_document(connection->body.view(), root)) {
     const Refusal refusal =
-        refuse_body(400, http::Rejection::invalid_json,
+        refuse_body(ingest.counters, 400, Rejection::invalid_json,
                     std::string("the body is not valid JSON (") + simdjson::error_message(error) +
                         ")" + kBatchExample);
     http::set_json_error(res, refusal.http_status, refusal.message);
@@ -72,7 +82,7 @@ void record_batch(shm::Segment& segment, const httplib::Request& req, httplib::R
   simdjson::dom::object entries;
   if (root.get(entries) != simdjson::SUCCESS) {
     const Refusal refusal = refuse_body(
-        400, http::Rejection::invalid_json,
+        ingest.counters, 400, Rejection::invalid_json,
         std::string("the body is ") + json_type_name(root.type()) + ", not a JSON object" +
             kBatchExample);
     http::set_json_error(res, refusal.http_status, refusal.message);
@@ -83,18 +93,18 @@ void record_batch(shm::Segment& segment, const httplib::Request& req, httplib::R
   seen.clear();
   answer.clear();
   auto out = std::back_inserter(answer);
-  const std::int64_t now = http::wall_clock_unix_seconds();
+  const std::int64_t now = common::wall_clock_unix_seconds();
   std::size_t recorded = 0;
   std::size_t rejected = 0;
   // One refused sample: "index" only for an item of an array of samples.
   const auto report = [&](std::string_view name, std::optional<std::size_t> index, const Refusal& refusal) {
-    fmt::format_to(out, "{}{{\"name\":{},", rejected++ ? "," : "", http::json_string(name));
+    fmt::format_to(out, "{}{{\"name\":{},", rejected++ ? "," : "", common::json_string(name));
     if (index) fmt::format_to(out, "\"index\":{},", *index);
-    fmt::format_to(out, "\"reason\":\"{}\",\"error\":{}}}", http::rejection_label(refusal.reason),
-                   http::json_string(refusal.message));
+    fmt::format_to(out, "\"reason\":\"{}\",\"error\":{}}}", rejection_label(refusal.reason),
+                   common::json_string(refusal.message));
   };
   const auto record = [&](std::string_view name, std::optional<std::size_t> index, simdjson::dom::element value) {
-    if (auto refusal = record_sample(segment, name, sample_from_json(value), now)) {
+    if (auto refusal = record_sample(ingest.segment, ingest.counters, name, sample_from_json(value), now)) {
       report(name, index, *refusal);
     } else {
       ++recorded;
@@ -103,9 +113,9 @@ void record_batch(shm::Segment& segment, const httplib::Request& req, httplib::R
   fmt::format_to(out, "{{\"rejected\":[");
   for (const auto entry : entries) {
     if (!seen.insert(entry.key).second) {
-      http::worker_metrics().count_rejected(http::Rejection::duplicate_name);
+      ingest.counters.count_rejected(Rejection::duplicate_name);
       report(entry.key, std::nullopt,
-             Refusal{400, http::Rejection::duplicate_name,
+             Refusal{400, Rejection::duplicate_name,
                      "the name appears more than once in this batch; only its first entry "
                      "was considered"});
       continue;
@@ -123,11 +133,11 @@ void record_batch(shm::Segment& segment, const httplib::Request& req, httplib::R
 }
 
 // DELETE /server/<name>: the server and its data are gone, its slot free.
-void forget_one(shm::Segment& segment, const httplib::Request& req, httplib::Response& res,
-                const httplib::ContentReader& reader, const std::string& token) {
-  if (read_authorized_body(req, res, reader, token) == nullptr) return;
+void forget_one(Ingest& ingest, const httplib::Request& req, httplib::Response& res,
+                const httplib::ContentReader& reader) {
+  if (read_authorized_body(ingest, req, res, reader) == nullptr) return;
   const std::string_view name = http::server_name(req);
-  switch (segment.forget(name, http::wall_clock_unix_seconds())) {
+  switch (const shm::Status status = ingest.segment.forget(name, common::wall_clock_unix_seconds())) {
     case shm::Status::ok:
       res.status = 204;
       return;
@@ -135,36 +145,35 @@ void forget_one(shm::Segment& segment, const httplib::Request& req, httplib::Res
       http::set_json_error(res, 400, http::kInvalidNameMessage);
       return;
     case shm::Status::not_found:
-      http::set_json_error(res, 404, "no server named " + http::json_string(name) + " is being tracked");
+      http::set_json_error(res, 404, "no server named " + common::json_string(name) + " is being tracked");
       return;
     case shm::Status::busy:
       res.set_header("Retry-After", "1");
-      http::set_json_error(res, 503, shm::describe(shm::Status::busy));
+      http::set_json_error(res, 503, shm::describe(status));
       return;
     default:
-      http::set_json_error(res, 500, "the segment refused the delete");
+      http::set_json_error(res, 500, std::string("the segment refused the delete: ") + shm::describe(status));
   }
 }
 
 }  // namespace
 
-void add_ingest_routes(httplib::Server& server, shm::Segment& segment, std::string ingest_token) {
-  http::add_metrics_route(server, segment);
-  server.Post(http::kServerRoute,
-              [&segment, ingest_token](const httplib::Request& req, httplib::Response& res,
-                                       const httplib::ContentReader& reader) {
-                record_one(segment, req, res, reader, ingest_token);
-              });
-  server.Post("/servers", [&segment, ingest_token](const httplib::Request& req,
-                                                   httplib::Response& res,
-                                                   const httplib::ContentReader& reader) {
-    record_batch(segment, req, res, reader, ingest_token);
+void add_ingest_routes(httplib::Server& server, shm::Segment& segment, http::WorkerMetrics& metrics,
+                       std::string ingest_token) {
+  auto ingest = std::make_shared<Ingest>(segment, std::move(ingest_token));
+  metrics.add_families([ingest](std::string& out) { ingest->counters.render(out); });
+  server.Post(http::kServerRoute, [ingest](const httplib::Request& req, httplib::Response& res,
+                                           const httplib::ContentReader& reader) {
+    record_one(*ingest, req, res, reader);
   });
-  server.Delete(http::kServerRoute,
-                [&segment, ingest_token](const httplib::Request& req, httplib::Response& res,
-                                         const httplib::ContentReader& reader) {
-                  forget_one(segment, req, res, reader, ingest_token);
-                });
+  server.Post("/servers", [ingest](const httplib::Request& req, httplib::Response& res,
+                                   const httplib::ContentReader& reader) {
+    record_batch(*ingest, req, res, reader);
+  });
+  server.Delete(http::kServerRoute, [ingest](const httplib::Request& req, httplib::Response& res,
+                                             const httplib::ContentReader& reader) {
+    forget_one(*ingest, req, res, reader);
+  });
 }
 
 }  // namespace servertrack::ingest

@@ -1,4 +1,4 @@
-// The ingest worker's routes (DESIGN.md, "The HTTP contract"; README):
+// The ingest worker's routes (docs/design.md, "The HTTP contract"; README):
 //   POST /server/<name>  one JSON sample -> 204 once it is in the segment (or
 //                        is the repeat of one counted, shm/slot.h)
 //   POST /servers        {"<name>": SAMPLE or [SAMPLE, ...], ...} -> 200 with
@@ -6,7 +6,7 @@
 //                         "recorded": N}; "index" (from 0) only for an item of
 //                        an array; N counts the samples acknowledged
 //   DELETE /server/<name> -> 204, the server is gone; 404 when there is none
-//   GET /metrics         this worker's metrics (http/metrics.h)
+//   GET /metrics         also carries the sample counters (ingest/ingest_counters.h)
 // With a non-empty `ingest_token`, the POSTs and DELETE first need the bearer
 // token.
 //
@@ -18,10 +18,18 @@
 
 #include <string>
 
+#include "http/metrics.h"
 #include "shm/segment.h"
 
 namespace servertrack::ingest {
 
-void add_ingest_routes(httplib::Server& server, shm::Segment& segment, std::string ingest_token);
+// The ingest worker's own routes as /metrics labels them.
+inline constexpr http::RouteLabel kIngestRouteLabels[] = {
+    {"/server/<name>", "/server/", true},
+    {"/servers", "/servers", false},
+};
+
+void add_ingest_routes(httplib::Server& server, shm::Segment& segment, http::WorkerMetrics& metrics,
+                       std::string ingest_token);
 
 }  // namespace servertrack::ingest

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "http/request_body.h"
+#include "shm/segment.h"
 
 namespace servertrack::ingest {
 namespace {
@@ -65,13 +66,17 @@ ParsedSample sample_from_json(simdjson::dom::element value) {
       return refuse(SampleProblem::invalid_value, "\"" + key + "\" must be a number, not " +
                                                       json_type_name(field.value.type()) + kExample);
     }
-    if (!std::isfinite(*target) || *target < 0) {
+    if (!(*target >= 0)) {  // also NaN
       return refuse(SampleProblem::invalid_value,
                     "\"" + key + "\" must be a finite number that is not negative" + kExample);
     }
+    if (target != &time && *target > shm::kMaxSampleValue) {  // also infinity
+      return refuse(SampleProblem::invalid_value,
+                    "\"" + key + "\" must be at most 1e15, so that no sum of samples can overflow" + kExample);
+    }
   }
   if (sample.has_time) {
-    if (time > kLatestTime) {
+    if (time > kLatestTime) {  // also infinity
       return refuse(SampleProblem::invalid_value,
                     "\"time\" must be unix seconds (e.g. 1767225600 or 1767225600.5), not milliseconds");
     }

@@ -1,8 +1,10 @@
 // The body of POST /server/<name>: a JSON object with the required numbers
-// "cpu" and "ram", finite and not negative, and the optional number "time":
-// when the sample was taken, in unix seconds, an integer or a fraction (kept
-// to the millisecond); other members are ignored (DESIGN.md). Whether the
-// time is inside the windows is the segment's judgement (shm::Segment::record). The whole body must be one valid JSON document: trailing
+// "cpu" and "ram", from 0 to shm::kMaxSampleValue (1e15, so no sum of
+// accepted values can overflow), and the optional number "time": when the
+// sample was taken, in unix seconds, an integer or a fraction (kept to the
+// millisecond); other members are ignored (docs/design.md). Whether the time
+// is inside the windows is the segment's judgement (shm::Segment::record).
+// The whole body must be one valid JSON document: trailing
 // garbage such as {"cpu":1,"ram":2}} is refused, as are duplicate members.
 //
 // The same checks apply to each entry of a batch (POST /servers):

@@ -8,8 +8,9 @@
 namespace servertrack::ingest {
 namespace {
 
-std::optional<Refusal> refuse(int http_status, http::Rejection reason, std::string message) {
-  http::worker_metrics().count_rejected(reason);
+std::optional<Refusal> refuse(IngestCounters& counters, int http_status, Rejection reason,
+                              std::string message) {
+  counters.count_rejected(reason);
   return Refusal{http_status, reason, std::move(message)};
 }
 
@@ -18,56 +19,53 @@ std::string unix_seconds(std::int64_t unix_ms) {
   return unix_ms % 1000 == 0 ? fmt::format("{}", unix_ms / 1000) : fmt::format("{:.3f}", unix_ms / 1000.0);
 }
 
-// The first second the 24-hour window ending at `now` counts.
-std::int64_t window_start(std::int64_t now) {
-  return (now / 3600 - (shm::kHourBuckets - 1)) * 3600;
-}
-
 }  // namespace
 
-Refusal refuse_body(int http_status, http::Rejection reason, std::string message) {
-  return *refuse(http_status, reason, std::move(message));
+Refusal refuse_body(IngestCounters& counters, int http_status, Rejection reason,
+                    std::string message) {
+  return *refuse(counters, http_status, reason, std::move(message));
 }
 
-std::optional<Refusal> record_sample(shm::Segment& segment, std::string_view name,
+std::optional<Refusal> record_sample(shm::Segment& segment, IngestCounters& counters,
+                                     std::string_view name,
                                      const ParsedSample& parsed, std::int64_t now) {
   if (!shm::is_valid_name(name)) {
-    return refuse(400, http::Rejection::invalid_name, http::kInvalidNameMessage);
+    return refuse(counters, 400, Rejection::invalid_name, http::kInvalidNameMessage);
   }
   if (!parsed.ok) {
-    return refuse(400,
-                  parsed.problem == SampleProblem::invalid_json ? http::Rejection::invalid_json
-                                                                : http::Rejection::invalid_value,
+    return refuse(counters, 400,
+                  parsed.problem == SampleProblem::invalid_json ? Rejection::invalid_json
+                                                                : Rejection::invalid_value,
                   parsed.error);
   }
   const Sample& sample = parsed.sample;
-  const shm::SampleTime at{sample.has_time ? sample.time_ms : now * 1000, sample.has_time};
-  const shm::Status status = segment.record(name, sample.cpu, sample.ram, at, now);
+  const shm::SampleValue value = sample.has_time ? shm::stated_sample(sample.cpu, sample.ram, sample.time_ms)
+                                                 : shm::SampleValue{sample.cpu, sample.ram, now};
+  const shm::Status status = segment.record(name, value, now);
   switch (status) {
     case shm::Status::ok:
-      http::worker_metrics().count_recorded(1);
+      counters.count_recorded(1);
       return std::nullopt;
-    case shm::Status::repeat:
+    case shm::Status::repeat:  // the retry rule: acknowledged, counted once before
       return std::nullopt;
     case shm::Status::time_in_future:
-      return refuse(400, http::Rejection::invalid_time,
+      return refuse(counters, 400, Rejection::invalid_time,
                     fmt::format("\"time\" {} is {} s after the appliance's clock ({}); a sample may be at "
                                 "most {} s ahead",
-                                unix_seconds(at.unix_ms), at.unix_ms / 1000 - now, now,
-                                shm::kFutureSlackSeconds));
+                                unix_seconds(sample.time_ms), value.time - now, now, shm::kClockSlack));
     case shm::Status::time_too_old:
-      return refuse(400, http::Rejection::invalid_time,
+      return refuse(counters, 400, Rejection::invalid_time,
                     fmt::format("\"time\" {} is older than the 24-hour window, which starts at {} "
                                 "(unix seconds); the sample can no longer be counted",
-                                unix_seconds(at.unix_ms), window_start(now)));
+                                unix_seconds(sample.time_ms), shm::oldest_sample_time(now)));
     case shm::Status::table_full:
-      return refuse(507, http::Rejection::table_full,
+      return refuse(counters, 507, Rejection::table_full,
                     "no room for a new server: the segment's table is full; existing servers "
                     "keep working (recreate the segment with a larger capacity)");
     case shm::Status::busy:
-      return refuse(503, http::Rejection::slot_busy, shm::describe(status));
+      return refuse(counters, 503, Rejection::slot_busy, shm::describe(status));
     default:
-      return refuse(400, http::Rejection::invalid_value, shm::describe(status));
+      return refuse(counters, 400, Rejection::invalid_value, shm::describe(status));
   }
 }
 

@@ -3,6 +3,7 @@
 // record() is called; the outcome is counted in the worker's metrics.
 //
 // Called on connection threads; no allocation when the sample is recorded.
+// The outcome is counted in the ingest worker's IngestCounters.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "http/metrics.h"
+#include "ingest/ingest_counters.h"
 #include "ingest/sample_parser.h"
 #include "shm/segment.h"
 
@@ -18,16 +19,18 @@ namespace servertrack::ingest {
 
 struct Refusal {
   int http_status;         // what a single POST answers: 400, 503 or 507
-  http::Rejection reason;  // the metrics label and the batch's "reason"
+  Rejection reason;         // the metrics label and the batch's "reason"
   std::string message;     // one sentence a person can act on
 };
 
 // Counts and returns a refusal that happened before any entry was looked at
 // (a body that is unreadable or not JSON).
-Refusal refuse_body(int http_status, http::Rejection reason, std::string message);
+Refusal refuse_body(IngestCounters& counters, int http_status, Rejection reason,
+                    std::string message);
 
 // nullopt when the sample is in the segment.
-std::optional<Refusal> record_sample(shm::Segment& segment, std::string_view name,
+std::optional<Refusal> record_sample(shm::Segment& segment, IngestCounters& counters,
+                                     std::string_view name,
                                      const ParsedSample& parsed, std::int64_t now);
 
 }  // namespace servertrack::ingest

@@ -1,5 +1,7 @@
-// servertrack-query: GET /server/<name> -> snapshot() -> JSON (DESIGN.md).
+// servertrack-query: GET /server/<name> -> snapshot() -> JSON (docs/design.md).
 // A POST sent here is redirected (307) to the ingest worker.
+#include "common/defaults.h"
+#include "http/sibling.h"
 #include "http/worker.h"
 #include "query/query_routes.h"
 
@@ -7,17 +9,24 @@ int main(int argc, char** argv) {
   using servertrack::http::WorkerKind;
   static constexpr WorkerKind kQuery{
       .process = servertrack::shm::ProcessKind::query,
+      .name = "query",
       .program = "servertrack-query",
       .summary = "ServerTrack query worker: answers GET /server/<name> from the shared segment",
-      .default_port = 8888,
-      .sibling_default_port = 8889,
+      .default_port = servertrack::common::kDefaultQueryPort,
+      .sibling_default_port = servertrack::common::kDefaultIngestPort,
       .redirects_get = false,
       .deletes_servers = false,
+      .routes = servertrack::query::kQueryRouteLabels,
   };
   return servertrack::http::run_worker(
       argc, argv, kQuery,
       [](httplib::Server& server, servertrack::shm::Segment& segment,
-         const servertrack::http::WorkerOptions&) {
-        servertrack::query::add_query_routes(server, segment);
+         servertrack::http::WorkerMetrics&, const servertrack::http::WorkerOptions& options) {
+        servertrack::query::add_query_routes(
+            server, segment,
+            [sibling_url = options.sibling_url, bind = options.bind](const httplib::Request& req) {
+              return servertrack::http::sibling_location(sibling_url, req.get_header_value("Host"), bind,
+                                                         kQuery.sibling_default_port, "");
+            });
       });
 }

@@ -2,13 +2,15 @@
 
 #include <fmt/format.h>
 
-#include "http/clock.h"
+#include <algorithm>
+
+#include "common/clock.h"
+#include "common/snapshot_json.h"
 #include "http/json_error.h"
-#include "http/metrics.h"
 #include "http/server_path.h"
 #include "query/dashboard/dashboard_html.h"
+#include "query/fleet.h"
 #include "query/server_list.h"
-#include "query/snapshot_json.h"
 #include "shm/name.h"
 
 namespace servertrack::query {
@@ -16,30 +18,39 @@ namespace {
 
 void answer_snapshot(shm::Segment& segment, const httplib::Request& req, httplib::Response& res) {
   const std::string_view name = http::server_name(req);
+  const std::string_view without_slash = name.substr(0, name.size() - (name.ends_with('/') ? 1 : 0));
+  if (without_slash != name && shm::is_valid_name(without_slash)) {
+    // /server/web_1/ means /server/web_1: send the client there, query kept.
+    const std::string_view target = req.target;
+    const auto query = std::min(target.find('?'), target.size());
+    res.set_redirect("/server/" + std::string(without_slash) + std::string(target.substr(query)), 301);
+    return;
+  }
   if (!shm::is_valid_name(name)) {
     http::set_json_error(res, 400, http::kInvalidNameMessage);
     return;
   }
-  Counts counts = Counts::omit;
+  common::Counts counts = common::Counts::omit;
   if (req.has_param("counts")) {
     const std::string value = req.get_param_value("counts");
     if (req.get_param_value_count("counts") != 1 || (value != "0" && value != "1")) {
       http::set_json_error(res, 400, "counts must be 1 (add samples per bucket) or 0");
       return;
     }
-    counts = value == "1" ? Counts::include : Counts::omit;
+    counts = value == "1" ? common::Counts::include : common::Counts::omit;
   }
   shm::Snapshot snapshot;
-  switch (segment.snapshot(name, http::wall_clock_unix_seconds(), snapshot)) {
+  switch (segment.snapshot(name, common::wall_clock_unix_seconds(), snapshot)) {
     case shm::Status::ok: {
       thread_local fmt::memory_buffer json;
       json.clear();
-      append_snapshot_json(snapshot, json, counts);
+      common::append_snapshot_json(snapshot, json, counts);
       res.set_content(json.data(), json.size(), "application/json");
       return;
     }
     case shm::Status::not_found:
-      http::set_json_error(res, 404, "no sample has been recorded for server " + std::string(name));
+      http::set_json_error(res, 404, "no server named " + std::string(name) +
+                                         " is being tracked: never recorded, deleted, or silent for 24 hours");
       return;
     case shm::Status::busy:
       res.set_header("Retry-After", "1");
@@ -64,16 +75,49 @@ void answer_server_list(const shm::Segment& segment, const httplib::Request& req
   res.set_content(json.data(), json.size(), "application/json");
 }
 
+void answer_fleet(shm::Segment& segment, const httplib::Request& req, httplib::Response& res) {
+  const auto query = parse_fleet_query(req);
+  if (const std::string* error = std::get_if<std::string>(&query)) {
+    http::set_json_error(res, 400, *error);
+    return;
+  }
+  thread_local fmt::memory_buffer json;
+  json.clear();
+  const auto error =
+      append_fleet_json(segment, std::get<FleetQuery>(query), common::wall_clock_unix_seconds(), json);
+  if (error) {
+    http::set_json_error(res, 400, *error);
+    return;
+  }
+  res.set_content(json.data(), json.size(), "application/json");
+}
+
+// The page with every {{ingest_origin}} replaced; a cold path (one copy).
+std::string dashboard_page(std::string_view ingest_origin) {
+  constexpr std::string_view kMarker = "{{ingest_origin}}";
+  const std::string_view page = dashboard_html();
+  std::string out;
+  out.reserve(page.size() + 256);
+  std::size_t from = 0;
+  for (auto at = page.find(kMarker); at != std::string_view::npos; at = page.find(kMarker, from)) {
+    out.append(page.substr(from, at - from)).append(ingest_origin);
+    from = at + kMarker.size();
+  }
+  return out.append(page.substr(from));
+}
+
 }  // namespace
 
-void add_query_routes(httplib::Server& server, shm::Segment& segment) {
-  http::add_metrics_route(server, segment);
-  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    const std::string_view page = dashboard_html();
-    res.set_content(page.data(), page.size(), "text/html; charset=utf-8");
+void add_query_routes(httplib::Server& server, shm::Segment& segment, IngestOrigin ingest_origin) {
+  server.Get("/", [ingest_origin = std::move(ingest_origin)](const httplib::Request& req,
+                                                             httplib::Response& res) {
+    res.set_content(dashboard_page(ingest_origin(req)), "text/html; charset=utf-8");
   });
   server.Get("/servers", [&segment](const httplib::Request& req, httplib::Response& res) {
     answer_server_list(segment, req, res);
+  });
+  server.Get("/fleet", [&segment](const httplib::Request& req, httplib::Response& res) {
+    answer_fleet(segment, req, res);
   });
   server.Get(http::kServerRoute, [&segment](const httplib::Request& req, httplib::Response& res) {
     answer_snapshot(segment, req, res);

@@ -1,7 +1,8 @@
-// The query worker's routes (DESIGN.md, "The HTTP contract"; README):
-//   GET /                 the dashboard page (query/dashboard/)
+// The query worker's routes (docs/design.md, "The HTTP contract"; README):
+//   GET /                 the dashboard page (query/dashboard/), {{ingest_origin}} filled in
 //   GET /server/<name>    the snapshot as JSON; ?counts=1 adds samples per bucket
 //   GET /servers          the known servers, sorted and paged (query/server_list.h)
+//   GET /fleet            every server's latest load and last hour, hottest first (query/fleet.h)
 //   GET /metrics          this worker's metrics (http/metrics.h)
 //
 // Added once by main() through run_worker(); handlers run on connection
@@ -10,10 +11,26 @@
 
 #include <httplib.h>
 
+#include <functional>
+#include <string>
+
+#include "http/metrics.h"
 #include "shm/segment.h"
 
 namespace servertrack::query {
 
-void add_query_routes(httplib::Server& server, shm::Segment& segment);
+// The query worker's own routes as /metrics labels them.
+inline constexpr http::RouteLabel kQueryRouteLabels[] = {
+    {"/", "/", false},
+    {"/server/<name>", "/server/", true},
+    {"/servers", "/servers", false},
+    {"/fleet", "/fleet", false},
+};
+
+// The ingest worker's URL (e.g. "http://host:8889") as a client of `request`
+// reaches it; the dashboard's examples show it.
+using IngestOrigin = std::function<std::string(const httplib::Request& request)>;
+
+void add_query_routes(httplib::Server& server, shm::Segment& segment, IngestOrigin ingest_origin);
 
 }  // namespace servertrack::query

@@ -1,13 +1,15 @@
 #include "query/server_list.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <iterator>
+#include <string>
 #include <vector>
 
-#include "http/clock.h"
+#include "common/clock.h"
+#include "common/json_string.h"
 #include "http/json_error.h"
+#include "query/list_params.h"
 #include "shm/name.h"
 
 namespace servertrack::query {
@@ -19,35 +21,17 @@ struct Listed {
   std::int64_t last_sample;
 };
 
-// "" or a prefix of some valid name.
-bool is_name_or_empty(std::string_view text) { return text.empty() || shm::is_valid_name(text); }
-
 }  // namespace
 
 std::variant<ServerListQuery, std::string> parse_server_list_query(const httplib::Request& request) {
-  for (const char* key : {"prefix", "after", "limit"}) {
-    if (request.get_param_value_count(key) > 1) {
-      return std::string("give the parameter ") + key + " at most once";
-    }
-  }
   ServerListQuery query;
-  query.prefix = request.get_param_value("prefix");
+  ParameterError error = repeated_parameter(request, {"prefix", "after", "limit"});
+  if (!error) error = parse_prefix(request, query.prefix);
+  if (!error) error = parse_limit(request, query.limit);
+  if (error) return *error;
   query.after = request.get_param_value("after");
-  if (!is_name_or_empty(query.prefix)) {
-    return std::string("prefix must be the start of a server name: ") + shm::kNameRule;
-  }
-  if (!is_name_or_empty(query.after)) {
+  if (!query.after.empty() && !shm::is_valid_name(query.after)) {
     return std::string("after must be a server name (the next_after of the previous page)");
-  }
-  if (request.has_param("limit")) {
-    const std::string limit = request.get_param_value("limit");
-    std::size_t value = 0;
-    const auto [end, error] = std::from_chars(limit.data(), limit.data() + limit.size(), value);
-    if (limit.empty() || error != std::errc() || end != limit.data() + limit.size() || value < 1 ||
-        value > kMaxListLimit) {
-      return "limit must be a whole number from 1 to " + std::to_string(kMaxListLimit);
-    }
-    query.limit = value;
   }
   return query;
 }
@@ -64,7 +48,7 @@ void append_server_list_json(const shm::Segment& segment, const ServerListQuery&
         matches.push_back({names.size(), entry.name.size(), entry.last_sample_unix});
         names.append(entry.name);
       },
-      http::wall_clock_unix_seconds());
+      common::wall_clock_unix_seconds());
   const auto name = [&](const Listed& listed) {
     return std::string_view(names).substr(listed.name_at, listed.name_length);
   };
@@ -76,10 +60,10 @@ void append_server_list_json(const shm::Segment& segment, const ServerListQuery&
   fmt::format_to(it, "{{\"servers\":[");
   for (std::size_t i = 0; i < shown; ++i) {
     fmt::format_to(it, "{}{{\"name\":{},\"last_sample\":{}}}", i > 0 ? "," : "",
-                   http::json_string(name(matches[i])), matches[i].last_sample);
+                   common::json_string(name(matches[i])), matches[i].last_sample);
   }
   fmt::format_to(it, "],\"next_after\":{}}}",
-                 matches.size() > shown ? http::json_string(name(matches[shown - 1])) : "null");
+                 matches.size() > shown ? common::json_string(name(matches[shown - 1])) : "null");
 }
 
 }  // namespace servertrack::query

@@ -1,5 +1,6 @@
 // GET /servers: the servers the segment knows, sorted by name, with the unix
-// time of each one's newest sample, a page at a time:
+// time of each one's newest sample, a page at a time (a server deleted or
+// silent for 24 hours is not listed):
 //   ?prefix=web   only names starting with it (default: all)
 //   ?after=web_9  only names sorting after it, for the next page (default: none)
 //   ?limit=50     at most this many, 1..1000 (default 100)
@@ -19,12 +20,10 @@
 #include <string_view>
 #include <variant>
 
+#include "query/list_params.h"
 #include "shm/segment.h"
 
 namespace servertrack::query {
-
-inline constexpr std::size_t kDefaultListLimit = 100;
-inline constexpr std::size_t kMaxListLimit = 1000;
 
 struct ServerListQuery {
   std::string prefix;

@@ -5,18 +5,19 @@
 // change to a struct below must bump kLayoutVersion. The static_asserts at the
 // end of the file keep the offsets written in the comments honest.
 //
-// Who writes what (DESIGN.md, "Concurrency rules"):
+// Who writes what (docs/design.md, "Concurrency rules"):
 // - Header identity fields: written once by the creator before `layout_version`
 //   is stored (release). A version of 0 means "not ready".
 // - Header counters and the process registry: atomics, any process.
 // - Fingerprints: written by the claimer of a slot, after the slot's name is
-//   published (see shm/table.h); 0 until then.
-// - Slot.state / name / name_hash: written by the holder of the slot's lock
-//   inside a seq-odd window: a claim writes them while the state is not
-//   kSlotReady and publishes with state = kSlotReady (release); a delete or the
-//   reuse of an expired slot sets kSlotRetired (shm/table.h).
+//   published, and by a delete or reuse (shm/table.h); 0 until then.
+// - Slot.state / name_length / name / name_hash: written by the holder of the
+//   slot's lock inside a seq-odd window: a claim writes them while the state is
+//   not kSlotReady and publishes with state = kSlotReady (release); a delete
+//   or the reuse of an expired slot sets kSlotRetired (shm/table.h).
 // - Slot.seq, journal, buckets, hour_newest, last_sample_unix: written only by
-//   the holder of the slot's lock, inside a seq-odd window. Readers copy them
+//   the holder of the slot's lock, inside a seq-odd window (shm/slot.h: the
+//   lock protocol, the clock policy and the retry rule). Readers copy them
 //   lock-free and retry when `seq` changed or was odd.
 #pragma once
 
@@ -27,7 +28,7 @@
 namespace servertrack::shm {
 
 inline constexpr std::uint64_t kMagic = 0x4b43'4152'5456'5253;  // "SRVTRACK" little-endian
-inline constexpr std::uint32_t kLayoutVersion = 3;
+inline constexpr std::uint32_t kLayoutVersion = 4;
 inline constexpr std::size_t kMaxNameLength = 253;  // the rule: shm/name.h
 inline constexpr std::size_t kNameBytes = 256;      // the slot's name field
 inline constexpr int kMinuteBuckets = 60;
@@ -88,29 +89,33 @@ struct Journal {
 };
 
 // One server. 2,496 bytes, 64-byte aligned so no two slots share a cache line.
-// The first line holds what a probe and an expiry check read (and the first
-// 32 bytes of the name).
+// The first line holds what a probe, a lock and an expiry check read, and the
+// first 24 bytes of the name.
 //   offset 0    state            atomic u32  kSlotEmpty / kSlotReady / kSlotRetired
-//   offset 4    lock_owner       atomic u32  pid of the writer holding the slot, 0 = free
-//   offset 8    seq              atomic u32  even = stable, odd = write in progress
-//   offset 12   name_length      u32         1..253
-//   offset 16   name_hash        u64         hash_name(name), speeds up probing
-//   offset 24   last_sample_unix atomic i64  time of the newest sample (its stated
-//                                            time, or its arrival)
-//   offset 32   name             char[256]   not NUL-terminated, zero-padded
-//   offset 288  journal          Journal (72)
-//   offset 360  hour_newest      atomic u32[24]  per hour bucket: 1 + milliseconds
+//   offset 4    seq              atomic u32  even = stable, odd = write in progress
+//   offset 8    lock_owner       atomic u64  LockWord of the writer holding the slot, 0 = free
+//                                            (shm/owner.h: thread id | start time << 32)
+//   offset 16   name_length      u32         1..253
+//   offset 20   reserved         u32         zero
+//   offset 24   name_hash        u64         hash_name(name), speeds up probing
+//   offset 32   last_sample_unix atomic i64  time of the newest sample: its stated
+//                                            time or its arrival, never after the
+//                                            last writer's clock + kClockSlack (shm/slot.h)
+//   offset 40   name             char[256]   not NUL-terminated, zero-padded
+//   offset 296  journal          Journal (72)
+//   offset 368  hour_newest      atomic u32[24]  per hour bucket: 1 + milliseconds
 //                                            into its hour of the newest sample with
 //                                            a stated time counted there, 0 = none
 //                                            (the retry rule, shm/slot.h)
-//   offset 456  minutes          Bucket[60]  ring, position = minute index % 60
-//   offset 1896 hours            Bucket[24]  ring, position = hour index % 24
-//   offset 2472 padding to 2496
+//   offset 464  minutes          Bucket[60]  ring, position = minute index % 60
+//   offset 1904 hours            Bucket[24]  ring, position = hour index % 24
+//   offset 2480 padding to 2496
 struct alignas(64) Slot {
   std::atomic<std::uint32_t> state;
-  std::atomic<std::uint32_t> lock_owner;
   std::atomic<std::uint32_t> seq;
+  std::atomic<std::uint64_t> lock_owner;
   std::uint32_t name_length;
+  std::uint32_t reserved;
   std::uint64_t name_hash;
   std::atomic<std::int64_t> last_sample_unix;
   char name[kNameBytes];
@@ -131,8 +136,13 @@ struct ProcessEntry {
   std::atomic<std::int64_t> start_unix;
 };
 
-// Counters shared by all processes; monotonic except used_slots.
-//   offset 0  used_slots             slots in state kSlotReady
+// Counters shared by all processes; monotonic except used_slots. None is
+// updated inside a slot's critical section, so each may run behind the truth
+// by at most one per process killed (docs/design-notes/segment-reliability.md,
+// "Counters"); the buckets' counts are exact.
+//   offset 0  used_slots             a hint: slots holding a live (not expired)
+//                                    server; recounted when it says the table is
+//                                    full (shm/table.h, recount_used_slots())
 //   offset 8  samples_recorded
 //   offset 16 lock_takeovers         locks taken from a dead owner
 //   offset 24 table_full_rejections  new names refused because no slot was free
@@ -152,7 +162,9 @@ struct Counters {
 //   offset 28   mode            u32          permission bits given at creation
 //   offset 32   created_unix    i64
 //   offset 40   slots_offset    u64          byte offset of slot 0: slots_offset(capacity)
-//   offset 48   reserved        16 bytes, zero
+//   offset 48   pid_namespace   u64          inode of the creator's pid namespace: lock
+//                                            words name thread ids of this namespace only
+//   offset 56   reserved        8 bytes, zero
 //   offset 64   counters        Counters (32)
 //   offset 96   reserved        32 bytes, zero
 //   offset 128  processes       ProcessEntry[64] (1024)
@@ -166,7 +178,8 @@ struct alignas(64) Header {
   std::uint32_t mode;
   std::int64_t created_unix;
   std::uint64_t slots_offset;
-  std::uint8_t reserved0[16];
+  std::uint64_t pid_namespace;
+  std::uint8_t reserved0[8];
   Counters counters;
   std::uint8_t reserved1[32];
   ProcessEntry processes[kMaxAttachedProcesses];
@@ -199,15 +212,16 @@ static_assert(sizeof(std::atomic<std::uint32_t>) == 4 && sizeof(std::atomic<doub
 static_assert(sizeof(Bucket) == 24 && alignof(Bucket) == 8);
 static_assert(sizeof(BucketValue) == 24);
 static_assert(sizeof(Journal) == 72);
-static_assert(offsetof(Slot, lock_owner) == 4);
-static_assert(offsetof(Slot, seq) == 8);
-static_assert(offsetof(Slot, name_hash) == 16);
-static_assert(offsetof(Slot, last_sample_unix) == 24);
-static_assert(offsetof(Slot, name) == 32);
-static_assert(offsetof(Slot, journal) == 288);
-static_assert(offsetof(Slot, hour_newest) == 360);
-static_assert(offsetof(Slot, minutes) == 456);
-static_assert(offsetof(Slot, hours) == 1896);
+static_assert(offsetof(Slot, seq) == 4);
+static_assert(offsetof(Slot, lock_owner) == 8);
+static_assert(offsetof(Slot, name_length) == 16);
+static_assert(offsetof(Slot, name_hash) == 24);
+static_assert(offsetof(Slot, last_sample_unix) == 32);
+static_assert(offsetof(Slot, name) == 40);
+static_assert(offsetof(Slot, journal) == 296);
+static_assert(offsetof(Slot, hour_newest) == 368);
+static_assert(offsetof(Slot, minutes) == 464);
+static_assert(offsetof(Slot, hours) == 1904);
 static_assert(sizeof(Slot) == 2496 && alignof(Slot) == 64);
 static_assert(kMaxNameLength <= kNameBytes);
 
@@ -218,12 +232,13 @@ static_assert(offsetof(Header, capacity) == 16);
 static_assert(offsetof(Header, slot_size) == 24);
 static_assert(offsetof(Header, created_unix) == 32);
 static_assert(offsetof(Header, slots_offset) == 40);
+static_assert(offsetof(Header, pid_namespace) == 48);
 static_assert(offsetof(Header, counters) == 64);
 static_assert(offsetof(Header, processes) == 128);
 static_assert(sizeof(Header) == kPageBytes);
 static_assert(sizeof(Fingerprint) == 4 && std::atomic<std::uint32_t>::is_always_lock_free);
 static_assert(slots_offset(1) == 2 * kPageBytes && slots_offset(1024) == 2 * kPageBytes &&
               slots_offset(1025) == 3 * kPageBytes);
-static_assert(sizeof(Slot) + sizeof(Fingerprint) <= 2560, "issue 2: at most 2.5 KiB per slot");
+static_assert(sizeof(Slot) + sizeof(Fingerprint) <= 2560, "docs/design.md, The segment: at most 2.5 KiB per server");
 
 }  // namespace servertrack::shm

@@ -1,7 +1,7 @@
 // Server names: the rule, its sentence, and the hash that places names in the
 // table.
 //
-// The rule (DESIGN.md): 1 to 253 bytes of A-Z a-z 0-9 _ . -, starting with a
+// The rule (docs/design.md, "The HTTP contract"): 1 to 253 bytes of A-Z a-z 0-9 _ . -, starting with a
 // letter, digit or underscore; case-sensitive. Host names (web-01,
 // db-2.prod.example.com) are valid as they are. Every message and document
 // that states the rule uses kNameRule.

@@ -5,8 +5,9 @@
 #include <sys/statvfs.h>
 
 #include <boost/interprocess/shared_memory_object.hpp>
+#include <atomic>
 #include <cerrno>
-#include <cmath>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <utility>
@@ -104,8 +105,12 @@ const char* describe(Status status) noexcept {
       static const std::string message = std::string("the server name must be ") + kNameRule;
       return message.c_str();
     }
-    case Status::invalid_value: return "cpu and ram must be finite numbers, zero or more";
-    case Status::time_in_future: return "the sample's time is more than 60 s after the appliance's clock";
+    case Status::invalid_value: return "cpu and ram must be numbers from 0 to 1e15";
+    case Status::time_in_future: {
+      static const std::string message =
+          "the sample's time is more than " + std::to_string(kClockSlack) + " s after the appliance's clock";
+      return message.c_str();
+    }
     case Status::time_too_old: return "the sample's time is older than the 24-hour window; it can no longer be counted";
     case Status::repeat: return "a sample with this time was already counted";
     case Status::not_found: return "no such server: never recorded, deleted, or silent for 24 hours";
@@ -169,8 +174,9 @@ Segment Segment::create(const CreateOptions& options) {
   h->mode = static_cast<std::uint32_t>(options.mode);
   h->created_unix = options.created_unix != 0 ? options.created_unix : std::time(nullptr);
   h->slots_offset = slots_offset(options.capacity);
+  h->pid_namespace = pid_namespace();
   h->layout_version.store(kLayoutVersion, std::memory_order_release);  // last: now ready
-  Segment created(options.name, Access::read_write, std::move(region));
+  Segment created(options.name, Access::read_write, std::move(region), options.capacity);
   created.pages_ = pages;
   return created;
 }
@@ -195,22 +201,34 @@ Segment Segment::attach(const AttachOptions& options) {
     validate(options.name, Header{}, static_cast<std::uint64_t>(size), 0);
   }
   bip::mapped_region region = map_object(object, mode, static_cast<std::uint64_t>(size));
-  validate(options.name, *static_cast<const Header*>(region.get_address()),
-           static_cast<std::uint64_t>(size), options.expected_capacity);
-  return Segment(options.name, options.access, std::move(region));
+  const auto& header = *static_cast<const Header*>(region.get_address());
+  validate(options.name, header, static_cast<std::uint64_t>(size), options.expected_capacity);
+  const std::uint64_t ours = pid_namespace();
+  if (options.access == Access::read_write && header.pid_namespace != 0 && ours != 0 &&
+      header.pid_namespace != ours) {
+    throw SegmentError(SegmentError::Kind::incompatible,
+                       "segment '" + options.name + "' was created in another pid namespace (pid:[" +
+                           std::to_string(header.pid_namespace) + "], this process is in pid:[" +
+                           std::to_string(ours) +
+                           "]): its locks name thread ids of that namespace, so it can be written only from "
+                           "there; run the workers in the creator's namespace (e.g. the same container)");
+  }
+  const std::uint64_t capacity = header.capacity;  // validated: from here on never re-read
+  return Segment(options.name, options.access, std::move(region), capacity);
 }
 
 bool Segment::remove(const std::string& name) noexcept {
   return bip::shared_memory_object::remove(name.c_str());
 }
 
-Segment::Segment(std::string name, Access access, bip::mapped_region region)
+Segment::Segment(std::string name, Access access, bip::mapped_region region, std::uint64_t capacity)
     : name_(std::move(name)),
       access_(access),
       region_(std::move(region)),
       header_(static_cast<Header*>(region_.get_address())),
       fingerprints_(reinterpret_cast<Fingerprint*>(static_cast<char*>(region_.get_address()) + sizeof(Header))),
-      slots_(reinterpret_cast<Slot*>(static_cast<char*>(region_.get_address()) + header_->slots_offset)) {}
+      slots_(reinterpret_cast<Slot*>(static_cast<char*>(region_.get_address()) + slots_offset(capacity))),
+      capacity_(capacity) {}
 
 Segment::Segment(Segment&& other) noexcept
     : name_(std::move(other.name_)),
@@ -220,7 +238,10 @@ Segment::Segment(Segment&& other) noexcept
       header_(std::exchange(other.header_, nullptr)),
       fingerprints_(std::exchange(other.fingerprints_, nullptr)),
       slots_(std::exchange(other.slots_, nullptr)),
-      registry_index_(std::exchange(other.registry_index_, -1)) {}
+      capacity_(std::exchange(other.capacity_, 0)),
+      registry_index_(std::exchange(other.registry_index_, -1)),
+      last_recount_ms_(other.last_recount_ms_.load(relaxed)),
+      next_expiry_(other.next_expiry_.load(relaxed)) {}
 
 Segment& Segment::operator=(Segment&& other) noexcept {
   if (this != &other) {
@@ -232,7 +253,10 @@ Segment& Segment::operator=(Segment&& other) noexcept {
     header_ = std::exchange(other.header_, nullptr);
     fingerprints_ = std::exchange(other.fingerprints_, nullptr);
     slots_ = std::exchange(other.slots_, nullptr);
+    capacity_ = std::exchange(other.capacity_, 0);
     registry_index_ = std::exchange(other.registry_index_, -1);
+    last_recount_ms_.store(other.last_recount_ms_.load(relaxed), relaxed);
+    next_expiry_.store(other.next_expiry_.load(relaxed), relaxed);
   }
   return *this;
 }
@@ -240,28 +264,32 @@ Segment& Segment::operator=(Segment&& other) noexcept {
 Segment::~Segment() { unregister_process(); }
 
 Status Segment::record(std::string_view name, double cpu, double ram, std::int64_t now) noexcept {
-  return record(name, cpu, ram, SampleTime{now * 1000, false}, now);
+  return record(name, SampleValue{cpu, ram, now}, now);
 }
 
-Status Segment::record(std::string_view name, double cpu, double ram, SampleTime at, std::int64_t now) noexcept {
+Status Segment::record(std::string_view name, const SampleValue& sample, std::int64_t now) noexcept {
   if (!is_valid_name(name)) return Status::invalid_name;
-  if (!(std::isfinite(cpu) && std::isfinite(ram) && cpu >= 0 && ram >= 0 && now >= 0 && at.unix_ms >= 0)) {
+  if (!(sample.cpu >= 0 && sample.cpu <= kMaxSampleValue && sample.ram >= 0 && sample.ram <= kMaxSampleValue &&
+        now >= 0 && sample.time >= 0 && sample.millis < 1000)) {
     return Status::invalid_value;
   }
-  const std::int64_t seconds = at.unix_ms / 1000;
-  // `now` is whole seconds: allow the slack from the end of that second.
-  if (at.stated && at.unix_ms >= (now + kFutureSlackSeconds + 1) * 1000) return Status::time_in_future;
-  if (at.stated && seconds / 3600 <= now / 3600 - kHourBuckets) return Status::time_too_old;
+  if (sample.time > now + kClockSlack) return Status::time_in_future;
+  if (sample.time < oldest_sample_time(now)) return Status::time_too_old;
   if (access_ != Access::read_write) return Status::read_only;
   Counters& counters = header_->counters;
   Table table = this->table();
   const std::uint64_t hash = hash_name(name);
-  const SlotUse use{SlotUse::sample, seconds, name.size()};
+  const SlotUse use{SlotUse::sample, sample.time, name.size()};
   // A slot found may be deleted or reused before its lock is ours: look again.
   constexpr int kAttempts = 4;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     Slot* slot = table.find(name, hash, use);
     if (slot == nullptr) {
+      // used_slots is a hint (shm/table.h): recount before believing "full".
+      if (counters.used_slots.load(relaxed) >= capacity_ && (!recount_due(now) || recount(now) >= capacity_)) {
+        counters.table_full_rejections.fetch_add(1, relaxed);
+        return Status::table_full;
+      }
       bool busy = false;
       slot = table.find_or_claim(name, hash, use, now, &busy);
       if (slot == nullptr) return busy ? Status::busy : Status::table_full;
@@ -271,7 +299,7 @@ Status Segment::record(std::string_view name, double cpu, double ram, SampleTime
       unlock_slot(*slot);
       continue;
     }
-    const WriteResult written = write_sample(*slot, cpu, ram, at, now);
+    const WriteResult written = write_sample(*slot, sample, now);
     unlock_slot(*slot);
     if (written == WriteResult::repeat) return Status::repeat;
     counters.samples_recorded.fetch_add(1, relaxed);
@@ -283,6 +311,12 @@ Status Segment::record(std::string_view name, double cpu, double ram, SampleTime
 Status Segment::copy_slot(Slot& slot, SlotCopy& out) noexcept {
   const bool may_repair = access_ == Access::read_write;
   return read_slot(slot, out, header_->counters, may_repair) == ReadResult::ok ? Status::ok : Status::busy;
+}
+
+Status Segment::copy_latest_minute(Slot& slot, std::string_view name, LatestMinute& out) noexcept {
+  const bool may_repair = access_ == Access::read_write;
+  return read_latest_minute(slot, name, out, header_->counters, may_repair) == ReadResult::ok ? Status::ok
+                                                                                             : Status::busy;
 }
 
 Status Segment::snapshot(std::string_view name, std::int64_t now, Snapshot& out) noexcept {
@@ -314,12 +348,26 @@ Status Segment::forget(std::string_view name, std::int64_t now) noexcept {
       unlock_slot(*slot);
       continue;
     }
-    const bool live = !expired(slot->last_sample_unix.load(relaxed), now);
-    table.retire_locked(*slot);
+    const bool live = table.retire_locked(*slot, now);
     unlock_slot(*slot);
     return live ? Status::ok : Status::not_found;
   }
   return Status::busy;
+}
+
+bool Segment::recount_due(std::int64_t now) noexcept {
+  if (now >= next_expiry_.load(relaxed)) return true;  // a server the last recount counted has expired since
+  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count();
+  std::int64_t seen = last_recount_ms_.load(relaxed);
+  return (seen == 0 || now_ms - seen >= 1000) && last_recount_ms_.compare_exchange_strong(seen, now_ms, relaxed);
+}
+
+std::uint64_t Segment::recount(std::int64_t now) noexcept {
+  const Table::ServerCount count = table().recount_used_slots(now);
+  next_expiry_.store(count.next_expiry, relaxed);
+  return count.live;
 }
 
 bool Segment::register_process(ProcessKind kind, std::int64_t now) {
@@ -328,7 +376,7 @@ bool Segment::register_process(ProcessKind kind, std::int64_t now) {
   for (int i = 0; i < kMaxAttachedProcesses; ++i) {
     ProcessEntry& e = header_->processes[i];
     std::uint32_t pid = e.pid.load(relaxed);
-    if ((pid == 0 || !owner_alive(pid)) && e.pid.compare_exchange_strong(pid, me)) {
+    if ((pid == 0 || !process_alive(pid)) && e.pid.compare_exchange_strong(pid, me)) {
       e.kind.store(static_cast<std::uint32_t>(kind), relaxed);
       e.start_unix.store(now, relaxed);
       registry_index_ = i;

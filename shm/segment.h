@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <boost/interprocess/mapped_region.hpp>
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -25,12 +26,16 @@
 
 namespace servertrack::shm {
 
+// The largest cpu or ram value record() accepts. A bucket counts at most
+// 2^32 samples, so no sum of accepted values can overflow to infinity.
+inline constexpr double kMaxSampleValue = 1e15;
+
 enum class Status {
   ok,
   invalid_name,    // breaks the name rule (shm/name.h)
-  invalid_value,   // cpu or ram not a finite number >= 0, or a negative time
-  time_in_future,  // a stated sample time more than kFutureSlackSeconds after now
-  time_too_old,    // a stated sample time before the 24-hour window
+  invalid_value,   // cpu or ram not a number from 0 to kMaxSampleValue, or a negative time
+  time_in_future,  // a sample time more than kClockSlack after now
+  time_too_old,    // a sample time before oldest_sample_time(now), the 24-hour window
   repeat,          // a stated-time sample already counted (the retry rule,
                    // shm/slot.h): acknowledged, not added again
   not_found,       // no such server: never recorded, deleted, or expired
@@ -39,10 +44,6 @@ enum class Status {
                   // a read-only attach may not repair, a stopped writer, damage)
   read_only,      // record() on a read-only attach
 };
-
-// How far after the writer's clock a stated sample time may be (clocks of
-// senders and appliance differ a little).
-inline constexpr std::int64_t kFutureSlackSeconds = 60;
 
 // A short English description of a status, for logs and error bodies.
 const char* describe(Status status) noexcept;
@@ -62,16 +63,18 @@ enum class Access { read_write, read_only };
 enum class ProcessKind : std::uint32_t { unknown = 0, ingest = 1, query = 2, tool = 3 };
 const char* describe(ProcessKind kind) noexcept;
 
+// The segment has no defaults of its own: callers pass a name and capacity
+// (the programs' defaults are in common/defaults.ini).
 struct CreateOptions {
-  std::string name = "servertrack";
-  std::uint64_t capacity = 131072;
+  std::string name;
+  std::uint64_t capacity = 0;  // slots, 1 to 2^32
   mode_t mode = 0660;
   std::int64_t created_unix = 0;  // 0: the current time
   bool huge_pages = true;         // back it with 2 MiB pages (shm/huge_pages.h)
 };
 
 struct AttachOptions {
-  std::string name = "servertrack";
+  std::string name;
   Access access = Access::read_write;
   std::uint64_t expected_capacity = 0;  // 0: accept the segment's own capacity
 };
@@ -92,7 +95,10 @@ class Segment {
   // publishes it by writing the layout version last.
   static Segment create(const CreateOptions& options);
   // Maps an existing segment after validating magic, version, slot size,
-  // capacity and object size.
+  // capacity and object size. What it validated (capacity, where the slots
+  // start) is kept in the object, never read from shared memory again. A
+  // read-write attach from a pid namespace other than the creator's is
+  // refused: lock words name thread ids of the creator's namespace.
   static Segment attach(const AttachOptions& options);
   // Deletes the shared-memory object; mapped views stay valid until unmapped.
   static bool remove(const std::string& name) noexcept;
@@ -105,14 +111,14 @@ class Segment {
   Segment& operator=(const Segment&) = delete;
   ~Segment();
 
-  // Records a sample taken at `at` (see write_sample()) by a writer whose
-  // clock reads `now`. A stated time must lie in the 24-hour window ending at
-  // `now` and at most kFutureSlackSeconds after it. Returns ok, or repeat for
-  // a stated-time sample already counted. A record racing a forget() of the
-  // same name ends with the server deleted (the sample went in first) or
-  // created anew holding just this sample.
-  Status record(std::string_view name, double cpu, double ram, SampleTime at, std::int64_t now) noexcept;
-  // The same with the arrival time `now` as the sample's time.
+  // Records `sample` (see write_sample()) for a writer whose clock reads
+  // `now`. Its time must lie between oldest_sample_time(now) (the 24-hour
+  // window) and now + kClockSlack. Returns ok, or repeat for a stated-time
+  // sample already counted. A record racing a forget() of the same name ends
+  // with the server deleted (the sample went in first) or created anew
+  // holding just this sample, never in a slot holding half of either.
+  Status record(std::string_view name, const SampleValue& sample, std::int64_t now) noexcept;
+  // The same for a sample that arrived at `now`, without a stated time.
   Status record(std::string_view name, double cpu, double ram, std::int64_t now) noexcept;
   // not_found also for a server deleted or expired at `now`.
   Status snapshot(std::string_view name, std::int64_t now, Snapshot& out) noexcept;
@@ -125,7 +131,7 @@ class Segment {
   template <class Visit>
   void for_each_server(Visit&& visit, std::optional<std::int64_t> live_at = std::nullopt) const {
     SlotIdentity identity;
-    for (std::uint64_t i = 0; i < header_->capacity; ++i) {
+    for (std::uint64_t i = 0; i < capacity_; ++i) {
       Slot& slot = slots_[i];
       if (slot.state.load(std::memory_order_acquire) != kSlotReady || !read_identity(slot, identity)) continue;
       if (live_at && expired(identity.last_sample_unix, *live_at)) continue;
@@ -135,6 +141,9 @@ class Segment {
 
   // A consistent copy of one slot's data (see read_slot()).
   Status copy_slot(Slot& slot, SlotCopy& out) noexcept;
+  // Only the newest sample's time and its minute, and whether the slot still
+  // holds server `name` (see read_latest_minute()).
+  Status copy_latest_minute(Slot& slot, std::string_view name, LatestMinute& out) noexcept;
 
   // Records this process in the header's registry until the Segment is
   // destroyed. Returns false when the registry is full (64 live processes).
@@ -143,16 +152,23 @@ class Segment {
   Header& header() const noexcept { return *header_; }
   Slot& slot(std::uint64_t index) const noexcept { return slots_[index]; }
   Fingerprint& fingerprint(std::uint64_t index) const noexcept { return fingerprints_[index]; }
-  Table table() const noexcept { return {fingerprints_, slots_, header_->capacity, &header_->counters}; }
-  std::uint64_t capacity() const noexcept { return header_->capacity; }
+  Table table() const noexcept { return {fingerprints_, slots_, capacity_, &header_->counters}; }
+  std::uint64_t capacity() const noexcept { return capacity_; }
   const std::string& name() const noexcept { return name_; }
   // After create(): the pages backing it, e.g. "2 MiB pages"; empty after attach().
   const std::string& pages() const noexcept { return pages_; }
   Access access() const noexcept { return access_; }
 
  private:
-  Segment(std::string name, Access access, boost::interprocess::mapped_region region);
+  Segment(std::string name, Access access, boost::interprocess::mapped_region region, std::uint64_t capacity);
   void unregister_process() noexcept;
+  // True at most once a second per object, or when a server the last recount
+  // counted live has expired at `now` (its slot may be free): a full table's
+  // recount reads every slot, so a client posting new names to it cannot make
+  // each POST pay for one.
+  bool recount_due(std::int64_t now) noexcept;
+  // Recounts the used_slots hint (shm/table.h); returns the live servers.
+  std::uint64_t recount(std::int64_t now) noexcept;
 
   std::string name_;
   std::string pages_;
@@ -161,7 +177,10 @@ class Segment {
   Header* header_ = nullptr;
   Fingerprint* fingerprints_ = nullptr;
   Slot* slots_ = nullptr;
+  std::uint64_t capacity_ = 0;
   int registry_index_ = -1;
+  std::atomic<std::int64_t> last_recount_ms_{0};  // steady clock; 0 = never
+  std::atomic<std::int64_t> next_expiry_{0};      // wall clock: see recount_due()
 };
 
 }  // namespace servertrack::shm

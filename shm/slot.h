@@ -1,12 +1,25 @@
-// The concurrency protocol of one slot (DESIGN.md, "Concurrency rules").
+// The concurrency protocol of one slot (docs/design-notes/segment-reliability.md;
+// docs/design.md, "Concurrency rules").
 //
 // Writers: lock_slot() -> write_sample() -> unlock_slot(). The lock word holds
-// the writer's owner_id(); a waiter that finds the holder dead takes the lock
-// over and undoes the holder's half-written sample from the slot's journal.
-// A live holder is never robbed; a waiter gives up (LockResult::busy) when the
-// holder makes no progress for kLockPatience, which only a stopped process or
-// a damaged lock word (a live id that is no writer) causes.
+// the writer's owner_id() (shm/owner.h: thread id and start time, which a
+// recycled id cannot fake); a waiter that finds the holder dead takes the lock
+// over by compare-and-swap of the very word it found dead, and undoes the
+// holder's half-written sample from the slot's journal. A live holder is never
+// robbed; a waiter gives up (LockResult::busy) when the holder makes no
+// progress for kLockPatience, which only a stopped process or a damaged lock
+// word (a live thread that is no writer) causes. Such a wedged slot is
+// remembered by the process for kWedgedMemory: while its lock word and
+// sequence word stay the same, lock_slot() answers busy at once instead of
+// waiting again, so a client retrying a wedged server holds no thread long.
 // Cost uncontended: one CAS to lock, ~10 relaxed stores, one store to unlock.
+//
+// Clock policy: every sample is counted in the minute and hour of its own
+// time. A bucket or last sample time later than the writer's clock plus
+// kClockSlack was written by a clock that ran ahead and has since been set
+// back; the writer clears it inside its critical section before adding, so
+// an acknowledged sample is never dropped for a "newer" bucket, and the slot
+// never again shows samples of a wrong clock as a current period.
 //
 // Readers: read_slot() copies the buckets under the sequence word without
 // taking a lock and retries when a write overlapped. It gives up with
@@ -28,38 +41,70 @@ namespace servertrack::shm {
 struct Counters;
 
 // A critical section lasts ~100 ns; a holder seen making no progress this long
-// is stopped or not a writer at all.
-inline constexpr auto kLockPatience = std::chrono::seconds(1);
+// is stopped or not a writer at all (or descheduled on a badly overloaded host:
+// the writer then answers busy and the client retries).
+inline constexpr auto kLockPatience = std::chrono::milliseconds(100);
+// How long a process remembers a slot it found wedged (see above).
+inline constexpr auto kWedgedMemory = std::chrono::seconds(1);
+// How far ahead of the writer's clock a period may start before it counts as
+// written by a wrong clock. Writers on one host share one clock; this covers
+// a writer that read the clock and was descheduled before taking the lock.
+// It is also how far after the writer's clock a sample's stated time may be
+// (the clocks of senders and appliance differ a little): record() refuses a
+// later one, so no stated sample is ever cleared as a wrong clock's.
+inline constexpr std::int64_t kClockSlack = 60;
 
 enum class LockResult { acquired, took_over, busy };
 
 // Spins (then yields) until the slot is ours. Takes the lock over from a dead
 // holder, repairs the slot, and counts it in counters.lock_takeovers. Returns
 // busy, not holding the lock, when a live holder kept it with the sequence
-// word unchanged for kLockPatience (never waits forever).
+// word unchanged for kLockPatience, or at once when this process found the
+// slot wedged in the same state less than kWedgedMemory ago.
 LockResult lock_slot(Slot& slot, Counters& counters) noexcept;
 void unlock_slot(Slot& slot) noexcept;
 
-// When a sample was taken, to the millisecond. `stated`: the sender gave the
-// time (a backfilled or resent sample, subject to the retry rule below);
-// otherwise it is the arrival time.
-struct SampleTime {
-  std::int64_t unix_ms = 0;
-  bool stated = false;
+// One sample: its values and when it was taken.
+struct SampleValue {
+  double cpu = 0;
+  double ram = 0;
+  std::int64_t time = 0;   // unix seconds: picks its minute and hour
+  bool stated = false;     // the sender gave the time (a backfilled or resent
+                           // sample, subject to the retry rule below); otherwise
+                           // it is the arrival time
+  std::uint32_t millis = 0;  // stated: milliseconds after `time`, 0..999
 };
+
+// A sample the sender says was taken at `unix_ms` (not negative).
+constexpr SampleValue stated_sample(double cpu, double ram, std::int64_t unix_ms) noexcept {
+  return {cpu, ram, unix_ms / 1000, true, static_cast<std::uint32_t>(unix_ms % 1000)};
+}
+
+// The oldest unix second a sample may be counted at when the writer's clock
+// reads `now`: the start of the oldest hour of the 24-hour window that ends
+// in the hour of now + kClockSlack (so that no ring position may hold a newer
+// hour that the sample's would overwrite).
+constexpr std::int64_t oldest_sample_time(std::int64_t now) noexcept {
+  return ((now + kClockSlack) / 3600 - (kHourBuckets - 1)) * 3600;
+}
 
 enum class WriteResult { counted, repeat };
 
-// Adds one sample taken at `at` to its minute bucket (when that minute is still
-// in the 60-minute window ending at `now`) and to its hour bucket; the caller
-// has checked that the hour is in the 24-hour window and holds the lock.
+// Adds `sample` to the minute and hour buckets of sample.time, after clearing
+// what the clock policy above calls the future of `now` (the writer's clock).
+// Caller holds the lock. Precondition: oldest_sample_time(now) <= sample.time
+// <= now + kClockSlack (record() checks it). The sample is always counted in
+// its hour, and in its minute when that is in the minute window of `now` and
+// its ring position holds no newer minute; a ring position holding an older
+// period is reset first.
 // The retry rule: each hour bucket keeps the time of the newest sample with a
 // stated time it counted (hour_newest); a sample with a stated time not later
-// than that is a repeat, acknowledged and not added again. So a resent sample
-// never counts twice, provided one server's timestamped samples arrive in time
-// order within each hour (the agent sends oldest first). Samples without a
-// stated time are always added and do not move hour_newest.
-WriteResult write_sample(Slot& slot, double cpu, double ram, SampleTime at, std::int64_t now) noexcept;
+// than that is a repeat: acknowledged, not added again (WriteResult::repeat,
+// nothing written). So a resent sample never counts twice, provided one
+// server's timestamped samples arrive in time order within each hour (the
+// agent sends oldest first). Samples without a stated time are always added
+// and do not move hour_newest.
+WriteResult write_sample(Slot& slot, const SampleValue& sample, std::int64_t now) noexcept;
 
 // Change what a slot holds; the caller holds the lock. Both write inside a
 // seq-odd window whose journal restores nothing, so a reader never copies a
@@ -109,6 +154,22 @@ enum class ReadResult { ok, busy };
 // dead writer may be repaired (by taking its lock over) rather than reported busy.
 ReadResult read_slot(Slot& slot, SlotCopy& out, Counters& counters, bool may_repair) noexcept;
 
+// The newest sample's time and the ring bucket of its minute: what a fleet
+// listing sorts by. Read like read_slot() (lock-free, retried, repaired when
+// `may_repair`) but touching 3 cache lines and the name rather than the whole
+// slot. The bucket holds that minute (index == last_sample_unix / 60,
+// count > 0) unless the slot never had a sample (last_sample_unix == 0).
+// `holds` is false when the slot no longer holds server `name` (deleted or
+// reused since the caller read its name); the rest is then meaningless.
+struct LatestMinute {
+  std::int64_t last_sample_unix;
+  BucketValue minute;
+  bool holds;
+};
+
+ReadResult read_latest_minute(Slot& slot, std::string_view name, LatestMinute& out, Counters& counters,
+                              bool may_repair) noexcept;
+
 // Which of a slot's cache lines a caller is about to touch.
 struct SlotUse {
   enum Kind { sample, whole } kind;  // one sample's lines / every line
@@ -123,10 +184,16 @@ struct SlotUse {
 void prefetch(const Slot& slot, SlotUse use) noexcept;
 
 namespace testing {
-// Called by write_sample() inside the critical section, after the minute bucket
-// was updated and before the hour bucket is: lets a test park (and kill) a
-// writer mid-write. nullptr (the default) disables it.
+// Called inside every critical section: by write_sample() after the minute
+// bucket was updated and before the hour bucket is, by assign_slot() after the
+// old server's data is cleared and before the new name is written, by
+// retire_slot() after the state is retired and before the sequence word is
+// even again. Lets a test park (and kill) a writer, claimer or deleter
+// mid-write. nullptr (the default) disables it.
 void set_critical_section_hook(void (*hook)()) noexcept;
+// The same, called after each future bucket write_sample() clears (the clock
+// policy) and before the next: lets a test kill a writer mid-clearing.
+void set_clearing_hook(void (*hook)()) noexcept;
 }  // namespace testing
 
 }  // namespace servertrack::shm

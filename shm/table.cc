@@ -1,6 +1,8 @@
 #include "shm/table.h"
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 
 namespace servertrack::shm {
 namespace {
@@ -62,13 +64,17 @@ Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, SlotUse us
   const bool home_locked = lock_slot(home, *counters) != LockResult::busy;
   bool busy = !home_locked;
   Slot* found = nullptr;
+  // Looks at other names' slots for an expired one: a few on the first
+  // probe, every one on a table with no free slot left.
+  std::uint64_t max_looks = kExpiryLooks;
   for (int attempt = 0; attempt < kClaimAttempts && found == nullptr && !busy; ++attempt) {
     std::uint64_t candidate = capacity;  // none yet
-    int looks = 0;
+    std::uint64_t looks = 0;
+    bool walked_all = true;
     found = probe(*this, hash, use, [&](std::uint64_t pos, std::uint32_t fingerprint, bool& stop) -> Slot* {
       Slot& slot = slots[pos];
       if (fingerprint != wanted && fingerprint != 0 && fingerprint != kRetiredFingerprint) {
-        if (candidate == capacity && looks < kExpiryLooks) {
+        if (candidate == capacity && looks < max_looks) {
           ++looks;
           if (reusable(slot, now)) candidate = pos;
         }
@@ -84,8 +90,13 @@ Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, SlotUse us
       }
       if (candidate == capacity && reusable(slot, now)) candidate = pos;
       stop = state == kSlotEmpty;
+      walked_all = !stop;
       return nullptr;
     });
+    if (found == nullptr && candidate == capacity && walked_all && max_looks < capacity) {
+      max_looks = capacity;  // no free slot anywhere: look at every server for an expired one
+      continue;
+    }
     if (found != nullptr || candidate == capacity) break;
     Slot& slot = slots[candidate];
     const bool is_home = &slot == &home;
@@ -98,21 +109,44 @@ Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, SlotUse us
       if (was_ready) fingerprints[candidate].store(kRetiredFingerprint, release);
       assign_slot(slot, name, hash, now);
       fingerprints[candidate].store(wanted, release);
-      if (!was_ready) counters->used_slots.fetch_add(1, relaxed);
+      counters->used_slots.fetch_add(1, relaxed);  // a live server more (shm/layout.h, Counters)
       found = &slot;
     }
     if (!is_home) unlock_slot(slot);
   }
   if (home_locked) unlock_slot(home);
-  if (found == nullptr && !busy) counters->table_full_rejections.fetch_add(1, relaxed);
+  if (found == nullptr && !busy) {
+    counters->table_full_rejections.fetch_add(1, relaxed);
+    recount_used_slots(now);  // a full probe found no free slot: make the hint say so
+  }
   if (busy_out != nullptr) *busy_out = busy;
   return found;
 }
 
-void Table::retire_locked(Slot& slot) noexcept {
+bool Table::retire_locked(Slot& slot, std::int64_t now) noexcept {
+  const bool live = !expired(slot.last_sample_unix.load(relaxed), now);
   retire_slot(slot);
   fingerprints[&slot - slots].store(kRetiredFingerprint, release);
-  counters->used_slots.fetch_sub(1, relaxed);
+  if (live) counters->used_slots.fetch_sub(1, relaxed);  // an expired one is no longer counted
+  return live;
+}
+
+Table::ServerCount Table::count_servers(std::int64_t now) const noexcept {
+  ServerCount count{0, std::numeric_limits<std::int64_t>::max()};
+  for (std::uint64_t i = 0; i < capacity; ++i) {
+    const Slot& slot = slots[i];  // fingerprints may be damaged: the slots say
+    const std::int64_t last = slot.last_sample_unix.load(relaxed);
+    if (slot.state.load(acquire) != kSlotReady || expired(last, now)) continue;
+    ++count.live;
+    count.next_expiry = std::min(count.next_expiry, last + kExpirySeconds);
+  }
+  return count;
+}
+
+Table::ServerCount Table::recount_used_slots(std::int64_t now) noexcept {
+  const ServerCount count = count_servers(now);
+  counters->used_slots.store(count.live, relaxed);
+  return count;
 }
 
 }  // namespace servertrack::shm

@@ -21,7 +21,8 @@
 // deleted slots are reused. The claimer walks the whole probe sequence (to
 // the first never used slot) for the name, and takes the first reusable slot
 // on it: never used, retired, or holding a server that has expired (no sample
-// for kExpirySeconds; at most kExpiryLooks slots are read to find one). The
+// for kExpirySeconds; at most kExpiryLooks other servers' slots are read to
+// find one, unless no slot is free anywhere, when every one is). The
 // claimed slot is rewritten under its own lock inside a seq-odd window, so a
 // reader never sees half of it. A claimer that died mid-claim leaves a slot
 // that is retired, or published without its fingerprint; both are repaired by
@@ -34,9 +35,11 @@
 // Any thread of any attached process. find() takes no lock and writes
 // nothing. find_or_claim() locks the home slot and the slot it claims.
 // Cost: a few fingerprints per lookup at a load of 90%; probe sequences grow
-// long only near a full table, and a new name on a full table walks all of
-// it. Measured cold (a random server of 1,000,000 per call) and hot figures:
-// tests/bench/micro, README "Performance".
+// long only near a full table, and a new name on a table with no free slot
+// reads every slot's first line looking for an expired server (the used_slots
+// hint, below, spares a table full of live servers that walk). Measured cold
+// (a random server of 1,000,000 per call) and hot figures:
+// tests/bench/micro/README.md.
 #pragma once
 
 #include <cstdint>
@@ -75,15 +78,35 @@ struct Table {
 
   // The slot holding `name`, claiming a reusable one (judged at `now`) for a
   // new name; a new claim counts as a sample at `now` until its first sample
-  // is written. nullptr when the table has no reusable slot on the name's
-  // probe sequence (counted in table_full_rejections), or, with *busy set
-  // (when given), when a lock on the way stays held (lock_slot() gave up).
+  // is written. nullptr when the table has no reusable slot (counted in
+  // table_full_rejections, and the used_slots hint recounted), or, with *busy
+  // set (when given), when a lock on the way stays held (lock_slot() gave up).
   Slot* find_or_claim(std::string_view name, std::uint64_t hash, SlotUse use, std::int64_t now,
                       bool* busy = nullptr) noexcept;
 
   // Retires `slot`, whose lock the caller holds and which holds a server:
-  // its server is gone, the slot is free for a new name.
-  void retire_locked(Slot& slot) noexcept;
+  // its server is gone, the slot is free for a new name. Returns whether the
+  // server was live (not expired) at `now`, and so counted in used_slots.
+  bool retire_locked(Slot& slot, std::int64_t now) noexcept;
+
+  // The slots holding a server not expired at `now`, counted: one read of
+  // every slot's first line, O(capacity) cache misses. Any thread; writes
+  // nothing.
+  struct ServerCount {
+    std::uint64_t live;
+    std::int64_t next_expiry;  // when the first of them expires; INT64_MAX for none
+  };
+  ServerCount count_servers(std::int64_t now) const noexcept;
+
+  // Stores count_servers(now).live in counters.used_slots and returns the count. The
+  // counter is a hint: claims add one, deletes of a live server take one
+  // away, and servers that expire are taken away only by a recount; a
+  // claimer killed between publishing a slot and counting it leaves it one
+  // short, damage may leave anything. record() trusts it only to skip
+  // probing a table it says is full, and recounts (at most once a second per
+  // process) before refusing. A claim racing the recount may leave it off by
+  // one again.
+  ServerCount recount_used_slots(std::int64_t now) noexcept;
 };
 
 }  // namespace servertrack::shm

@@ -12,9 +12,9 @@ CAPACITY_OFFSET = 16
 SLOTS_OFFSET_OFFSET = 40  # where slot 0 starts: after the header and the fingerprint pages
 USED_SLOTS_OFFSET = 64
 FINGERPRINT_SIZE = 4  # u32 per slot, from HEADER_SIZE on
-# Slot fields
-STATE, LOCK_OWNER, SEQ, NAME_LENGTH, NAME_HASH, LAST_SAMPLE, NAME = 0, 4, 8, 12, 16, 24, 32
-JOURNAL, HOUR_NEWEST, MINUTES, HOURS = 288, 360, 456, 1896
+# Slot fields; the lock word is a u64 (lock_word() below)
+STATE, SEQ, LOCK_OWNER, NAME_LENGTH, NAME_HASH, LAST_SAMPLE, NAME = 0, 4, 8, 16, 24, 32, 40
+JOURNAL, HOUR_NEWEST, MINUTES, HOURS = 296, 368, 464, 1904
 BUCKET_SIZE = 24  # index u32, count u32, cpu_sum f64, ram_sum f64
 MINUTE_BUCKETS, HOUR_BUCKETS = 60, 24
 
@@ -58,7 +58,7 @@ class SegmentBytes:
         """The slot's last sample time and both rings, as raw bytes."""
         base = self.slot_offset(index)
         return bytes(self.map[base + LAST_SAMPLE:base + LAST_SAMPLE + 8]) + \
-            bytes(self.map[base + MINUTES:base + SLOT_SIZE])
+            bytes(self.map[base + MINUTES:base + HOURS + HOUR_BUCKETS * BUCKET_SIZE])
 
     def bucket(self, index, ring_offset, position):
         base = self.slot_offset(index) + ring_offset + position * BUCKET_SIZE
@@ -66,6 +66,14 @@ class SegmentBytes:
 
     def put(self, offset, fmt, *values):
         struct.pack_into(fmt, self.map, offset, *values)
+
+
+def lock_word(pid):
+    """The lock word naming process `pid` as it runs now (shm/owner.h): its id
+    and the low 32 bits of its start time in clock ticks."""
+    with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[19]) & 0xFFFFFFFF) << 32 | pid
 
 
 def dead_pid():

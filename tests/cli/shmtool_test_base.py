@@ -17,8 +17,11 @@ def run_shmtool(*args, input=None):
 
 
 def record(segment, samples):
-    """Records (name, unix, cpu, ram) samples through the segment library."""
-    lines = "".join(f"{name} {when} {cpu!r} {ram!r}\n" for name, when, cpu, ram in samples)
+    """Records (name, unix, cpu, ram) samples through the segment library, in
+    time order as one clock would (a clock that steps back is a clock error:
+    shm/slot.h, clock policy)."""
+    in_order = sorted(samples, key=lambda sample: sample[1])
+    lines = "".join(f"{name} {when} {cpu!r} {ram!r}\n" for name, when, cpu, ram in in_order)
     result = subprocess.run([build_path("tests/cli/record_samples"), segment], input=lines,
                             capture_output=True, text=True, timeout=60)
     if result.returncode != 0:

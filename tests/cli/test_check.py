@@ -5,7 +5,7 @@ import unittest
 
 from appliance import TestSegment
 from segment_bytes import (LOCK_OWNER, MINUTES, NAME, SEQ, STATE, USED_SLOTS_OFFSET, BUCKET_SIZE,
-                           SegmentBytes, dead_pid)
+                           SegmentBytes, dead_pid, lock_word)
 from shmtool_test_base import NOW, Registered, ShmtoolTestCase, record, run_shmtool
 
 
@@ -58,7 +58,7 @@ class CheckTest(ShmtoolTestCase):
         self.assertEqual(len(lines), 2)
 
     def test_an_odd_sequence_word_left_by_a_killed_writer(self):
-        self.plant(self.base + LOCK_OWNER, "<I", dead_pid())
+        self.plant(self.base + LOCK_OWNER, "<Q", dead_pid())
         self.plant(self.base + SEQ, "<I", 7)
         lines = self.check()
         self.assertProblems(lines, f"slot {self.web01} 'web01': ", "sequence word 7 is odd", "which is dead")
@@ -89,7 +89,7 @@ class CheckTest(ShmtoolTestCase):
         self.assertEqual(len(lines), 1)
 
     def test_a_lock_held_by_a_live_process_that_is_no_attached_writer(self):
-        self.plant(self.base + LOCK_OWNER, "<I", 1)  # init: alive, never attached
+        self.plant(self.base + LOCK_OWNER, "<Q", lock_word(1))  # init: alive, never attached
         lines = self.check()
         self.assertProblems(lines, f"slot {self.web01} 'web01': ",
                             "lock word holds id 1, a live thread of process 1", "not attached to the segment")
@@ -97,10 +97,10 @@ class CheckTest(ShmtoolTestCase):
         # The same word naming a live attached process is a writer at work: no problem.
         worker = Registered(self.name, "ingest")
         try:
-            self.plant(self.base + LOCK_OWNER, "<I", worker.pid)
+            self.plant(self.base + LOCK_OWNER, "<Q", lock_word(worker.pid))
             self.assertEqual(self.check(), [])
         finally:
-            self.plant(self.base + LOCK_OWNER, "<I", 0)
+            self.plant(self.base + LOCK_OWNER, "<Q", 0)
             worker.stop()
 
     def test_a_bucket_index_from_the_future(self):
@@ -132,8 +132,16 @@ class CheckTest(ShmtoolTestCase):
         self.plant(free_state, "<I", 5)
         self.assertProblems(self.check(), "", f"slot {free}: state 5 is neither empty (0) nor ready (1)")
         self.plant(free_state, "<I", 0)
-        self.plant(USED_SLOTS_OFFSET, "<Q", 3)
-        self.assertEqual(self.check(), ["header: used_slots counter says 3, but 2 slots are ready"])
+
+    def test_a_used_slots_hint_off_the_count_is_noted_and_repaired(self):
+        self.plant(USED_SLOTS_OFFSET, "<Q", 3)  # as a claimer killed before counting, or damage, leaves it
+        noted = run_shmtool("check", "--segment", self.name, "--now", NOW)
+        self.assertExit(noted, 0)
+        self.assertIn("note: header: used_slots hint says 3, but 2 slots are ready", noted.stdout)
+        repaired = run_shmtool("check", "--repair", "--segment", self.name, "--now", NOW)
+        self.assertExit(repaired, 0)
+        self.assertIn("repaired: header: used_slots hint said 3, now 2", repaired.stdout)
+        self.assertEqual(self.check(), [])
 
     def test_a_damaged_header(self):
         self.plant(0, "<Q", 0x1234)

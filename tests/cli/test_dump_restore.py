@@ -5,10 +5,11 @@ import json
 import os
 import struct
 import tempfile
+import time
 import unittest
 
 from appliance import TestSegment
-from segment_bytes import LOCK_OWNER, SEQ, SegmentBytes, dead_pid
+from segment_bytes import BUCKET_SIZE, HOURS, LOCK_OWNER, MINUTES, SEQ, SegmentBytes, dead_pid
 from shmtool_test_base import NOW, Registered, ShmtoolTestCase, record, run_shmtool
 
 
@@ -140,11 +141,13 @@ class DumpRestoreTest(ShmtoolTestCase):
 
     def test_a_snapshot_dumped_by_an_older_segment_layout_restores(self):
         good = self.dump()
-        self.assertExit(run_shmtool("remove", "--segment", self.name), 0)
-        with open(self.file, "wb") as f:  # as dumped by a build of segment layout 1
-            f.write(reseal(good[:12] + struct.pack("<I", 1) + good[16:]))
-        self.assertExit(run_shmtool("restore", self.file, "--segment", self.name), 0)
-        self.assertEqual(self.buckets(), self.original)
+        for layout in (1, 2):  # as dumped by a build of segment layout 1 or 2
+            with self.subTest(layout=layout):
+                self.assertExit(run_shmtool("remove", "--segment", self.name), 0)
+                with open(self.file, "wb") as f:
+                    f.write(reseal(good[:12] + struct.pack("<I", layout) + good[16:]))
+                self.assertExit(run_shmtool("restore", self.file, "--segment", self.name), 0)
+                self.assertEqual(self.buckets(), self.original)
 
     def test_dump_refuses_to_overwrite_unless_forced_and_a_slot_mid_write(self):
         first = self.dump()
@@ -157,13 +160,59 @@ class DumpRestoreTest(ShmtoolTestCase):
             self.assertNotEqual(f.read(), first)
         with SegmentBytes(self.name) as segment:
             base = segment.slot_offset(segment.slots()["srv_1"])
-            segment.put(base + LOCK_OWNER, "<I", dead_pid())
+            segment.put(base + LOCK_OWNER, "<Q", dead_pid())
             segment.put(base + SEQ, "<I", 1)
         stuck = run_shmtool("dump", self.file + ".2", "--segment", self.name)
-        self.assertExit(stuck, 1)
-        self.assertIn("server 'srv_1' was left mid-write", stuck.stderr)
-        self.assertFalse(os.path.exists(self.file + ".2"))
+        self.assertExit(stuck, 3)
+        self.assertIn("dumped 19 servers", stuck.stdout)
+        self.assertIn("skipped server 'srv_1': it was left mid-write", stuck.stdout)
+        self.assertIn("1 server of segment", stuck.stderr)
+        self.assertTrue(os.path.exists(self.file + ".2"))
 
+
+FUTURE_MINUTE = int(time.time()) // 60 + 7  # dump checks against the real clock
+
+
+class PartialDumpTest(ShmtoolTestCase):
+    """One damaged server of 100 never stops the backup of the 99 others."""
+
+    def setUp(self):
+        self.segment = TestSegment(capacity=128)
+        self.name = self.segment.__enter__().name
+        self.addCleanup(self.segment.__exit__, None, None, None)
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        self.file = os.path.join(directory.name, "servers.snap")
+        record(self.name, [(f"srv_{i}", NOW - step, i % 97 / 7.0, step % 13 * 0.5)
+                           for i in range(100) for step in range(0, 25 * 3600, 1500 + 17 * i)])
+
+    def buckets(self):
+        with SegmentBytes(self.name) as segment:
+            return {name: segment.data(index) for name, index in segment.slots().items()}
+
+    def dump_restore_around(self, damage):
+        """Damages srv_42 with damage(segment, slot offset), dumps, restores; checks the 99."""
+        with SegmentBytes(self.name) as segment:
+            damage(segment, segment.slot_offset(segment.slots()["srv_42"]))
+        before = self.buckets()
+        dumped = run_shmtool("dump", self.file, "--segment", self.name)
+        self.assertExit(dumped, 3)
+        self.assertIn("dumped 99 servers", dumped.stdout)
+        self.assertIn("skipped server 'srv_42': ", dumped.stdout)
+        self.assertExit(run_shmtool("restore", self.file, "--segment", self.name, "--force"), 0)
+        del before["srv_42"]
+        self.assertEqual(self.buckets(), before)
+        return dumped.stdout
+
+    def test_a_bucket_from_the_future_in_one_slot_of_100(self):
+        said = self.dump_restore_around(lambda segment, base: segment.put(
+            base + MINUTES + FUTURE_MINUTE % 60 * BUCKET_SIZE, "<IIdd", FUTURE_MINUTE, 1, 5.0, 5.0))
+        self.assertIn("is from the future", said)
+
+    def test_a_non_finite_sum_in_one_slot_of_100(self):
+        said = self.dump_restore_around(lambda segment, base: segment.put(
+            base + HOURS + NOW // 3600 % 24 * BUCKET_SIZE + 8, "<d", float("inf")))
+        self.assertIn("non-finite sum", said)
 
 if __name__ == "__main__":
     unittest.main()

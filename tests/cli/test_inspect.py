@@ -51,7 +51,7 @@ class InspectTest(ShmtoolTestCase):
         self.assertEqual(info["bytes_total"], 4096 + 4096 + 16 * 2496)
         self.assertEqual((info["bytes_header"], info["bytes_fingerprints"], info["bytes_per_server"]),
                          (4096, 4096, 2496))
-        self.assertEqual(info["layout_version"], 3)
+        self.assertEqual(info["layout_version"], 4)
         self.assertEqual(info["mode"], "0660")
         processes = {(p["pid"], p["kind"], p["alive"]) for p in info["processes"]}
         self.assertEqual(processes, {(alive.pid, "ingest", True), (dead.pid, "query", False)})
@@ -81,26 +81,42 @@ class InspectTest(ShmtoolTestCase):
 
         self.assertEqual(names("--active-within", "1m"), ["web01"])
         self.assertEqual(names("--active-within", "1h"), ["web01", "web02"])
-        self.assertEqual(names("--active-within", "7200"), ["db_1", "web01", "web02"])
+        self.assertEqual(names("--active-within", "7200s"), ["db_1", "web01", "web02"])
         self.assertEqual(names("--prefix", "web"), ["web01", "web02"])
         self.assertEqual(names("--prefix", "web", "--active-within", "30s"), ["web01"])
         self.assertEqual(names("--prefix", "zz"), [])
         self.assertExit(run_shmtool("list", "--segment", self.name, "--active-within", "ten"), 64)
+        bare = run_shmtool("list", "--segment", self.name, "--active-within", "10")
+        self.assertExit(bare, 64)
+        self.assertIn("'10' has no unit: write 10s, 10m, 10h or 10d", bare.stderr)
 
-    def test_show_prints_both_windows_as_tables(self):
+    def test_show_prints_the_buckets_with_samples(self):
         result = run_shmtool("show", "web01", "--segment", self.name, "--now", NOW)
         self.assertExit(result, 0)
         self.assertTrue(result.stdout.startswith(
             "server web01: last sample 2026-11-28 12:00:25 UTC (5 s ago)\n"))
         minutes, hours = result.stdout.split("last 24 hours")
+        self.assertIn("last 60 minutes (2 of 60 buckets of 60 s have samples, oldest first; --all shows every bucket)",
+                      minutes)
+        self.assertEqual([l.split()[1] for l in minutes.splitlines() if l.startswith("  2026-")],
+                         ["11:50:00", "12:00:00"])
+        self.assertEqual([l.split()[1] for l in hours.splitlines() if l.startswith("  2026-")],
+                         ["10:00:00", "11:00:00", "12:00:00"])
+        # The current minute: two samples, means 20 and 40; ten minutes ago: one.
+        self.assertRegex(minutes, r"  START\s+SAMPLES\s+CPU MEAN %\s+RAM MEAN %\n  2026-11-28 11:50:00 UTC\s+1\s+1\.00\s+2\.00\n")
+        self.assertTrue(minutes.rstrip().endswith("2026-11-28 12:00:00 UTC        2       20.00       40.00"))
+        self.assertRegex(hours, r"  2026-11-28 10:00:00 UTC\s+1\s+50\.00\s+70\.00\n")
+        self.assertRegex(hours, r"  2026-11-28 12:00:00 UTC\s+2\s+20\.00\s+40\.00\n$")
+
+    def test_show_all_prints_every_bucket(self):
+        result = run_shmtool("show", "web01", "--all", "--segment", self.name, "--now", NOW)
+        self.assertExit(result, 0)
+        minutes, hours = result.stdout.split("last 24 hours")
         self.assertEqual(len([l for l in minutes.splitlines() if l.startswith("  2026-")]), 60)
         self.assertEqual(len([l for l in hours.splitlines() if l.startswith("  2026-")]), 24)
         self.assertRegex(minutes, r"  START\s+SAMPLES\s+CPU MEAN %\s+RAM MEAN %\n  2026-11-28 11:01:00 UTC\s+0\s+-\s+-\n")
-        # The current minute: two samples, means 20 and 40; ten minutes ago: one.
         self.assertRegex(minutes, r"  2026-11-28 11:50:00 UTC\s+1\s+1\.00\s+2\.00\n")
-        self.assertTrue(minutes.rstrip().endswith("2026-11-28 12:00:00 UTC        2       20.00       40.00"))
         self.assertRegex(hours, r"  2026-11-27 13:00:00 UTC\s+0\s+-\s+-\n")
-        self.assertRegex(hours, r"  2026-11-28 10:00:00 UTC\s+1\s+50\.00\s+70\.00\n")
         self.assertRegex(hours, r"  2026-11-28 11:00:00 UTC\s+1\s+1\.00\s+2\.00\n")
         self.assertRegex(hours, r"  2026-11-28 12:00:00 UTC\s+2\s+20\.00\s+40\.00\n$")
 

@@ -1,5 +1,5 @@
 """The real appliance with data for the dashboard tests: a fresh segment, one
-ingest and one query worker, `server_count` servers posted in one batch, and
+ingest and one query worker, `server_count` servers posted in batches of 1,000, and
 web_7 given a history with empty buckets.
 
 The ingest worker's clock is moved (FakeClock) to post into past minutes and
@@ -61,7 +61,9 @@ class SeededAppliance:
             if position not in EMPTY_MINUTES:
                 self.post(NOW - (59 - position) * 60, {"web_7": {"cpu": 10 + position % 13, "ram": 50 + position % 7}})
         names = server_names(server_count)
-        self.post(NOW, {name: {"cpu": i % 100, "ram": (i * 7) % 100} for i, name in enumerate(names)})
+        for first in range(0, server_count, 1000):  # 1,000 samples a body stay under 64 KiB
+            self.post(NOW, {name: {"cpu": i % 100, "ram": (i * 7) % 100}
+                            for i, name in enumerate(names) if first <= i < first + 1000})
 
     def stop(self):
         for worker in (self.query, self.ingest):

@@ -42,7 +42,7 @@ constexpr int kSiblingPort = 8888;
 constexpr std::string_view kNameCharacters =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
 
-// The name rule as DESIGN.md states it, written independently of shm/name.cc.
+// The name rule as docs/design.md states it, written independently of shm/name.cc.
 bool is_name_by_contract(std::string_view name) {
   return !name.empty() && name.size() <= 253 && name.front() != '.' && name.front() != '-' &&
          name.find_first_not_of(kNameCharacters) == std::string_view::npos;

@@ -1,4 +1,4 @@
-"""A slot damaged by random bytes or impossible values (issue 7, item 5): the
+"""A slot damaged by random bytes or impossible values: the
 real query and ingest workers keep answering within a bounded time and never
 crash, other servers are unaffected, and `shmtool check` reports the damage.
 
@@ -34,7 +34,7 @@ def random_data(seed):
     """Everything but state, name and hash: the slot is still found by name."""
     def damage(seg, base):
         noise = random.Random(seed).randbytes(layout.SLOT_SIZE)
-        seg.map[base + layout.LOCK_OWNER:base + layout.NAME_LENGTH] = noise[4:12]
+        seg.map[base + layout.SEQ:base + layout.NAME_LENGTH] = noise[layout.SEQ:layout.NAME_LENGTH]
         seg.map[base + layout.LAST_SAMPLE:base + layout.NAME] = noise[layout.LAST_SAMPLE:layout.NAME]
         seg.map[base + layout.JOURNAL:base + layout.SLOT_SIZE] = noise[layout.JOURNAL:]
     return damage
@@ -52,9 +52,9 @@ def every_bucket(fmt, *values):
 DAMAGE = {
     **{f"random_slot_seed_{seed}": (random_bytes(seed), "slot") for seed in (1, 2, 3)},
     **{f"random_data_seed_{seed}": (random_data(seed), "victim") for seed in (1, 2, 3)},
-    "odd_seq_free_lock": (lambda seg, base: (seg.put(base + layout.LOCK_OWNER, "<I", 0),
+    "odd_seq_free_lock": (lambda seg, base: (seg.put(base + layout.LOCK_OWNER, "<Q", 0),
                                              seg.put(base + layout.SEQ, "<I", 7)), "sequence word 7 is odd"),
-    "lock_word_all_ones": (lambda seg, base: seg.put(base + layout.LOCK_OWNER, "<I", 0xFFFFFFFF), "lock word"),
+    "lock_word_all_ones": (lambda seg, base: seg.put(base + layout.LOCK_OWNER, "<Q", 0xFFFFFFFF), "lock word"),
     "name_length_1000": (lambda seg, base: seg.put(base + layout.NAME_LENGTH, "<I", 1000), "name length 1000"),
     "state_7": (lambda seg, base: seg.put(base + layout.STATE, "<I", 7), "state 7"),
     "future_buckets": (every_bucket("<II", FUTURE_INDEX, 3), "from the future"),

@@ -1,18 +1,20 @@
-"""DELETE /server/<name> on the ingest port (token-protected like POST) and
-`shmtool forget NAME`: the server is gone (GET 404, not in /servers), its slot
-serves a new name; an unknown name is 404; the query port answers 405."""
+"""DELETE /server/<name> on the ingest port (token-protected like POST): the
+server is gone (GET 404, not in /servers nor /fleet), its slot serves a new
+name; an unknown name is 404; the query port answers 405. A record racing a
+delete from real processes: tests/shm/test_forget.cc."""
 
-import json
 import unittest
 
-from appliance import http, shmtool
-from ingest_common import appliance, request_json
-
-SAMPLE = json.dumps({"cpu": 1, "ram": 2})
+from appliance import (appliance, delete_server, get_server, http, list_servers, post_sample,
+                       request_json, window_counts)
 
 
 def listed(query):
-    return [s["name"] for s in request_json("GET", f"{query.url}/servers")[1]["servers"]]
+    return sorted(server["name"] for server in list_servers(query)[1]["servers"])
+
+
+def in_fleet(query):
+    return sorted(server["name"] for server in request_json("GET", f"{query.url}/fleet")[2]["servers"])
 
 
 class DeleteTest(unittest.TestCase):
@@ -20,44 +22,41 @@ class DeleteTest(unittest.TestCase):
         names = ["web-01.example.com", "web-02", "db_1", "cache.3"]
         with appliance(capacity=4) as (_, ingest, query):
             for name in names:
-                self.assertEqual(http("POST", f"{ingest.url}/server/{name}", SAMPLE)[0], 204)
-            self.assertEqual(http("POST", f"{ingest.url}/server/newcomer", SAMPLE)[0], 507)
-            self.assertEqual(http("DELETE", f"{ingest.url}/server/web-02")[0], 204)
-            self.assertEqual(http("GET", f"{query.url}/server/web-02")[0], 404)
-            self.assertEqual(sorted(listed(query)), sorted(set(names) - {"web-02"}))
-            self.assertEqual(http("POST", f"{ingest.url}/server/newcomer", SAMPLE)[0], 204)
-            self.assertEqual(http("GET", f"{query.url}/server/newcomer")[0], 200)
+                self.assertEqual(post_sample(ingest, name, 1, 2), 204)
+            self.assertEqual(post_sample(ingest, "newcomer", 1, 2), 507)
+            self.assertEqual(delete_server(ingest, "web-02"), 204)
+            self.assertEqual(get_server(query, "web-02")[0], 404)
+            self.assertEqual(listed(query), sorted(set(names) - {"web-02"}))
+            self.assertEqual(in_fleet(query), sorted(set(names) - {"web-02"}))
+            self.assertEqual(post_sample(ingest, "newcomer", 1, 2), 204)
+            self.assertEqual(get_server(query, "newcomer")[0], 200)
             # Gone means gone: deleting again, or an unknown name, is 404.
-            self.assertEqual(http("DELETE", f"{ingest.url}/server/web-02")[0], 404)
-            self.assertEqual(http("DELETE", f"{ingest.url}/server/never-seen")[0], 404)
-            self.assertEqual(http("DELETE", f"{ingest.url}/server/-bad")[0], 400)
+            self.assertEqual(delete_server(ingest, "web-02"), 404)
+            self.assertEqual(delete_server(ingest, "never-seen.example.com"), 404)
+            self.assertEqual(delete_server(ingest, "-bad"), 400)
             # A name deleted and posted again starts anew.
-            self.assertEqual(http("DELETE", f"{ingest.url}/server/db_1")[0], 204)
-            self.assertEqual(http("POST", f"{ingest.url}/server/db_1", SAMPLE)[0], 204)
-            counts = request_json("GET", f"{query.url}/server/db_1?counts=1")[1]["last_60_minutes"]["count"]
-            self.assertEqual(sum(counts), 1)
+            self.assertEqual(delete_server(ingest, "db_1"), 204)
+            self.assertEqual(post_sample(ingest, "db_1", 1, 2), 204)
+            self.assertEqual(sum(window_counts(query, "db_1")[0].values()), 1)
             self.assertEqual(http("DELETE", f"{query.url}/server/db_1")[0], 405)
 
     def test_delete_needs_the_ingest_token(self):
         with appliance(ingest_args=("--ingest-token", "s3cret")) as (_, ingest, query):
             auth = {"Authorization": "Bearer s3cret"}
-            self.assertEqual(http("POST", f"{ingest.url}/server/web-01", SAMPLE, auth)[0], 204)
-            self.assertEqual(http("DELETE", f"{ingest.url}/server/web-01")[0], 401)
-            self.assertEqual(http("GET", f"{query.url}/server/web-01")[0], 200)
-            self.assertEqual(http("DELETE", f"{ingest.url}/server/web-01", None, auth)[0], 204)
-            self.assertEqual(http("GET", f"{query.url}/server/web-01")[0], 404)
+            self.assertEqual(post_sample(ingest, "web-01.example.com", 1, 2, headers=auth), 204)
+            self.assertEqual(delete_server(ingest, "web-01.example.com"), 401)
+            self.assertEqual(get_server(query, "web-01.example.com")[0], 200)
+            self.assertEqual(delete_server(ingest, "web-01.example.com", auth), 204)
+            self.assertEqual(get_server(query, "web-01.example.com")[0], 404)
 
-    def test_shmtool_forget_while_workers_run(self):
-        with appliance(capacity=2) as (segment, ingest, query):
-            for name in ("web-01", "web-02"):
-                self.assertEqual(http("POST", f"{ingest.url}/server/{name}", SAMPLE)[0], 204)
-            result = shmtool("forget", "--segment", segment.name, "web-01")
-            self.assertIn("web-01", result.stdout)
-            self.assertEqual(http("GET", f"{query.url}/server/web-01")[0], 404)
-            self.assertEqual(http("POST", f"{ingest.url}/server/web-03", SAMPLE)[0], 204)
-            unknown = shmtool("forget", "--segment", segment.name, "web-01", check=False)
-            self.assertNotEqual(unknown.returncode, 0)
-            self.assertIn("no such server", unknown.stderr)
+    def test_deletes_are_counted_under_their_route(self):
+        with appliance() as (_, ingest, _):
+            self.assertEqual(post_sample(ingest, "web-01", 1, 2), 204)
+            self.assertEqual(delete_server(ingest, "web-01"), 204)
+            self.assertEqual(delete_server(ingest, "web-01"), 404)
+            metrics = http("GET", f"{ingest.url}/metrics")[2].decode()
+            self.assertIn('servertrack_http_requests_total{route="/server/<name>",status="204"} 2', metrics)
+            self.assertIn('servertrack_http_requests_total{route="/server/<name>",status="404"} 1', metrics)
 
 
 if __name__ == "__main__":

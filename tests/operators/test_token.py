@@ -8,8 +8,7 @@ import subprocess
 import tempfile
 import unittest
 
-from appliance import build_path, http
-from operators_common import appliance, assert_json_error, list_servers, request_json
+from appliance import appliance, assert_json_error, build_path, http, list_servers, request_json
 
 TOKEN = "tok_" + os.urandom(12).hex()
 SAMPLE = json.dumps({"cpu": 1, "ram": 2})
@@ -37,6 +36,14 @@ class TokenTest(unittest.TestCase):
         self.assertEqual(http("GET", ingest.url + "/metrics")[0], 200)
         self.assertEqual(http("GET", ingest.url + "/healthz")[0], 200)
         self.assertNotIn(TOKEN, ingest.stderr_text())
+
+    def test_missing_malformed_and_wrong_tokens_get_different_messages(self):
+        with appliance(ingest_args=("--ingest-token", TOKEN)) as (_, ingest, _query):
+            def error(headers):
+                return request_json("POST", ingest.url + "/server/host", SAMPLE, headers)[2]["error"]
+            self.assertIn("needs a token", error({}))
+            self.assertIn("exactly one header", error({"Authorization": f"Basic {TOKEN}"}))
+            self.assertIn("not this ingest worker's token", error({"Authorization": "Bearer wrong"}))
 
     def test_token_on_the_command_line(self):
         with appliance(ingest_args=("--ingest-token", TOKEN)) as (_, ingest, query):

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <initializer_list>
 #include <string>
 
@@ -168,6 +169,31 @@ TEST(AttachTest, AReadOnlyAttachSnapshotsButDoesNotRecord) {
   EXPECT_EQ(s.last_60_minutes.buckets[59].cpu, 4);
   EXPECT_EQ(segment.counters().samples_recorded.load(), 1u);
   EXPECT_EQ(segment.counters().used_slots.load(), 1u);
+}
+
+TEST(AttachTest, AStrayWriteToTheSharedCapacityDoesNotMisleadAnAttachedProcess) {
+  TestSegment segment(16);
+  const int code = wait_child(run_child([&] {
+    Segment attached = Segment::attach(attach_options(segment.name(), Access::read_write));
+    attached.header().capacity = std::uint64_t{1} << 40;  // as a stray write would
+    for (int i = 0; i < 64; ++i) attached.record("s" + std::to_string(i), 1, 1, kNow);
+    int walked = 0;
+    attached.for_each_server([&](const ServerEntry&) { ++walked; });
+    return attached.capacity() == 16 && walked == 16 ? 0 : 1;
+  }), std::chrono::seconds(30));
+  EXPECT_EQ(code, 0) << "128 + 11 is SIGSEGV";
+}
+
+TEST(AttachTest, ValuesBeyondTheBoundAreRefusedAndNoSumOverflows) {
+  TestSegment segment(16);
+  EXPECT_EQ(segment->record("big", 1e308, 1, kNow), Status::invalid_value);
+  EXPECT_EQ(segment->record("big", 1, kMaxSampleValue * 2, kNow), Status::invalid_value);
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(segment->record("big", kMaxSampleValue, kMaxSampleValue, kNow), Status::ok);
+  Snapshot s;
+  ASSERT_EQ(segment->snapshot("big", kNow, s), Status::ok);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 1000u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu, kMaxSampleValue);
+  EXPECT_TRUE(std::isfinite(s.last_24_hours.buckets[23].ram));
 }
 
 }  // namespace

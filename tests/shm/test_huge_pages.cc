@@ -37,7 +37,7 @@ long long pmd_mapped_bytes(const void* start) {
 }
 
 TEST(HugePagesTest, AnAttachingProcessMapsTheSegmentIn2MiBPages) {
-  TestSegment created(20000);  // 41.6 MiB
+  TestSegment created(20000);  // 42.8 MiB
   if (created->pages() != "2 MiB pages") GTEST_SKIP() << "no 2 MiB pages here: " << created->pages();
   const std::uint64_t whole = segment_bytes(20000) / kHugePageBytes * kHugePageBytes;
   const pid_t child = run_child([&] {

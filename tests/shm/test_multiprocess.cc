@@ -2,6 +2,7 @@
 // lose no sample and never see a torn bucket; concurrent first inserts of one
 // name converge on one slot.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <array>
 #include <map>
@@ -21,6 +22,11 @@ constexpr int kReaders = 2;
 constexpr int kNames = 1000;
 
 constexpr int kRecordsPerWriter = 100000;
+// Writers meet every this many records, so their clocks (the sample times)
+// differ by at most 36 s: less than kClockSlack, within which writers keep
+// each other's samples (shm/slot.h, clock policy).
+constexpr int kRecordsPerStep = 1000;
+static_assert(std::int64_t{kRecordsPerStep} * 3600 / kRecordsPerWriter < kClockSlack);
 
 std::string server(int i) { return "server_" + std::to_string(i); }
 
@@ -87,6 +93,7 @@ TEST(MultiProcessTest, ConcurrentWritersLoseNothingAndReadersNeverSeeATornBucket
   const std::uint64_t total = std::uint64_t{kWriters} * records;
   TestSegment segment(2048);
   ProcessBarrier start(kWriters + kReaders);
+  ProcessBarrier step(kWriters);
   ResultPipe reports;
 
   std::vector<pid_t> writers;
@@ -94,6 +101,7 @@ TEST(MultiProcessTest, ConcurrentWritersLoseNothingAndReadersNeverSeeATornBucket
     writers.push_back(run_child([&, w] {
       start.arrive_and_wait();
       for (int i = 0; i < records; ++i) {
+        if (i % kRecordsPerStep == 0) step.arrive_and_wait();
         const Sample x = sample(w, i, records);
         if (segment->record(server(x.name), x.value, x.value, x.now) != Status::ok) return 1;
       }
@@ -206,6 +214,41 @@ TEST(MultiProcessTest, ConcurrentFirstInsertsOfOneNameEndInOneSlot) {
   EXPECT_EQ(segment.counters().used_slots.load(), std::uint64_t{kRounds});
   EXPECT_EQ(segment.counters().samples_recorded.load(),
             std::uint64_t{kProcesses} * kRounds * kRecordsPerRound);
+}
+
+TEST(MultiProcessTest, AReadOnlyReaderOfASlotWrittenWithoutPauseNeverReportsBusy) {
+  TestSegment segment(16);
+  ASSERT_EQ(segment->record("hot", 1, 1, kHour), Status::ok);
+  ProcessBarrier start(2);
+  const pid_t writer = run_child([&] {
+    start.arrive_and_wait();
+    const auto until = std::chrono::steady_clock::now() + seconds(3);
+    while (std::chrono::steady_clock::now() < until) {
+      for (int i = 0; i < 1000; ++i) {
+        if (segment->record("hot", 1, 1, kHour) != Status::ok) return 1;
+      }
+    }
+    return 0;
+  });
+  AttachOptions options;
+  options.name = segment.name();
+  options.access = Access::read_only;
+  Segment reader = Segment::attach(options);
+  start.arrive_and_wait();
+  std::uint64_t snapshots = 0;
+  std::uint64_t busy = 0;
+  int exit_status = 0;
+  pid_t ended = 0;
+  while ((ended = ::waitpid(writer, &exit_status, WNOHANG)) == 0 && snapshots < 10'000'000) {
+    Snapshot s;
+    busy += reader.snapshot("hot", kHour, s) != Status::ok;
+    ++snapshots;
+  }
+  if (ended == 0) EXPECT_EQ(wait_child(writer, seconds(30)), 0);
+  else EXPECT_TRUE(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0);
+  std::printf("%llu read-only snapshots of a slot being written, %llu busy\n",
+              static_cast<unsigned long long>(snapshots), static_cast<unsigned long long>(busy));
+  EXPECT_EQ(busy, 0u);
 }
 
 }  // namespace

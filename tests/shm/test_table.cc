@@ -218,5 +218,27 @@ TEST(TableTest, TheWalkVisitsUsedSlotsInSlotOrder) {
   EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
 }
 
+TEST(TableTest, AUsedSlotsCounterDamagedUpToCapacityIsRecountedNotBelieved) {
+  constexpr std::uint64_t kCapacity = 8;
+  TestSegment segment(kCapacity);
+  ASSERT_EQ(segment->record("old", 1, 1, kNow), Status::ok);
+  segment.counters().used_slots.store(kCapacity);  // damage, or lost decrements
+  EXPECT_EQ(segment->record("fresh", 1, 1, kNow), Status::ok) << "an almost empty table answered full";
+  EXPECT_EQ(segment.counters().used_slots.load(), 2u);
+  EXPECT_EQ(segment.counters().table_full_rejections.load(), 0u);
+}
+
+TEST(TableTest, AUsedSlotsCounterLeftShortIsCorrectedWhenTheTableFills) {
+  constexpr std::uint64_t kCapacity = 8;
+  TestSegment segment(kCapacity);
+  for (std::uint64_t i = 0; i < kCapacity; ++i) {
+    ASSERT_EQ(segment->record("s" + std::to_string(i), 1, 1, kNow), Status::ok);
+  }
+  segment.counters().used_slots.store(kCapacity - 1);  // a claimer killed before counting
+  EXPECT_EQ(segment->record("one_more", 1, 1, kNow), Status::table_full);
+  EXPECT_EQ(segment.counters().used_slots.load(), kCapacity);
+  EXPECT_EQ(segment->table().count_servers(kNow).live, kCapacity);
+}
+
 }  // namespace
 }  // namespace servertrack::shm::test

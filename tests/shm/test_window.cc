@@ -154,22 +154,32 @@ TEST_F(WindowTest, AnHourMeanIsOverAllItsSamplesNotAMeanOfMinutes) {
   expect_bucket(s.last_24_hours.buckets[23], 4, 20, 80);  // a mean of minutes: 30, 60
 }
 
-TEST_F(WindowTest, ASampleOlderThanItsMinutePositionIsNotAddedThere) {
+// A writer whose clock reads earlier than what its slot holds: the clock was
+// set back, and what it wrote ahead is cleared (shm/slot.h, clock policy).
+TEST_F(WindowTest, AClockSetBackAnHourCountsTheSampleAndClearsWhatItWroteAhead) {
   record(kMinute + 3600, 50, 50);
-  record(kMinute, 10, 10);  // its minute position already holds a newer minute
-  const Snapshot s = snapshot(kMinute + 3600);
-  expect_bucket(s.last_60_minutes.buckets[59], 1, 50, 50);
-  EXPECT_EQ(buckets_with_data(s.last_60_minutes), 1);
-  expect_bucket(s.last_24_hours.buckets[22], 1, 10, 10);  // its hour is still in the window
-  EXPECT_EQ(s.last_sample_unix, kMinute + 3600);
+  record(kMinute, 10, 10);  // its minute position holds the minute the clock wrote ahead
+  Snapshot s = snapshot(kMinute);
+  expect_bucket(s.last_60_minutes.buckets[59], 1, 10, 10);
+  expect_bucket(s.last_24_hours.buckets[23], 1, 10, 10);
+  EXPECT_EQ(s.last_sample_unix, kMinute);
+  s = snapshot(kMinute + 3600);
+  EXPECT_EQ(buckets_with_data(s.last_60_minutes), 0);
+  EXPECT_EQ(buckets_with_data(s.last_24_hours), 1);
 }
 
-TEST_F(WindowTest, ASampleOlderThanItsHourPositionIsNotAddedThere) {
+TEST_F(WindowTest, AClockSetBackADayCountsTheSampleAndClearsWhatItWroteAhead) {
   record(kHour + 24 * 3600, 50, 50);
   record(kHour, 10, 10);
-  const Snapshot s = snapshot(kHour + 24 * 3600);
-  expect_bucket(s.last_24_hours.buckets[23], 1, 50, 50);
+  Snapshot s = snapshot(kHour);
+  expect_bucket(s.last_24_hours.buckets[23], 1, 10, 10);
+  // The last second before the server expires: only the sample of kHour, in
+  // the oldest hour; the 50 written a day ahead is gone.
+  s = snapshot(kHour + 24 * 3600 - 1);
   EXPECT_EQ(buckets_with_data(s.last_24_hours), 1);
+  expect_bucket(s.last_24_hours.buckets[0], 1, 10, 10);
+  Snapshot expired;
+  EXPECT_EQ(segment_->snapshot("web1", kHour + 24 * 3600, expired), Status::not_found);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ import argparse
 import os
 import subprocess
 import tempfile
+import time
 
 import processes
 import run
@@ -24,14 +25,22 @@ import wrk
 
 
 def perf_during_load(appliance, perf_args, seconds, client_core):
-    """Runs perf on the ingest worker while a POST 64 load runs; returns perf's stderr."""
+    """Runs perf on the ingest worker while a POST 64 load runs; returns perf's
+    stderr and the load's rate and the worker's CPU over the whole load, so
+    the cost per request can be compared between builds on a busy machine."""
     load = scenarios.POST_64.loads(appliance, scenarios.POPULATED)[0]
-    loader = processes.spawn(wrk.command_for(load, seconds + 2), client_core, stdout=subprocess.DEVNULL)
+    cpu_before = processes.cpu_seconds(appliance.pids[:1])
+    started = time.monotonic()
+    loader = processes.spawn(wrk.command_for(load, seconds + 2), client_core, stdout=subprocess.PIPE, text=True)
     try:
-        return subprocess.run(["perf", *perf_args, "-p", str(appliance.pids[0]), "--", "sleep", str(seconds)],
-                              capture_output=True, text=True, check=True).stderr
+        report = subprocess.run(["perf", *perf_args, "-p", str(appliance.pids[0]), "--", "sleep", str(seconds)],
+                                capture_output=True, text=True, check=True).stderr
     finally:
-        loader.wait(timeout=seconds + 30)
+        output = loader.communicate(timeout=seconds + 30)[0]
+    cpu = (processes.cpu_seconds(appliance.pids[:1]) - cpu_before) / (time.monotonic() - started)
+    rps = wrk.parse_result(output)["rps"]
+    return report + (f"\nPOST, 64 connections: {rps:,.0f} req/s at {cpu * 100:.0f} % of a core for the "
+                     f"ingest worker: {cpu / rps * 1e6:.1f} µs of worker CPU per request\n")
 
 
 def main():

@@ -2,8 +2,10 @@
 """ServerTrack HTTP benchmark: one command, one table.
 
     python3 tests/bench/http/run.py [--quick] [--threads N] [--ingest-processes K]
+    ./servertrack bench [--quick] ...     (the same)
 
-Builds a release in <source>/build-bench, measures the nginx ceiling (Debian's
+Installs what it needs when missing (Debian's wrk and nginx-light, with
+apt-get as root; otherwise it says which command to run), builds a release in <source>/build-bench, measures the nginx ceiling (Debian's
 nginx, one worker, `return 204` / a static 2 KB JSON file) with every wrk
 setting, then the appliance (fresh segments, ingest + query workers) with the
 same settings, and prints one table of medians. wrk runs on one core, the
@@ -15,6 +17,7 @@ import argparse
 import datetime
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,8 +39,9 @@ def parse_args():
     parser.add_argument("--repetitions", type=int, help="runs per scenario, medians reported (default 3)")
     parser.add_argument("--build-dir", default=os.path.join(SOURCE_ROOT, "build-bench"))
     parser.add_argument("--no-build", action="store_true", help="use the build dir as it is")
-    parser.add_argument("--threads", type=int, help="--threads of each ingest worker (default: the worker's)")
-    parser.add_argument("--query-threads", type=int, help="--threads of the query worker")
+    # The servers get one core, as nginx gets one worker: one event loop each.
+    parser.add_argument("--threads", type=int, default=1, help="--threads (event loops) of each ingest worker")
+    parser.add_argument("--query-threads", type=int, default=1, help="--threads of the query worker")
     parser.add_argument("--ingest-processes", type=int, default=1, help="ingest workers on one port")
     parser.add_argument("--scale", default="1000,100000,1000000", help="server counts of the scale rows")
     parser.add_argument("--only", default="", help="run only scenarios whose label contains this text")
@@ -46,6 +50,27 @@ def parse_args():
     args.repetitions = args.repetitions or (1 if args.quick else 3)
     args.scale = [int(count) for count in args.scale.split(",") if count]
     return args
+
+
+# The benchmark's own tools: {program: the Debian package that has it}.
+TOOLS = {"wrk": "wrk", "nginx": "nginx-light", "taskset": "util-linux", "ss": "iproute2"}
+
+
+def install_tools():
+    """apt-get installs the packages of missing tools (as root); exits with the
+    command to run when it cannot."""
+    missing = sorted({package for program, package in TOOLS.items()
+                      if shutil.which(program) is None and not os.path.exists(f"/usr/sbin/{program}")})
+    if not missing:
+        return
+    command = ["apt-get", "install", "-y", "--no-install-recommends", *missing]
+    if os.geteuid() != 0:
+        sys.exit(f"the benchmark needs {', '.join(missing)}: run `sudo {' '.join(command)}`")
+    progress(f"installing {' '.join(missing)}")
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(command, env=environment).returncode != 0:
+        subprocess.run(["apt-get", "update"], env=environment, check=True)
+        subprocess.run(command, env=environment, check=True)
 
 
 def build(build_dir):
@@ -150,6 +175,7 @@ def measure_scale(chosen, ceilings, args, client_core, server_core, lines):
 def main():
     args = parse_args()
     client_core, server_core = cores()
+    install_tools()
     if not args.no_build:
         progress(f"building a release in {args.build_dir}")
         build(args.build_dir)

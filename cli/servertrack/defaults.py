@@ -1,0 +1,42 @@
+"""The appliance's defaults, in one place.
+
+The values every program shares (segment, capacity, ports) come from
+common/defaults.ini, the file meson also compiles into the C++ programs
+(common/defaults.h), so the supervisor, both workers and shmtool cannot
+disagree (docs/design.md, "Defaults"). An install carries the file next to
+this package. The rest are the supervisor's own.
+"""
+import os
+
+from servertrack.programs import CHECKOUT, PACKAGE_DIR
+
+DEFAULTS_FILE = (os.path.join(CHECKOUT, "common", "defaults.ini") if CHECKOUT
+                 else os.path.join(PACKAGE_DIR, "defaults.ini"))
+
+
+def read_defaults(path=DEFAULTS_FILE):
+    """{segment, capacity, query_port, ingest_port} from a defaults.ini:
+    "key = value" lines, # comments."""
+    values = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                key, value = (part.strip() for part in line.split("=", 1))
+                values[key] = value if key == "segment" else int(value)
+    return values
+
+
+_shared = read_defaults()
+SEGMENT = _shared["segment"]
+CAPACITY = _shared["capacity"]
+QUERY_PORT = _shared["query_port"]
+INGEST_PORT = _shared["ingest_port"]
+
+BIND = "127.0.0.1"
+
+# The supervisor's own: seconds between checkpoints, and where an installed
+# appliance keeps them when systemd gives no StateDirectory= (a checkout keeps
+# them in <checkout>/data).
+CHECKPOINT_INTERVAL = 60
+INSTALLED_DATA_DIR = "/var/lib/servertrack"

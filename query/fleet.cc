@@ -1,0 +1,188 @@
+#include "query/fleet.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/json_string.h"
+#include "common/snapshot_json.h"
+
+namespace servertrack::query {
+namespace {
+
+// The longest `stale` accepted: ten years.
+constexpr std::int64_t kMaxStaleSeconds = 10LL * 366 * 24 * 3600;
+
+struct Latest {
+  std::optional<double> cpu, ram;
+};
+
+// A row kept for the page: its own copy of the name, since the slot may be
+// reused for another server while the walk goes on.
+struct Row {
+  std::optional<double> value;
+  std::string name;
+  shm::Slot* slot;
+  std::int64_t last_sample;
+  Latest latest;
+  FleetKey key() const { return {value, name}; }
+};
+
+std::optional<double> finite(double value) {
+  return std::isfinite(value) ? std::optional<double>(value) : std::nullopt;
+}
+
+Latest mean_of(std::uint32_t count, double cpu_sum, double ram_sum) {
+  return {finite(cpu_sum / count), finite(ram_sum / count)};
+}
+
+// The means of the newest minute with samples in the 60 minutes ending at
+// `now`. The newest sample's own minute answers it in one bucket; only a
+// sample stamped after `now` (a clock set back) needs the whole window.
+Latest latest_minute(shm::Segment& segment, shm::Slot& slot, std::string_view name,
+                     const shm::LatestMinute& seen, std::int64_t now) {
+  const std::int64_t minute = seen.last_sample_unix / 60;
+  const std::int64_t current = now / 60;
+  if (minute > current) {
+    shm::SlotCopy copy;
+    if (segment.copy_slot(slot, copy) != shm::Status::ok || copy.name_view() != name) return {};
+    const auto window = shm::make_snapshot(copy, now).last_60_minutes;
+    for (auto bucket = window.buckets.rbegin(); bucket != window.buckets.rend(); ++bucket) {
+      if (bucket->count > 0) return {finite(bucket->cpu), finite(bucket->ram)};
+    }
+    return {};
+  }
+  if (minute <= current - shm::kMinuteBuckets || seen.minute.index != minute || seen.minute.count == 0) {
+    return {};
+  }
+  return mean_of(seen.minute.count, seen.minute.cpu_sum, seen.minute.ram_sum);
+}
+
+std::optional<double> sort_value(FleetSort sort, const Latest& latest, std::int64_t last_sample) {
+  switch (sort) {
+    case FleetSort::cpu: return latest.cpu;
+    case FleetSort::ram: return latest.ram;
+    case FleetSort::last_sample: return static_cast<double>(last_sample);
+    case FleetSort::name: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void append_number_or_null(const std::optional<double>& value, fmt::memory_buffer& out) {
+  if (value) {
+    fmt::format_to(std::back_inserter(out), "{}", *value);
+  } else {
+    fmt::format_to(std::back_inserter(out), "null");
+  }
+}
+
+void append_row(shm::Segment& segment, const Row& row, std::int64_t now, fmt::memory_buffer& out) {
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, "{{\"name\":{},\"last_sample\":{},\"cpu\":", common::json_string(row.name),
+                 row.last_sample);
+  append_number_or_null(row.latest.cpu, out);
+  fmt::format_to(it, ",\"ram\":");
+  append_number_or_null(row.latest.ram, out);
+  fmt::format_to(it, ",\"last_60_minutes\":");
+  shm::SlotCopy copy;
+  if (segment.copy_slot(*row.slot, copy) == shm::Status::ok && copy.name_view() == row.name) {
+    common::append_minutes_json(shm::make_snapshot(copy, now).last_60_minutes, out);
+  } else {
+    fmt::format_to(it, "null");
+  }
+  out.push_back('}');
+}
+
+}  // namespace
+
+std::variant<FleetQuery, std::string> parse_fleet_query(const httplib::Request& request) {
+  FleetQuery query;
+  ParameterError error =
+      repeated_parameter(request, {"sort", "order", "prefix", "stale", "limit", "cursor"});
+  if (!error) error = parse_prefix(request, query.prefix);
+  if (!error) error = parse_limit(request, query.limit);
+  if (!error && request.has_param("stale")) {
+    std::int64_t stale = 0;
+    error = parse_whole_number(request, "stale", 0, kMaxStaleSeconds, stale);
+    query.stale_seconds = stale;
+  }
+  if (error) return *error;
+  if (request.has_param("sort")) {
+    const auto sort = parse_fleet_sort(request.get_param_value("sort"));
+    if (!sort) return std::string("sort must be cpu, ram, name or last_sample");
+    query.order.sort = *sort;
+  }
+  query.order.order = default_order(query.order.sort);
+  if (request.has_param("order")) {
+    const auto order = parse_sort_order(request.get_param_value("order"));
+    if (!order) return std::string("order must be asc or desc");
+    query.order.order = *order;
+  }
+  query.cursor = request.get_param_value("cursor");
+  return query;
+}
+
+std::optional<std::string> append_fleet_json(shm::Segment& segment, const FleetQuery& query,
+                                             std::int64_t now, fmt::memory_buffer& out) {
+  std::optional<FleetKey> after;
+  if (!query.cursor.empty()) {
+    DecodedCursor decoded = decode_cursor(query.order, query.cursor);
+    if (!decoded.key) return decoded.error;
+    after = decoded.key;
+  }
+  const FleetOrder& order = query.order;
+  // A max-heap by listing order: its top is the last of the best limit + 1
+  // rows seen so far (the extra row says whether another page follows).
+  const auto listed_before = [&order](const Row& a, const Row& b) { return order.before(a.key(), b.key()); };
+  thread_local std::vector<Row> best;
+  best.clear();
+  std::size_t total = 0;
+  segment.for_each_server(
+      [&](const shm::ServerEntry& entry) {
+        if (!entry.name.starts_with(query.prefix)) return;
+        shm::LatestMinute seen{};
+        if (segment.copy_latest_minute(*entry.slot, entry.name, seen) != shm::Status::ok) {
+          seen = {entry.last_sample_unix, {}, true};
+        }
+        if (!seen.holds) return;  // deleted or reused since its name was read
+        if (seen.last_sample_unix <= 0) return;  // claimed, first sample not yet written
+        if (query.stale_seconds && now - seen.last_sample_unix < *query.stale_seconds) return;
+        ++total;
+        const Latest latest = latest_minute(segment, *entry.slot, entry.name, seen, now);
+        const FleetKey key{sort_value(order.sort, latest, seen.last_sample_unix), entry.name};
+        if (after && !order.before(*after, key)) return;
+        if (best.size() == query.limit + 1) {
+          if (!order.before(key, best.front().key())) return;
+          std::pop_heap(best.begin(), best.end(), listed_before);
+          Row& row = best.back();  // reuses the name's buffer
+          row.value = key.value;
+          row.name.assign(entry.name);
+          row.slot = entry.slot;
+          row.last_sample = seen.last_sample_unix;
+          row.latest = latest;
+        } else {
+          best.push_back({key.value, std::string(entry.name), entry.slot, seen.last_sample_unix, latest});
+        }
+        std::push_heap(best.begin(), best.end(), listed_before);
+      },
+      now);
+  std::sort_heap(best.begin(), best.end(), listed_before);
+  const std::size_t shown = std::min(best.size(), query.limit);
+
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, "{{\"now\":{},\"sort\":\"{}\",\"order\":\"{}\",\"total\":{},\"servers\":[", now,
+                 describe(order.sort), describe(order.order), total);
+  for (std::size_t i = 0; i < shown; ++i) {
+    if (i > 0) out.push_back(',');
+    append_row(segment, best[i], now, out);
+  }
+  fmt::format_to(it, "],\"next_cursor\":{}}}",
+                 best.size() > shown ? common::json_string(encode_cursor(order, best[shown - 1].key()))
+                                     : "null");
+  return std::nullopt;
+}
+
+}  // namespace servertrack::query

@@ -1,0 +1,49 @@
+"""A server with no sample for 24 hours expires: GET 404, listed neither in
+/servers nor in /fleet, and its slot is reused by a new name, so a fleet that
+replaces all its hosts every day never sees 507 while the live ones fit
+(docs/design.md, "Concurrency rules", "Expiry"). The workers' clock is moved
+with libfaketime (FakeClock)."""
+
+import time
+import unittest
+
+from appliance import FakeClock, appliance, get_server, list_servers, post_sample, request_json
+
+CAPACITY = 16
+
+
+def listed(query):
+    return sorted(server["name"] for server in list_servers(query)[1]["servers"])
+
+
+def in_fleet(query):
+    return sorted(server["name"] for server in request_json("GET", f"{query.url}/fleet")[2]["servers"])
+
+
+class ExpiryTest(unittest.TestCase):
+    def test_a_full_table_of_silent_servers_takes_a_whole_new_fleet(self):
+        with FakeClock() as clock, appliance(capacity=CAPACITY, env=clock.env) as (_, ingest, query):
+            old = [f"old-{i}.example.com" for i in range(CAPACITY)]
+            for name in old:
+                self.assertEqual(post_sample(ingest, name, 1, 2), 204)
+            self.assertEqual(post_sample(ingest, "one-too-many", 1, 2), 507)
+
+            clock.set(time.time() + 23 * 3600)  # silent for 23 h: still there
+            self.assertEqual(get_server(query, old[0])[0], 200)
+            self.assertEqual(len(in_fleet(query)), CAPACITY)
+            self.assertEqual(post_sample(ingest, "one-too-many", 1, 2), 507)
+
+            clock.set(time.time() + 25 * 3600)
+            self.assertEqual(get_server(query, old[0])[0], 404)
+            self.assertEqual(listed(query), [])
+            self.assertEqual(in_fleet(query), [])
+            new = [f"new-{i}.example.com" for i in range(CAPACITY)]
+            for name in new:
+                self.assertEqual(post_sample(ingest, name, 1, 2), 204, name)
+            self.assertEqual(listed(query), sorted(new))
+            self.assertEqual(in_fleet(query), sorted(new))
+            self.assertEqual(post_sample(ingest, old[1], 1, 2), 507)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,91 @@
+"""GET /fleet against real workers: the hottest server first, the latest
+minute's means and 60-minute series, paging with the cursor, silent servers
+(the ingest worker's clock moved back with libfaketime), and 400 sentences."""
+
+import time
+import unittest
+import urllib.parse
+
+from appliance import FakeClock, appliance, assert_json_error, http, post_batch, request_json
+
+
+def fleet(query, **params):
+    """GET /fleet?params -> (status, headers, parsed answer)."""
+    return request_json("GET", f"{query.url}/fleet?{urllib.parse.urlencode(params)}")
+
+
+class FleetTest(unittest.TestCase):
+    def setUp(self):
+        self.clock = FakeClock()
+        self.addCleanup(self.clock.close)
+
+    def test_rows_hottest_first_with_their_last_hour(self):
+        with appliance(env=self.clock.env) as (_, ingest, query):
+            self.assertEqual(post_batch(ingest, {"web_1": {"cpu": 20, "ram": 70},
+                                                 "web_2": {"cpu": 90.5, "ram": 10},
+                                                 "db_1": {"cpu": 55, "ram": 30}})[0], 200)
+            status, headers, answer = fleet(query)
+            self.assertEqual(status, 200, answer)
+            self.assertEqual(headers["content-type"], "application/json")
+            self.assertEqual([row["name"] for row in answer["servers"]], ["web_2", "db_1", "web_1"])
+            self.assertEqual((answer["sort"], answer["order"], answer["total"]), ("cpu", "desc", 3))
+            self.assertIsNone(answer["next_cursor"])
+            top = answer["servers"][0]
+            self.assertEqual((top["cpu"], top["ram"]), (90.5, 10))
+            self.assertLessEqual(abs(top["last_sample"] - time.time()), 5)
+            minutes = top["last_60_minutes"]
+            self.assertEqual((minutes["step"], len(minutes["cpu"]), len(minutes["ram"])), (60, 60, 60))
+            self.assertEqual((minutes["cpu"][-1], minutes["ram"][-1]), (90.5, 10))
+            self.assertEqual(minutes["cpu"][:-1], [None] * 59)
+            by_name = fleet(query, sort="name")[2]
+            self.assertEqual([row["name"] for row in by_name["servers"]], ["db_1", "web_1", "web_2"])
+            metrics = http("GET", query.url + "/metrics")[2].decode()
+            self.assertIn('servertrack_http_requests_total{route="/fleet",status="200"} 2', metrics)
+
+    def test_cursor_walks_every_server_once(self):
+        with appliance(env=self.clock.env) as (_, ingest, query):
+            entries = {f"srv_{i:03}": {"cpu": i % 7, "ram": 50} for i in range(250)}
+            self.assertEqual(post_batch(ingest, entries)[0], 200)
+            seen, cursor, pages = [], None, 0
+            while pages < 10:
+                params = {"limit": 40, **({"cursor": cursor} if cursor else {})}
+                status, _, answer = fleet(query, **params)
+                self.assertEqual(status, 200, answer)
+                self.assertEqual(answer["total"], 250)
+                seen += [(row["cpu"], row["name"]) for row in answer["servers"]]
+                pages += 1
+                cursor = answer["next_cursor"]
+                if cursor is None:
+                    break
+            self.assertEqual(pages, 7)
+            self.assertEqual(len(set(seen)), 250)
+            self.assertEqual(seen, sorted(seen, key=lambda row: (-row[0], row[1])))
+
+    def test_stale_keeps_the_silent_servers(self):
+        now = time.time()
+        with appliance(env=self.clock.env) as (_, ingest, query):
+            self.clock.set(now - 600)
+            self.assertEqual(post_batch(ingest, {"quiet_1": {"cpu": 1, "ram": 1}})[0], 200)
+            self.clock.set(now)
+            self.assertEqual(post_batch(ingest, {"busy_1": {"cpu": 2, "ram": 2}})[0], 200)
+            status, _, answer = fleet(query, stale=300)
+            self.assertEqual(status, 200, answer)
+            self.assertEqual([row["name"] for row in answer["servers"]], ["quiet_1"])
+            self.assertEqual(answer["total"], 1)
+            self.assertEqual(fleet(query, stale=0)[2]["total"], 2)
+            self.assertEqual(fleet(query, prefix="busy")[2]["total"], 1)
+
+    def test_bad_parameters_are_400_with_a_sentence(self):
+        with appliance() as (_, _ingest, query):
+            for params, text in (("sort=disk", "sort must be"), ("order=up", "order must be"),
+                                 ("limit=1001", "limit must be"), ("limit=x", "limit must be"),
+                                 ("stale=-1", "stale must be"), ("prefix=a-b", "prefix must be"),
+                                 ("cursor=nonsense", "cursor must be"),
+                                 ("sort=cpu&sort=ram", "at most once")):
+                status, headers, body = http("GET", f"{query.url}/fleet?{params}")
+                assert_json_error(self, status, headers, body, 400)
+                self.assertIn(text, body.decode(), params)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,48 @@
+"""One source for the defaults (docs/design.md, "Defaults"): the supervisor's
+options, both workers' and shmtool's --help all show the values of
+common/defaults.ini, the file the supervisor reads and meson compiles in."""
+import argparse
+import re
+import subprocess
+import unittest
+
+from appliance import build_path
+from servertrack import defaults
+from servertrack.runtime import add_run_options
+
+
+def help_defaults(*command):
+    """{option: default} from a CLI11 --help ("--port INT:INT in [0 - 65535]=8889")."""
+    text = subprocess.run([build_path(command[0]), *command[1:], "--help"], capture_output=True,
+                          text=True, timeout=30, check=True).stdout
+    return dict(re.findall(r"^\s+(--[\w-]+)\s\S.*?=(\S+)", text, re.MULTILINE))
+
+
+class DefaultsTest(unittest.TestCase):
+    def setUp(self):
+        self.defaults = defaults.read_defaults()
+        self.assertEqual(sorted(self.defaults), ["capacity", "ingest_port", "query_port", "segment"])
+
+    def test_the_supervisor_runs_with_the_defaults_of_the_file(self):
+        parser = argparse.ArgumentParser()
+        add_run_options(parser, "build")
+        options = parser.parse_args([])
+        self.assertEqual((options.segment, options.query_port, options.ingest_port),
+                         (self.defaults["segment"], self.defaults["query_port"], self.defaults["ingest_port"]))
+        # --capacity adopts the segment's or checkpoint's; a new segment gets the file's.
+        self.assertIsNone(options.capacity)
+        self.assertEqual(defaults.CAPACITY, self.defaults["capacity"])
+
+    def test_the_workers_and_shmtool_default_to_the_same_values(self):
+        ingest = help_defaults("ingest/servertrack-ingest")
+        query = help_defaults("query/servertrack-query")
+        create = help_defaults("cli/shmtool", "create")
+        self.assertEqual(ingest["--port"], str(self.defaults["ingest_port"]))
+        self.assertEqual(query["--port"], str(self.defaults["query_port"]))
+        self.assertEqual(create["--capacity"], str(self.defaults["capacity"]))
+        for program in (ingest, query, create):
+            self.assertEqual(program["--segment"], self.defaults["segment"])
+
+
+if __name__ == "__main__":
+    unittest.main()
