@@ -1,6 +1,7 @@
 """shmtool check: passes a clean segment and finds each kind of planted
 corruption, one line per problem, without changing the segment."""
 
+import struct
 import unittest
 
 from appliance import TestSegment
@@ -78,7 +79,7 @@ class CheckTest(ShmtoolTestCase):
         self.assertEqual(len(lines), 2, lines)
         self.assertTrue(any(line.startswith(f"slot {self.web01} 'web01': fingerprint 0x12345679 is not "
                                             "its name hash's") for line in lines), lines)
-        self.assertIn(f"slot {empty}: fingerprint 0x00000077 on a slot that holds no name", lines)
+        self.assertIn(f"slot {empty}: fingerprint 0x00000077 on a slot that never held a name", lines)
 
     def test_a_fingerprint_lost_by_a_claimer_killed_after_publishing(self):
         with SegmentBytes(self.name) as segment:
@@ -130,14 +131,28 @@ class CheckTest(ShmtoolTestCase):
             free = next(i for i in range(8) if i not in segment.slots().values())
             free_state = segment.slot_offset(free) + STATE
         self.plant(free_state, "<I", 5)
-        self.assertProblems(self.check(), "", f"slot {free}: state 5 is neither empty (0) nor ready (1)")
+        self.assertProblems(self.check(), "", f"slot {free}: state 5 is neither empty (0), ready (1) nor retired (2)")
         self.plant(free_state, "<I", 0)
+
+    def test_a_deleted_servers_slot_is_sound_and_a_stale_fingerprint_on_it_is_named(self):
+        with SegmentBytes(self.name) as segment:
+            deleted = segment.slots()["db_1"]
+            state, fingerprint = segment.slot_offset(deleted) + STATE, segment.fingerprint_offset(deleted)
+            stale = struct.unpack_from("<I", segment.map, fingerprint)[0]
+        self.plant(state, "<I", 2)  # retired, as a delete leaves it (shm/layout.h)
+        self.plant(fingerprint, "<I", 2)
+        self.plant(USED_SLOTS_OFFSET, "<Q", 1)
+        result = run_shmtool("check", "--segment", self.name, "--now", NOW)
+        self.assertExit(result, 0)
+        self.assertEqual(result.stdout, f"segment '{self.name}' is sound: 8 slots, 1 servers checked\n")
+        self.plant(fingerprint, "<I", stale)  # a deleter killed before retiring the fingerprint
+        self.assertProblems(self.check(), f"slot {deleted}: ", "on a deleted server's slot")
 
     def test_a_used_slots_hint_off_the_count_is_noted_and_repaired(self):
         self.plant(USED_SLOTS_OFFSET, "<Q", 3)  # as a claimer killed before counting, or damage, leaves it
         noted = run_shmtool("check", "--segment", self.name, "--now", NOW)
         self.assertExit(noted, 0)
-        self.assertIn("note: header: used_slots hint says 3, but 2 slots are ready", noted.stdout)
+        self.assertIn("note: header: used_slots hint says 3, but 2 servers are live", noted.stdout)
         repaired = run_shmtool("check", "--repair", "--segment", self.name, "--now", NOW)
         self.assertExit(repaired, 0)
         self.assertIn("repaired: header: used_slots hint said 3, now 2", repaired.stdout)

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "query/fleet.h"
+#include "shm/name.h"
 #include "tests/shm/support.h"
 
 namespace servertrack::query {
@@ -165,8 +166,8 @@ TEST(Fleet, BadParametersAndCursorsAreRefusedWithASentence) {
   EXPECT_EQ(refusal(*segment, {{"limit", "1001"}}), "limit must be a whole number from 1 to 1000");
   EXPECT_EQ(refusal(*segment, {{"stale", "-5"}}).substr(0, 34), "stale must be a whole number from ");
   EXPECT_EQ(refusal(*segment, {{"stale", "5m"}}).substr(0, 34), "stale must be a whole number from ");
-  EXPECT_EQ(refusal(*segment, {{"prefix", "web-"}}),
-            "prefix must be up to 64 characters of A-Z, a-z, 0-9 and _");
+  EXPECT_EQ(refusal(*segment, {{"prefix", "-web"}}),
+            std::string("prefix must be the start of a server name: ") + shm::kNameRule);
   EXPECT_EQ(refusal(*segment, {{"sort", "cpu"}, {"sort", "ram"}}), "give the parameter sort at most once");
   EXPECT_EQ(refusal(*segment, {{"cursor", "web_1"}}),
             "cursor must be the next_cursor of a previous page, unchanged");

@@ -79,7 +79,7 @@ class FleetTest(unittest.TestCase):
         with appliance() as (_, _ingest, query):
             for params, text in (("sort=disk", "sort must be"), ("order=up", "order must be"),
                                  ("limit=1001", "limit must be"), ("limit=x", "limit must be"),
-                                 ("stale=-1", "stale must be"), ("prefix=a-b", "prefix must be"),
+                                 ("stale=-1", "stale must be"), ("prefix=-ab", "prefix must be"),
                                  ("cursor=nonsense", "cursor must be"),
                                  ("sort=cpu&sort=ram", "at most once")):
                 status, headers, body = http("GET", f"{query.url}/fleet?{params}")

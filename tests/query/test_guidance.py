@@ -43,7 +43,7 @@ class GuidanceTest(unittest.TestCase):
             self.assertEqual(headers["location"], "/server/web_1?counts=1")
             status, headers, _ = http("GET", query.url + "/server/web_1/")
             self.assertEqual((status, headers["location"]), (301, "/server/web_1"))
-            status, _, answer = request_json("GET", query.url + "/server/web-1/")
+            status, _, answer = request_json("GET", query.url + "/server/web:1/")
             self.assertEqual(status, 400)
             self.assertIn("invalid server name", answer["error"])
 
