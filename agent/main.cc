@@ -134,7 +134,7 @@ int run(const Options& options, const std::string& token) {
     }
   }
   log("stopped");
-  return 0;
+  return options.once ? 1 : 0;
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ class LiveTest(unittest.TestCase):
         self.addCleanup(segment.__exit__)
         ingest = Worker("ingest", segment, args=("--ingest-token-file", self.token_file))
         self.addCleanup(ingest.__exit__)
-        query = Worker("query", segment)
+        query = Worker("query", segment, args=("--sibling-url", ingest.url))
         self.addCleanup(query.__exit__)
         return ingest, query
 
@@ -66,11 +66,12 @@ class LiveTest(unittest.TestCase):
             self.assertEqual(spool_size(os.path.join(self.spool_dir, NAME)), 0)
 
     def test_once_reports_one_sample_and_exits_0(self):
-        ingest, query = self.start_appliance()
+        _, query = self.start_appliance()
         with FakeProc() as proc:
             proc.set_stat(user=100, system=100, idle=800)
             proc.set_meminfo(total_kib=1000, available_kib=900)
-            with Agent(ingest.url, self.spool_dir,
+            # Given the query port, the agent follows its 307 to the ingest port.
+            with Agent(query.url, self.spool_dir,
                        ("--name", NAME, "--interval", "2", "--once", "--token-file", self.token_file,
                         "--proc-root", proc.path)) as agent:
                 agent.wait_for_log("reporting as")
