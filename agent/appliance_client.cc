@@ -46,7 +46,8 @@ std::vector<RefusedItem> refused_items(const std::string& body) {
 
 }  // namespace
 
-ApplianceClient::ApplianceClient(const std::string& base_url, const std::string& token)
+ApplianceClient::ApplianceClient(const std::string& base_url, const std::string& token,
+                                 const std::string& ca_file)
     : base_url_(base_url) {
   const std::size_t scheme_end = base_url.find("://");
   const std::string scheme = base_url.substr(0, scheme_end);
@@ -73,6 +74,7 @@ ApplianceClient::ApplianceClient(const std::string& base_url, const std::string&
   // The query port answers POSTs with 307 to the ingest port; follow it.
   client_->set_follow_location(true);
   if (!token.empty()) client_->set_bearer_token_auth(token);
+  if (!ca_file.empty()) client_->set_ca_cert_path(ca_file);
 }
 
 DeliveryResult ApplianceClient::post(const std::string& path, const std::string& body) {

@@ -51,8 +51,9 @@ class ApplianceClient {
   // `base_url`: http:// or https:// origin, optionally with a path prefix
   // (a reverse proxy's), e.g. "https://track.example.com/servertrack".
   // Throws std::invalid_argument with a sentence when it is not such a URL.
-  // An empty `token` sends no Authorization header.
-  ApplianceClient(const std::string& base_url, const std::string& token);
+  // An empty `token` sends no Authorization header. HTTPS servers are checked
+  // against `ca_file` (PEM) when it is not empty, else the system's trust store.
+  ApplianceClient(const std::string& base_url, const std::string& token, const std::string& ca_file);
 
   DeliveryResult post_sample(std::string_view name, const Sample& sample);
   DeliveryResult post_batch(std::string_view name, std::span<const Sample> samples);

@@ -38,6 +38,7 @@ struct Options {
   std::string name;
   int interval = 60;
   std::string token_file;
+  std::string ca_file;
   std::string spool_dir = "/var/lib/servertrack-agent";
   std::string proc_root = "/proc";
   bool once = false;
@@ -95,7 +96,7 @@ std::optional<agent::Sample> take_sample(const Options& options,
 }
 
 int run(const Options& options, const std::string& token) {
-  agent::ApplianceClient client(options.url, token);
+  agent::ApplianceClient client(options.url, token, options.ca_file);
   agent::Spool spool(options.spool_dir, options.name,
                      static_cast<std::size_t>((kSecondsPerDay + options.interval - 1) / options.interval));
   if (spool.dropped_when_opened() > 0) {
@@ -154,6 +155,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600));
   app.add_option("--token-file", options.token_file,
                  "send 'Authorization: Bearer <first line of this file>'");
+  app.add_option("--ca-file", options.ca_file,
+                 "for an https:// --url, trust the certificates in this PEM file instead of the "
+                 "system's trust store")
+      ->check(CLI::ExistingFile);
   app.add_option("--spool-dir", options.spool_dir,
                  "where samples wait while the appliance is away (up to 24 h of them)")
       ->capture_default_str();
