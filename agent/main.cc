@@ -13,8 +13,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "agent/appliance_client.h"
+#include "agent/log.h"
 #include "agent/proc_load.h"
 #include "agent/reporter.h"
 #include "agent/spool.h"
@@ -27,6 +29,7 @@
 namespace {
 
 using namespace servertrack;
+using agent::log_line;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kSecondsPerDay = 24 * 60 * 60;
@@ -43,8 +46,6 @@ struct Options {
   std::string proc_root = "/proc";
   bool once = false;
 };
-
-void log(const std::string& line) { std::fprintf(stderr, "servertrack-agent: %s\n", line.c_str()); }
 
 std::string host_name() {
   char name[256] = {};
@@ -84,13 +85,13 @@ std::optional<agent::Sample> take_sample(const Options& options,
     if (!previous) return std::nullopt;
     const std::optional<double> cpu = agent::cpu_busy_percent(*previous, now);
     if (!cpu) {
-      log("no CPU time elapsed since the last reading of /proc/stat; skipping this sample");
+      log_line("no CPU time elapsed since the last reading of /proc/stat; skipping this sample");
       return std::nullopt;
     }
     return agent::Sample{http::wall_clock_unix_seconds(), *cpu, ram};
   } catch (const std::exception& error) {
     before.reset();
-    log(fmt::format("{}; skipping this sample", error.what()));
+    log_line(fmt::format("{}; skipping this sample", error.what()));
     return std::nullopt;
   }
 }
@@ -100,7 +101,7 @@ int run(const Options& options, const std::string& token) {
   agent::Spool spool(options.spool_dir, options.name,
                      static_cast<std::size_t>((kSecondsPerDay + options.interval - 1) / options.interval));
   if (spool.dropped_when_opened() > 0) {
-    log(fmt::format("dropped {} damaged records from the spool (a write cut short by a crash)",
+    log_line(fmt::format("dropped {} damaged records from the spool (a write cut short by a crash)",
                     spool.dropped_when_opened()));
   }
   agent::Reporter reporter(client, spool, options.name);
@@ -109,7 +110,7 @@ int run(const Options& options, const std::string& token) {
 
   std::optional<agent::CpuTimes> cpu_before;
   take_sample(options, cpu_before);
-  log(fmt::format("reporting as {} to {} every {} s; spool {} ({} samples waiting)", options.name,
+  log_line(fmt::format("reporting as {} to {} every {} s; spool {} ({} samples waiting)", options.name,
                   options.url, options.interval, options.spool_dir, spool.size()));
   if (!spool.empty()) reporter.send_spool();
 
@@ -130,11 +131,11 @@ int run(const Options& options, const std::string& token) {
                                : report == agent::Report::spooled ? kExitSpooled
                                                                   : 1;
     } catch (const std::exception& error) {
-      log(fmt::format("{}; this sample is lost", error.what()));
+      log_line(fmt::format("{}; this sample is lost", error.what()));
       if (options.once) return 1;
     }
   }
-  log("stopped");
+  log_line("stopped");
   return options.once ? 1 : 0;
 }
 
@@ -191,7 +192,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", error.what());
     return 2;
   } catch (const std::exception& error) {
-    log(error.what());
+    log_line(error.what());
     return 1;
   }
 }

@@ -2,14 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <cstdio>
+#include "agent/log.h"
 
 namespace servertrack::agent {
-namespace {
-
-void log(const std::string& line) { std::fprintf(stderr, "servertrack-agent: %s\n", line.c_str()); }
-
-}  // namespace
 
 Reporter::Reporter(ApplianceClient& client, Spool& spool, std::string name)
     : client_(client), spool_(spool), name_(std::move(name)) {}
@@ -21,11 +16,11 @@ Report Reporter::report(const Sample& sample) {
       case Delivery::accepted:
         return Report::sent;
       case Delivery::refused:
-        log(fmt::format("the appliance refused the sample of {} ({}); dropped it", sample.time,
+        log_line(fmt::format("the appliance refused the sample of {} ({}); dropped it", sample.time,
                         result.detail));
         return Report::dropped;
       case Delivery::unavailable:
-        log(fmt::format("{}; spooling", result.detail));
+        log_line(fmt::format("{}; spooling", result.detail));
         spool(sample);
         return Report::spooled;
     }
@@ -40,27 +35,27 @@ bool Reporter::send_spool() {
     const std::span<const Sample> batch = spool_.oldest(kBatchSamples);
     const DeliveryResult result = client_.post_batch(name_, batch);
     if (result.delivery == Delivery::unavailable) {
-      log(fmt::format("{}; {} samples stay in the spool", result.detail, spool_.size()));
+      log_line(fmt::format("{}; {} samples stay in the spool", result.detail, spool_.size()));
       return false;
     }
     if (result.delivery == Delivery::refused) {
-      log(fmt::format("the appliance refused a batch of {} spooled samples ({}); dropped them",
+      log_line(fmt::format("the appliance refused a batch of {} spooled samples ({}); dropped them",
                       batch.size(), result.detail));
     }
     for (const RefusedItem& item : result.refused) {
       const std::int64_t time = item.index < batch.size() ? batch[item.index].time : -1;
-      log(fmt::format("the appliance refused the spooled sample of {} ({}: {}); dropped it", time,
+      log_line(fmt::format("the appliance refused the spooled sample of {} ({}: {}); dropped it", time,
                       item.reason, item.error));
     }
     spool_.remove_oldest(batch.size());
   }
-  if (backlog > 0) log(fmt::format("sent the spool ({} samples)", backlog));
+  if (backlog > 0) log_line(fmt::format("sent the spool ({} samples)", backlog));
   return true;
 }
 
 void Reporter::spool(const Sample& sample) {
   if (spool_.append(sample) > 0) {
-    log("the spool holds 24 hours of samples; dropped its oldest");
+    log_line("the spool holds 24 hours of samples; dropped its oldest");
   }
 }
 
