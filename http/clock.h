@@ -1,7 +1,7 @@
 // The workers' one clock: UTC wall-clock seconds since the Unix epoch.
 //
 // Every "now" a worker passes to the segment comes from here, so end-to-end
-// tests can move a worker's time with libfaketime (DESIGN.md, "Time").
+// tests can move a worker's time with libfaketime (docs/design.md, "Time and buckets").
 // Any thread; one clock_gettime call (vDSO), no allocation.
 #pragma once
 

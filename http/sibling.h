@@ -1,5 +1,5 @@
-// Where a request for the other worker is redirected (307, DESIGN.md "Wrong
-// port"): the configured sibling URL, or the host the client used with the
+// Where a request for the other worker is redirected (307; docs/design.md,
+// "The HTTP contract", wrong port): the configured sibling URL, or the host the client used with the
 // sibling's default port, followed by the request's own target.
 //
 // Called by the redirect handler on the connection's thread; cold path.

@@ -25,7 +25,7 @@ struct WorkerOptions {
   std::string bind = "127.0.0.1";
   int port = 0;
   std::string segment = "servertrack";
-  int threads = 4;  // handler threads; measured best on 2 cores (README, Performance)
+  int threads = 4;  // handler threads; measured best on 2 cores (docs/design.md, "The connection layer")
   std::string sibling_url;  // empty: the request's host, the sibling's default port
   // Ingest only: when not empty, POSTs need "Authorization: Bearer <token>".
   // From --ingest-token or the first line of --ingest-token-file; never logged.

@@ -1,4 +1,4 @@
-// The ingest worker's routes (DESIGN.md, "The HTTP contract"; README):
+// The ingest worker's routes (docs/design.md, "The HTTP contract"; README):
 //   POST /server/<name>  one JSON sample -> 204 once it is in the segment
 //   POST /servers        {"<name>": {"cpu": .., "ram": ..}, ...} -> 200 with
 //                        {"recorded": N, "rejected": [{"name", "reason", "error"}]}

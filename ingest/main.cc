@@ -1,5 +1,5 @@
 // servertrack-ingest: POST /server/<name> and POST /servers -> parse
-// (simdjson) -> record() (DESIGN.md, README). A GET sent here is redirected
+// (simdjson) -> record() (docs/design.md, README). A GET sent here is redirected
 // (307) to the query worker.
 #include "http/worker.h"
 #include "ingest/ingest_routes.h"

@@ -1,6 +1,6 @@
 // The body of POST /server/<name>: a JSON object with the required numbers
 // "cpu" and "ram", finite and not negative; other members are ignored
-// (DESIGN.md). The whole body must be one valid JSON document: trailing
+// (docs/design.md). The whole body must be one valid JSON document: trailing
 // garbage such as {"cpu":1,"ram":2}} is refused, as are duplicate members.
 //
 // The same checks apply to each entry of a batch (POST /servers):

@@ -1,4 +1,4 @@
-// servertrack-query: GET /server/<name> -> snapshot() -> JSON (DESIGN.md).
+// servertrack-query: GET /server/<name> -> snapshot() -> JSON (docs/design.md).
 // A POST sent here is redirected (307) to the ingest worker.
 #include "http/worker.h"
 #include "query/query_routes.h"

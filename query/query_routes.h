@@ -1,4 +1,4 @@
-// The query worker's routes (DESIGN.md, "The HTTP contract"; README):
+// The query worker's routes (docs/design.md, "The HTTP contract"; README):
 //   GET /                 the dashboard page (query/dashboard/)
 //   GET /server/<name>    the snapshot as JSON; ?counts=1 adds samples per bucket
 //   GET /servers          the known servers, sorted and paged (query/server_list.h)

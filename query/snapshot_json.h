@@ -1,5 +1,5 @@
 // The JSON of one server's snapshot, as GET /server/<name> answers it and
-// `shmtool show --json` prints it (DESIGN.md, "The HTTP contract"):
+// `shmtool show --json` prints it (docs/design.md, "The HTTP contract"):
 //   {"last_60_minutes": {"start": S, "step": 60, "cpu": [...], "ram": [...]},
 //    "last_24_hours": {"start": S, "step": 3600, "cpu": [...], "ram": [...]}}
 // Arrays run oldest to newest; a bucket without samples is null. Means are

@@ -2,11 +2,11 @@
 //
 // With 4 KiB pages a segment for 1,000,000 servers spans ~600,000 pages, far
 // more than the TLB holds: every lookup of a random server pays a page walk on
-// top of its cache misses, and the HTTP workers slow down by ~15% (README,
-// "Performance"). MADV_COLLAPSE (Linux 6.1+) turns the object's page-cache
-// pages into 2 MiB pages whatever /dev/shm's huge= mount option says; a
-// process then maps them 2 MiB at a time if its view starts 2 MiB aligned,
-// which reserve_huge_aligned() provides.
+// top of its cache misses, and the HTTP workers slow down by ~15%
+// (tests/bench/http/README.md, "2 MiB pages"). MADV_COLLAPSE (Linux 6.1+)
+// turns the object's page-cache pages into 2 MiB pages whatever /dev/shm's
+// huge= mount option says; a process then maps them 2 MiB at a time if its
+// view starts 2 MiB aligned, which reserve_huge_aligned() provides.
 //
 // back_with_huge_pages(): called once, by the creator, on its own view before
 // the segment is published. Best effort: an older kernel or fragmented memory leaves (some)

@@ -5,7 +5,7 @@
 // change to a struct below must bump kLayoutVersion. The static_asserts at the
 // end of the file keep the offsets written in the comments honest.
 //
-// Who writes what (DESIGN.md, "Concurrency rules"):
+// Who writes what (docs/design.md, "Concurrency rules"):
 // - Header identity fields: written once by the creator before `layout_version`
 //   is stored (release). A version of 0 means "not ready".
 // - Header counters and the process registry: atomics, any process.
@@ -201,6 +201,6 @@ static_assert(sizeof(Header) == kPageBytes);
 static_assert(sizeof(Fingerprint) == 4 && std::atomic<std::uint32_t>::is_always_lock_free);
 static_assert(slots_offset(1) == 2 * kPageBytes && slots_offset(1024) == 2 * kPageBytes &&
               slots_offset(1025) == 3 * kPageBytes);
-static_assert(sizeof(Slot) + sizeof(Fingerprint) <= 2560, "issue 2: at most 2.5 KiB per slot");
+static_assert(sizeof(Slot) + sizeof(Fingerprint) <= 2560, "docs/design.md, The segment: at most 2.5 KiB per server");
 
 }  // namespace servertrack::shm

@@ -1,4 +1,4 @@
-// The concurrency protocol of one slot (DESIGN.md, "Concurrency rules").
+// The concurrency protocol of one slot (docs/design.md, "Concurrency rules").
 //
 // Writers: lock_slot() -> write_sample() -> unlock_slot(). The lock word holds
 // the writer's owner_id(); a waiter that finds the holder dead takes the lock

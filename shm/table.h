@@ -23,7 +23,7 @@
 // nothing. find_or_claim() locks only an empty slot it is about to claim.
 // Cost: a few fingerprints per lookup at a load of 90%; probe sequences grow
 // long only near a full table. Measured cold (a random server of 1,000,000 per
-// call) and hot figures: tests/bench/micro, README "Performance".
+// call) and hot figures: tests/bench/micro/README.md.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // Bucket arithmetic: from a slot's ring buffers to the two windows the API
-// answers (DESIGN.md, "The HTTP contract" and "Time").
+// answers (docs/design.md, "Time and buckets").
 //
 // Pure functions of their arguments; any thread; no allocation.
 #pragma once

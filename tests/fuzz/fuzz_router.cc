@@ -8,7 +8,7 @@
 //
 // Properties checked on every input (besides no crash, leak or UB):
 // - the /server/ route sees only paths under /server/, and a name is accepted
-//   exactly when it is 1 to 64 characters of [A-Za-z0-9_] (DESIGN.md);
+//   exactly when it is 1 to 64 characters of [A-Za-z0-9_] (docs/design.md);
 // - a body read in full is at most kMaxBodyBytes;
 // - a redirect points to http://<host>:<sibling port> followed by the request's
 //   own target;
@@ -42,7 +42,7 @@ constexpr int kSiblingPort = 8888;
 constexpr std::string_view kNameCharacters =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_";
 
-// The name rule as DESIGN.md states it, written independently of shm/name.cc.
+// The name rule as docs/design.md states it, written independently of shm/name.cc.
 bool is_name_by_contract(std::string_view name) {
   return !name.empty() && name.size() <= 64 &&
          name.find_first_not_of(kNameCharacters) == std::string_view::npos;

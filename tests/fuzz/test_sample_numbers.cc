@@ -1,5 +1,5 @@
-// How POST /server/<name> treats the edge cases of JSON numbers (issue 7,
-// "Numbers"), decided here and checked for both "cpu" and "ram". The body
+// How POST /server/<name> treats the edge cases of JSON numbers (README,
+// "The API"), decided here and checked for both "cpu" and "ram". The body
 // parser is SampleParser (ingest/sample_parser.h); a refusal becomes 400 with
 // the JSON error body (ingest/ingest_routes.cc).
 //

@@ -1,4 +1,4 @@
-"""A slot damaged by random bytes or impossible values (issue 7, item 5): the
+"""A slot damaged by random bytes or impossible values: the
 real query and ingest workers keep answering within a bounded time and never
 crash, other servers are unaffected, and `shmtool check` reports the damage.
 

@@ -1,4 +1,4 @@
-"""Overload (issue 7, item 3): a saturated worker refuses new work quickly with
+"""Overload: a saturated worker refuses new work quickly with
 503 and Retry-After instead of queueing it without bound, and recovers.
 
 BURST_CONNECTIONS connections, opened first, each send one complete request at
@@ -9,14 +9,13 @@ body and comes within REFUSAL_BOUND seconds. The worker's peak resident memory
 is printed (its stated bound is in http/event_loop.h).
 """
 
-import resource
 import selectors
 import sys
 import time
 import unittest
 
 from appliance import TestSegment, Worker, http
-from raw_client import connect, post, statuses_in
+from raw_client import connect, post, raise_file_limit, statuses_in
 
 BURST_CONNECTIONS = 4000
 BURSTS = 10
@@ -76,9 +75,7 @@ def burst(port, request):
 
 class OverloadTest(unittest.TestCase):
     def test_saturated_worker_refuses_with_503_and_retry_after(self):
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        if soft < BURST_CONNECTIONS + 256:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (BURST_CONNECTIONS + 256, max(hard, BURST_CONNECTIONS + 256)))
+        raise_file_limit(BURST_CONNECTIONS + 256)
         with TestSegment(capacity=64) as segment, Worker("ingest", segment, args=("--threads", "1")) as ingest:
             refused = []
             for attempt in range(BURSTS):

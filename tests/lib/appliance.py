@@ -1,8 +1,9 @@
 """Shared harness of the Python end-to-end tests: real binaries, real sockets.
 
-Used by tests/workers, tests/cli and tests/supervisor (stdlib only). Binaries are
-found under $SERVERTRACK_BUILD_DIR (set by `meson test` through py_test_env).
-Everything started here binds 127.0.0.1 on an ephemeral port and is ended by pid.
+Used by every end-to-end test folder (stdlib only). Binaries are found under
+$SERVERTRACK_BUILD_DIR (set by `meson test` through py_test_env). Everything
+started here binds 127.0.0.1 on an ephemeral port and is ended by pid. Raw-socket
+HTTP (exact bytes on the wire) is in tests/lib/raw_client.py.
 
     free_port()                       -> an unused TCP port on 127.0.0.1
     TestSegment(capacity=1024)        context manager; .name is a fresh segment,
@@ -16,10 +17,23 @@ Everything started here binds 127.0.0.1 on an ephemeral port and is ended by pid
                                       never follows redirects
     FakeClock()                       libfaketime control for workers: .env to pass
                                       to Worker, .set(unix_seconds) moves their clock
+    appliance(capacity=1024, ingest_args=(), env=None)
+                                      context manager: a fresh segment with one ingest
+                                      and one query worker -> (segment, ingest, query)
+    post_sample(ingest, name, cpu, ram) -> status of POST /server/<name>
+    get_server(query, name)           -> (status, parsed JSON of GET /server/<name>)
+    request_json(method, url, body=None, headers=None)
+                                      -> (status, headers, parsed JSON or None); a
+                                      body that is not str/bytes is sent as JSON
+    post_batch(ingest, entries, headers=None) -> (status, parsed answer of POST /servers)
+    list_servers(query, params="")    -> (status, parsed answer of GET /servers?params)
+    assert_json_error(test, status, headers, body, expected_status)
+                                      the contract's error shape; body raw or parsed
 """
 
 import contextlib
 import itertools
+import json
 import os
 import signal
 import socket
@@ -206,3 +220,54 @@ class Worker:
         self.kill()
         self._stderr.close()
         return False
+
+
+@contextlib.contextmanager
+def appliance(capacity=1024, ingest_args=(), env=None):
+    """Yields (segment, ingest, query); everything is stopped and removed after."""
+    with TestSegment(capacity) as segment, \
+            Worker("ingest", segment, args=ingest_args, env=env) as ingest, \
+            Worker("query", segment, env=env) as query:
+        yield segment, ingest, query
+
+
+def request_json(method, url, body=None, headers=None):
+    """-> (status, headers, parsed JSON body or None for an empty body)."""
+    if body is not None and not isinstance(body, (str, bytes)):
+        body = json.dumps(body)
+    status, response_headers, payload = http(method, url, body, headers)
+    return status, response_headers, json.loads(payload) if payload else None
+
+
+def post_sample(ingest, name, cpu, ram):
+    """POSTs one sample; returns the status."""
+    return request_json("POST", f"{ingest.url}/server/{name}", {"cpu": cpu, "ram": ram})[0]
+
+
+def get_server(query, name):
+    """GET /server/<name> -> (status, parsed JSON body)."""
+    status, _, document = request_json("GET", f"{query.url}/server/{name}")
+    return status, document
+
+
+def post_batch(ingest, entries, headers=None):
+    """POST /servers -> (status, parsed answer)."""
+    status, _, answer = request_json("POST", f"{ingest.url}/servers", entries, headers)
+    return status, answer
+
+
+def list_servers(query, params=""):
+    """GET /servers?params -> (status, parsed answer)."""
+    status, _, answer = request_json("GET", f"{query.url}/servers?{params}")
+    return status, answer
+
+
+def assert_json_error(test, status, headers, body, expected_status):
+    """The contract's error shape: the status, JSON content type, {"error": text}.
+    body is the raw payload (bytes) or the already parsed document."""
+    test.assertEqual(status, expected_status, body)
+    test.assertEqual(headers.get("content-type"), "application/json")
+    document = json.loads(body) if isinstance(body, (bytes, str)) else body
+    test.assertEqual(list(document), ["error"])
+    test.assertIsInstance(document["error"], str)
+    test.assertTrue(document["error"])

@@ -5,8 +5,7 @@ refused whole and records nothing."""
 import json
 import unittest
 
-from appliance import http
-from operators_common import appliance, assert_json_error, list_servers, post_batch, request_json
+from appliance import appliance, assert_json_error, http, list_servers, post_batch, request_json
 
 
 def snapshot(query, name):

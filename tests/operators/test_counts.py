@@ -4,8 +4,7 @@ window; without it (or with counts=0) the answer is the contract's."""
 import json
 import unittest
 
-from appliance import http
-from operators_common import appliance, assert_json_error, request_json
+from appliance import appliance, assert_json_error, http, request_json
 
 
 class CountsTest(unittest.TestCase):

@@ -9,8 +9,7 @@ import unittest
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from appliance import http
-from operators_common import appliance, post_batch
+from appliance import appliance, http, post_batch
 
 
 def scrape(worker):

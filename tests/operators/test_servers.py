@@ -4,7 +4,7 @@ time; ?prefix= filters; ?limit= and ?after= page; bad parameters get 400."""
 import time
 import unittest
 
-from operators_common import appliance, assert_json_error, list_servers, post_batch, request_json
+from appliance import appliance, assert_json_error, list_servers, post_batch, request_json
 
 NAMES = [f"{kind}_{i}" for kind in ("web", "db", "cache") for i in range(40)]
 

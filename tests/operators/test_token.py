@@ -8,8 +8,7 @@ import subprocess
 import tempfile
 import unittest
 
-from appliance import build_path, http
-from operators_common import appliance, assert_json_error, list_servers, request_json
+from appliance import appliance, assert_json_error, build_path, http, list_servers, request_json
 
 TOKEN = "tok_" + os.urandom(12).hex()
 SAMPLE = json.dumps({"cpu": 1, "ram": 2})

@@ -1,5 +1,5 @@
-"""A /dev/shm too small for the segment (issue 7, item 5): `shmtool create`
-fails at once, says how much the segment needs and how much is free, and
+"""A /dev/shm too small for the segment (docs/design.md, "Failure behaviour"):
+`shmtool create` fails at once, says how much the segment needs and how much is free, and
 leaves nothing behind, instead of a worker dying of SIGBUS later.
 
 Runs shmtool in a private mount namespace whose /dev/shm is an 8 MiB tmpfs

@@ -19,7 +19,7 @@ namespace {
 using std::chrono::seconds;
 
 constexpr std::int64_t kNow = 1735689600 + 3600 * 10 + 60 * 25;
-// The bound on how long a dead writer may hold up others.
+// How long a dead writer may hold up others (docs/design.md, "Concurrency rules").
 constexpr double kLivenessMs = 100;
 
 ResultPipe* parked_signal = nullptr;

@@ -5,8 +5,6 @@ binary is the fixture `exit_at_once_worker` (exits with status 3 at once) and
 whose query binary and shmtool are the real ones, so the test also shows that a
 crash-looping worker leaves the other one running and answering.
 """
-import importlib.machinery
-import importlib.util
 import os
 import shutil
 import tempfile
@@ -14,27 +12,19 @@ import time
 import unittest
 
 from appliance import TestSegment, build_path
-from supervised import SCRIPT, Supervised, status_or_error, wait_until
+from servertrack.supervise import Backoff
+from supervised import Supervised, status_or_error, wait_until
 
-
-def load_script():
-    loader = importlib.machinery.SourceFileLoader("servertrack_script", SCRIPT)
-    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
-    loader.exec_module(module)
-    return module
-
-
-servertrack = load_script()
 EXPECTED_DELAYS = [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0]
 
 
 class BackoffRule(unittest.TestCase):
     def test_doubles_from_100_ms_up_to_5_s(self):
-        backoff = servertrack.Backoff()
+        backoff = Backoff()
         self.assertEqual([backoff.next_delay(uptime=0.01) for _ in EXPECTED_DELAYS], EXPECTED_DELAYS)
 
     def test_30_s_of_health_starts_again_at_100_ms(self):
-        backoff = servertrack.Backoff()
+        backoff = Backoff()
         for _ in range(5):
             backoff.next_delay(uptime=1.0)
         self.assertEqual(backoff.next_delay(uptime=29.9), 3.2)

@@ -8,7 +8,7 @@ worker on a fresh segment, driven by wrk.
 
 Configures and builds the release build directory if it has no build.ninja.
 Bounded: two wrk runs of --seconds each plus start-up. Prints a table and the
-ratio (the issue's target is >= 20x).
+ratio (the target in docs/design.md, "The HTTP contract", is >= 20x).
 """
 import argparse
 import json

@@ -5,80 +5,33 @@ the connection, 100-continue is answered before the body, chunked bodies are
 served, and clients that never finish a request are answered 408 and dropped
 within the request deadline (10 s) plus generous margins."""
 
-import resource
 import select
 import socket
 import time
 import unittest
 
-from appliance import http
-from workers_common import appliance, get_server
+from appliance import appliance, get_server, http
+from raw_client import post, raise_file_limit, read_responses, read_until_closed
 
 IDLE_CONNECTIONS = 10_000
 BODY = b'{"cpu": 1.5, "ram": 2.5}'
 DROP_WITHIN_SECONDS = 20  # request deadline 10 s + the loop's 1 s sweep + margin
 
 
-def raise_file_limit(needed):
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < needed:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-def post(name, body=BODY, extra=b"", version=b"HTTP/1.1"):
-    return (b"POST /server/%s %s\r\nHost: x\r\n%sContent-Length: %d\r\n\r\n%s"
-            % (name, version, extra, len(body), body))
-
-
-def read_until_closed(sock, timeout):
-    """Everything the worker sends until it closes; raises on timeout."""
-    sock.settimeout(timeout)
-    data = b""
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
-
-
-def read_responses(sock, count, timeout=10):
-    """Reads `count` complete responses (Content-Length framed); returns their status codes."""
-    sock.settimeout(timeout)
-    data, statuses = b"", []
-    while len(statuses) < count:
-        head, sep, rest = data.partition(b"\r\n\r\n")
-        if sep:
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            if len(rest) >= length:
-                statuses.append(int(head.split(b" ")[1]))
-                data = rest[length:]
-                continue
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise AssertionError(f"closed after {len(statuses)} of {count} responses")
-        data += chunk
-    return statuses
-
-
 class EventLoopTest(unittest.TestCase):
     def test_pipelined_requests_are_answered_in_order(self):
         with appliance() as (_, ingest, query):
             with socket.create_connection(("127.0.0.1", ingest.port)) as conn:
-                conn.sendall(post(b"p1") + post(b"p2") + b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-                             + post(b"bad-name") + post(b"p3"))
+                conn.sendall(post(b"p1", BODY) + post(b"p2", BODY) + b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                             + post(b"bad-name", BODY) + post(b"p3", BODY))
                 self.assertEqual(read_responses(conn, 5), [204, 204, 200, 400, 204])
             for name in ("p1", "p2", "p3"):
                 self.assertEqual(get_server(query, name)[0], 200)
 
     def test_http_1_0_and_connection_close_end_the_connection(self):
         with appliance() as (_, ingest, _):
-            for request in (post(b"old", version=b"HTTP/1.0"),
-                            post(b"closing", extra=b"Connection: close\r\n")):
+            for request in (post(b"old", BODY, version=b"HTTP/1.0"),
+                            post(b"closing", BODY, extra_headers=b"Connection: close\r\n")):
                 with socket.create_connection(("127.0.0.1", ingest.port)) as conn:
                     conn.sendall(request)
                     answer = read_until_closed(conn, timeout=10)
@@ -140,7 +93,7 @@ class EventLoopTest(unittest.TestCase):
     def test_10000_idle_connections_and_the_well_behaved_client_is_served(self):
         limit = raise_file_limit(IDLE_CONNECTIONS + 512)
         if limit < IDLE_CONNECTIONS + 512:
-            self.skipTest(f"RLIMIT_NOFILE hard limit {limit} is below {IDLE_CONNECTIONS + 512}")
+            self.skipTest(f"RLIMIT_NOFILE limit {limit} is below {IDLE_CONNECTIONS + 512}")
         with appliance() as (_, ingest, query):
             idle = []
             try:
@@ -162,7 +115,7 @@ class EventLoopTest(unittest.TestCase):
         with appliance() as (_, ingest, _):
             idle = socket.create_connection(("127.0.0.1", ingest.port))
             served = socket.create_connection(("127.0.0.1", ingest.port))
-            served.sendall(post(b"last"))
+            served.sendall(post(b"last", BODY))
             self.assertEqual(read_responses(served, 1), [204])
             started = time.monotonic()
             self.assertEqual(ingest.stop(timeout=10), 0)

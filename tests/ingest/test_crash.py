@@ -5,8 +5,7 @@ import threading
 import time
 import unittest
 
-from appliance import Worker, http
-from workers_common import appliance, get_server, post_sample
+from appliance import Worker, appliance, get_server, http, post_sample
 
 MAX_POSTS = 600
 

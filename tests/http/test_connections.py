@@ -4,37 +4,17 @@ answered once (the worker has accepted them all), no request waits more than a
 second for its answer. With cpp-httplib's defaults (~8 threads, one per live
 connection) most clients would never be answered while the others stay open."""
 
-import resource
 import selectors
 import socket
 import time
 import unittest
 
-from appliance import http
-from workers_common import appliance
+from appliance import appliance, http
+from raw_client import raise_file_limit, statuses_in
 
 CONNECTIONS = 1000
 ROUNDS = 3
 MAX_WAIT_SECONDS = 1.0
-
-
-def raise_file_limit(needed):
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < needed:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))
-
-
-def response_complete(data):
-    """The status code once `data` holds one whole response, else None."""
-    head, sep, body = data.partition(b"\r\n\r\n")
-    if not sep:
-        return None
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    return int(head.split(b" ")[1]) if len(body) >= length else None
 
 
 def run_rounds(test, port, request):
@@ -62,10 +42,10 @@ def run_rounds(test, port, request):
                     chunk = key.fileobj.recv(65536)
                     test.assertTrue(chunk, f"connection {index} closed by the worker")
                     received[index] += chunk
-                    status = response_complete(received[index])
-                    if status is not None and index in pending:
+                    complete = statuses_in(received[index])
+                    if complete and index in pending:
                         pending.discard(index)
-                        statuses.add(status)
+                        statuses.add(complete[0])
                         longest[round_index] = max(longest[round_index],
                                                    time.monotonic() - sent_at[index])
             test.assertFalse(pending, f"{len(pending)} connections got no answer in 30 s")

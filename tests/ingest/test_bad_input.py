@@ -4,8 +4,7 @@ records nothing (a later GET of that name still 404s)."""
 import socket
 import unittest
 
-from appliance import http
-from workers_common import appliance, assert_json_error
+from appliance import appliance, assert_json_error, http
 
 BIG = '{"cpu": 1, "ram": 2, "pad": "' + "x" * (64 * 1024) + '"}'
 

@@ -4,8 +4,7 @@ nothing acknowledged is lost."""
 import re
 import unittest
 
-from appliance import TestSegment, Worker, free_port, http
-from workers_common import get_server
+from appliance import TestSegment, Worker, free_port, get_server, http
 
 SAMPLES = 300
 

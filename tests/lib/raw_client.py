@@ -1,13 +1,23 @@
-"""Raw-socket HTTP for the hostile-client tests: send exactly the bytes an
-attacker would, and see how (and how fast) the worker answers or drops them.
+"""Raw-socket HTTP for the tests of the connection layer and hostile clients:
+send exactly the bytes a client (or an attacker) would, and see how (and how
+fast) the worker answers or drops them. Stdlib only; see tests/lib/appliance.py
+for the workers themselves.
 
     connect(port)                      -> a socket with a timeout
-    await_outcome(sock, bound, want=1) -> Outcome(statuses, closed, seconds)
-    statuses_in(data)                  -> status codes of the whole responses in data
     post(name, body, extra_headers=b"", version=b"HTTP/1.1", declared_length=None)
                                        -> request bytes (name str or raw bytes)
+    statuses_in(data)                  -> status codes of the whole responses in data
+    await_outcome(sock, bound, want=1) -> Outcome(statuses, closed, seconds)
+    read_responses(sock, count, timeout=10)
+                                       -> status codes of the next `count` responses;
+                                          raises if the worker closes first
+    read_until_closed(sock, timeout)   -> everything sent until the worker closes
+    send_ignoring_reset(sock, data)    -> False when the worker already closed
+    raise_file_limit(needed)           -> the open-file limit now in force, raised
+                                          (never lowered) towards `needed`
 """
 
+import resource
 import socket
 import time
 from dataclasses import dataclass, field
@@ -83,6 +93,29 @@ def await_outcome(sock, bound, want=1):
     return outcome
 
 
+def read_responses(sock, count, timeout=10):
+    """Reads until `count` complete responses arrived; returns their status codes."""
+    sock.settimeout(timeout)
+    data = b""
+    while len(statuses_in(data)) < count:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"closed after {len(statuses_in(data))} of {count} responses")
+        data += chunk
+    return statuses_in(data)[:count]
+
+
+def read_until_closed(sock, timeout):
+    """Everything the worker sends until it closes; raises on timeout."""
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
 def send_ignoring_reset(sock, data):
     """sendall; False when the worker already closed or reset the connection."""
     try:
@@ -90,3 +123,16 @@ def send_ignoring_reset(sock, data):
         return True
     except (BrokenPipeError, ConnectionResetError, socket.timeout):
         return False
+
+
+def raise_file_limit(needed):
+    """Raises this process's RLIMIT_NOFILE (workers started later inherit it) to
+    at least `needed`, the hard limit too where permitted; never lowers it.
+    Returns the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < needed:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (needed, max(hard, needed)))
+        except (ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]

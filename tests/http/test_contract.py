@@ -1,11 +1,10 @@
-"""Every status code and body of the HTTP contract (DESIGN.md), one test each."""
+"""Every status code and body of the HTTP contract (docs/design.md), one test each."""
 
 import json
 import time
 import unittest
 
-from appliance import TestSegment, Worker, http
-from workers_common import appliance, assert_json_error, get_server, post_sample
+from appliance import TestSegment, Worker, appliance, assert_json_error, get_server, http, post_sample
 
 
 class ContractTest(unittest.TestCase):

@@ -6,8 +6,7 @@ import os
 import time
 import unittest
 
-from appliance import FakeClock
-from workers_common import appliance, get_server, post_sample
+from appliance import FakeClock, appliance, get_server, post_sample
 
 DAY = 86400
 # A UTC midnight in the future, so the segment only ever sees the fake clock.

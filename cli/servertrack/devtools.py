@@ -1,0 +1,149 @@
+"""The developer commands of a checkout: `deps`, `build`, `test`.
+
+They install Debian packages, configure and build with meson, and run the
+test suite; the appliance itself (runtime.py) needs none of this, and an
+installed tree does not offer these commands. A new developer command is a
+function cmd_NAME(options) plus its parser in add_dev_commands().
+"""
+import json
+import os
+import subprocess
+
+from servertrack.log import log
+from servertrack.programs import CHECKOUT
+
+# Exactly what the build and the test suite need (Debian 12 package names).
+PACKAGES = [
+    "meson", "ninja-build", "g++", "pkg-config",
+    "libboost-dev", "libcpp-httplib-dev", "libsimdjson-dev", "libfmt-dev",
+    "libgtest-dev", "libcli11-dev", "libbenchmark-dev",
+    "python3", "faketime", "curl",
+    # tests: the agent's systemd unit (systemd-analyze verify), its HTTPS certificate
+    "systemd", "openssl",
+    # tests: the dashboard in headless Chromium, /metrics through a real parser
+    "chromium", "fonts-dejavu-core", "python3-prometheus-client",
+]
+
+# What `test --fuzz` adds: clang with libFuzzer and the sanitizer runtimes.
+FUZZ_PACKAGES = ["clang", "libclang-rt-14-dev"]
+
+
+def missing_packages(packages):
+    missing = []
+    for name in packages:
+        result = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", name],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        if result.returncode != 0 or "install ok installed" not in result.stdout:
+            missing.append(name)
+    return missing
+
+
+def install_deps(packages=PACKAGES):
+    """apt-get install what is missing; nothing at all when everything is there."""
+    missing = missing_packages(packages)
+    if not missing:
+        return
+    log("installing " + " ".join(missing))
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + missing,
+                   check=True, env=env)
+
+
+def build(build_dir, buildtype="release", sanitize=None):
+    """Configure (once) and build with Debian's packages only."""
+    if not os.path.exists(os.path.join(build_dir, "build.ninja")):
+        args = ["meson", "setup", build_dir, CHECKOUT, f"--buildtype={buildtype}",
+                "--wrap-mode=nofallback", "-Dwerror=true"]
+        if sanitize:
+            args += [f"-Db_sanitize={sanitize}", "-Db_lundef=false"]
+        subprocess.run(args, check=True)
+    subprocess.run(["meson", "compile", "-C", build_dir], check=True)
+
+
+def run_tests(build_dir):
+    """Runs the meson suite; returns (passed, failed, skipped) read from its JSON log."""
+    subprocess.run(["meson", "test", "-C", build_dir, "--print-errorlogs",
+                    "--num-processes", "2"], check=False)
+    return count_results(os.path.join(build_dir, "meson-logs", "testlog.json"))
+
+
+def count_results(log_path):
+    passed = failed = skipped = 0
+    if not os.path.exists(log_path):
+        return 0, 1, 0
+    with open(log_path) as f:
+        for line in f:
+            result = json.loads(line).get("result")
+            if result in ("OK", "EXPECTEDFAIL"):
+                passed += 1
+            elif result == "SKIP":
+                skipped += 1
+            else:
+                failed += 1
+    return passed, failed, skipped
+
+
+def run_fuzzers(seconds):
+    """Runs every libFuzzer target for `seconds`; returns (passed, failed, 0) by target."""
+    result = subprocess.run(["bash", os.path.join(CHECKOUT, "tests", "fuzz", "run.sh"), str(seconds)],
+                            stdout=subprocess.PIPE, text=True)
+    print(result.stdout, end="", flush=True)
+    summary = result.stdout.split("== summary", 1)[-1].splitlines()[1:]
+    passed = sum(1 for line in summary if line.split()[1:2] == ["ok"])
+    failed = len(summary) - passed
+    if result.returncode != 0 and failed == 0:
+        failed = 1  # the runner failed before it could fuzz (e.g. the build)
+    return passed, failed, 0
+
+
+def cmd_test(options):
+    install_deps()
+    totals = [0, 0, 0]
+    passes = [(options.build_dir, "release", None)]
+    if options.sanitize:
+        passes.append((options.build_dir + "-asan", "debugoptimized", "address,undefined"))
+    for build_dir, buildtype, sanitize in passes:
+        log(f"building {build_dir} ({buildtype}{', sanitize=' + sanitize if sanitize else ''})")
+        build(build_dir, buildtype, sanitize)
+        counts = run_tests(build_dir)
+        totals = [a + b for a, b in zip(totals, counts)]
+    if options.fuzz:
+        install_deps(FUZZ_PACKAGES)
+        counts = run_fuzzers(options.fuzz)
+        totals = [a + b for a, b in zip(totals, counts)]
+    passed, failed, skipped = totals
+    line = f"{passed} passed, {failed} failed"
+    print(line + (f", {skipped} skipped" if skipped else ""), flush=True)
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+def cmd_deps(_options):
+    install_deps()
+    return 0
+
+
+def cmd_build(options):
+    install_deps()
+    build(options.build_dir)
+    return 0
+
+
+def add_dev_commands(sub, default_build):
+    """The developer subcommands, on the parser's subparsers `sub`."""
+    p = sub.add_parser("test", help="install, build and run the whole test suite")
+    p.add_argument("--build-dir", default=default_build)
+    p.add_argument("--fuzz", type=int, metavar="SECONDS", default=0,
+                   help="also run each libFuzzer target for SECONDS (clang; CI uses 60)")
+    p.add_argument("--sanitize", action="store_true",
+                   help="also run the suite in a second build under ASan and UBSan")
+    p.set_defaults(func=cmd_test)
+
+    p = sub.add_parser("deps", help="install missing Debian packages")
+    p.set_defaults(func=cmd_deps)
+
+    p = sub.add_parser("build", help="install and build (release)")
+    p.add_argument("--build-dir", default=default_build)
+    p.set_defaults(func=cmd_build)

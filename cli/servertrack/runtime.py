@@ -1,0 +1,149 @@
+"""The runtime commands: `run` (the appliance from a build or an install) and
+`up` (a checkout's install + build + run).
+
+`run` checks its options, makes sure the segment is there, then hands the
+worker command lines to supervise.Supervisor and prints where to go once both
+ports answer /healthz.
+"""
+import argparse
+import os
+import socket
+import urllib.error
+import urllib.request
+
+from servertrack import defaults, devtools
+from servertrack.log import log
+from servertrack.programs import missing_programs, program
+from servertrack.segment import ensure_segment
+from servertrack.supervise import Supervisor
+
+
+def advertised_host(bind):
+    """The host other machines reach a worker bound to `bind` at."""
+    return socket.getfqdn() if bind in ("0.0.0.0", "::", "") else bind
+
+
+def url(host, port):
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def worker_commands(options):
+    """[(name, argv)] for every worker process the options ask for."""
+    host = advertised_host(options.bind)
+    ports = {"ingest": options.ingest_port, "query": options.query_port}
+    siblings = {"ingest": "query", "query": "ingest"}
+    counts = {"ingest": options.ingest_workers, "query": options.query_workers}
+    commands = []
+    for kind in ("ingest", "query"):
+        argv = [program(options.build_dir, kind), "--bind", options.bind,
+                "--port", str(ports[kind]), "--segment", options.segment,
+                "--sibling-url", url(host, ports[siblings[kind]])]
+        if kind == "ingest" and options.ingest_token_file:
+            argv += ["--ingest-token-file", options.ingest_token_file]
+        commands += [(f"{kind}#{n}", argv) for n in range(1, counts[kind] + 1)]
+    return commands
+
+
+def healthy(host, port):
+    try:
+        with urllib.request.urlopen(f"{url(host, port)}/healthz", timeout=0.5) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def announce_when_ready(options):
+    """An on_tick callback: prints the URLs once both ports answer /healthz."""
+    probe = "127.0.0.1" if options.bind in ("0.0.0.0", "") else "::1" if options.bind == "::" else options.bind
+    host = advertised_host(options.bind)
+    announced = False
+
+    def tick():
+        nonlocal announced
+        if announced or not (healthy(probe, options.ingest_port) and healthy(probe, options.query_port)):
+            return
+        announced = True
+        print(f"ServerTrack is running (segment '{options.segment}'). Ctrl-C stops it.\n"
+              f"  POST samples to  {url(host, options.ingest_port)}/server/<name>   "
+              "body {\"cpu\": 12.5, \"ram\": 40}\n"
+              f"  GET windows from {url(host, options.query_port)}/server/<name>\n"
+              f"  browse           {url(host, options.query_port)}/", flush=True)
+    return tick
+
+
+def unreadable_token_file(path):
+    """Why the ingest workers could not read their token from `path`, or None.
+    Checked before any worker starts, so a typo is one clear error rather than
+    a crash loop."""
+    if not path:
+        return None
+    try:
+        with open(path) as f:
+            token = f.readline().strip()
+    except OSError as error:
+        return f"--ingest-token-file: cannot read {path}: {error.strerror}"
+    return None if token else f"--ingest-token-file: {path} has no token on its first line"
+
+
+def cmd_run(options):
+    missing = missing_programs(options.build_dir)
+    if missing:
+        log("not built: " + ", ".join(missing) + "\n  `./servertrack up` installs, builds and runs; "
+            "or pass --build-dir with the build that has them")
+        return 2
+    problem = unreadable_token_file(options.ingest_token_file) or \
+        ensure_segment(options.build_dir, options.segment, options.capacity)
+    if problem:
+        log(problem)
+        return 2
+    return Supervisor(worker_commands(options)).run(on_tick=announce_when_ready(options))
+
+
+def cmd_up(options):
+    devtools.install_deps()
+    devtools.build(options.build_dir)
+    return cmd_run(options)
+
+
+def positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def port(text):
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1..65535, not {value}")
+    return value
+
+
+def add_run_options(parser, default_build):
+    parser.add_argument("--bind", default=defaults.BIND, help="address both workers listen on")
+    parser.add_argument("--query-port", type=port, default=defaults.QUERY_PORT)
+    parser.add_argument("--ingest-port", type=port, default=defaults.INGEST_PORT)
+    parser.add_argument("--ingest-workers", type=positive, default=1,
+                        help="ingest processes sharing the ingest port (SO_REUSEPORT)")
+    parser.add_argument("--query-workers", type=positive, default=1,
+                        help="query processes sharing the query port (SO_REUSEPORT)")
+    parser.add_argument("--segment", default=defaults.SEGMENT, help="shared-memory segment name")
+    parser.add_argument("--capacity", type=positive, default=defaults.CAPACITY,
+                        help="server slots when the segment is created (default sized for 100,000 servers)")
+    parser.add_argument("--build-dir", default=default_build,
+                        help="build holding ingest/servertrack-ingest, query/servertrack-query, cli/shmtool"
+                             + ("" if default_build else " (default: the installed programs)"))
+    parser.add_argument("--ingest-token-file", metavar="FILE", type=os.path.abspath,
+                        help="require 'Authorization: Bearer TOKEN' on every POST; TOKEN is the file's "
+                             "first line (README: Ingest token)")
+
+
+def add_runtime_commands(sub, default_build):
+    """`run`, and `up` when running from a checkout (it builds)."""
+    if default_build:
+        p = sub.add_parser("up", help="install, build, create the segment, run the workers")
+        add_run_options(p, default_build)
+        p.set_defaults(func=cmd_up)
+    p = sub.add_parser("run", help="run the workers from an existing build or the install")
+    add_run_options(p, default_build)
+    p.set_defaults(func=cmd_run)
