@@ -2,7 +2,7 @@
 // (cpp-httplib's blocking client; Debian's compiled 0.11.4, so every setting
 // goes through its setters). One sample goes to POST /server/<name>, spooled
 // ones go in batches to POST /servers as {"<name>": [sample, ...]}
-// (README, "How a fleet reports").
+// (docs/design.md, "The agent").
 //
 // How an answer is classified decides what the agent does with the samples:
 //   accepted     2xx: recorded (a batch may still refuse some items, listed)

@@ -1,6 +1,6 @@
 // servertrack-agent: reports this host's CPU and RAM load to a ServerTrack
 // appliance every --interval seconds, spooling on disk what the appliance
-// cannot take now (README, "How a fleet reports").
+// cannot take now (docs/design.md, "The agent").
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>

@@ -4,7 +4,7 @@
 // or the appliance is away again. Refused samples are logged and dropped,
 // never retried; spooled samples are removed only after the appliance
 // answered for them, so a crash in between sends them again, which the
-// appliance acknowledges without counting them twice (README, "Backfill").
+// appliance acknowledges without counting them twice (docs/design.md, "The agent").
 //
 // Main thread only; logs one line per event to stderr.
 #pragma once

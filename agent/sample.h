@@ -1,6 +1,6 @@
 // One sample of the host's load as the agent sends it: the appliance's
-// timestamped sample {"cpu": ..., "ram": ..., "time": ...} (README, "How a
-// fleet reports"). A plain value; any thread.
+// timestamped sample {"cpu": ..., "ram": ..., "time": ...} (docs/design.md,
+// "The HTTP contract"). A plain value; any thread.
 #pragma once
 
 #include <cstdint>
