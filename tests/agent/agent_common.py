@@ -6,6 +6,8 @@ real appliance (tests/lib/appliance.py), a fake /proc it reads, its spool file.
     FakeProc()                                a directory with stat and meminfo; .set_stat()
                                               .set_meminfo() replace them atomically
     read_spool(path)                          -> [(time, cpu, ram)] of a spool file
+    write_spool(path, samples, tail=b"")      a spool file as the agent writes it, plus
+                                              `tail` (e.g. a record torn by a crash)
     minute_samples(query, name)               -> {minute start: (count, cpu, ram)}
 """
 
@@ -17,6 +19,7 @@ import struct
 import subprocess
 import tempfile
 import time
+import zlib
 
 from appliance import build_path, http
 
@@ -120,6 +123,15 @@ def read_spool(path):
         assert magic == SPOOL_MAGIC, f"record at {offset} of {path} has magic {magic:#x}"
         samples.append((when, cpu, ram))
     return samples
+
+
+def write_spool(path, samples, tail=b""):
+    """Writes (time, cpu, ram) samples as spool records, then `tail`."""
+    with open(path, "wb") as file:
+        for when, cpu, ram in samples:
+            body = struct.pack("=qdd", when, cpu, ram)
+            file.write(struct.pack("=II", SPOOL_MAGIC, zlib.crc32(body)) + body)
+        file.write(tail)
 
 
 def spool_size(path):
