@@ -1,6 +1,6 @@
 #include "cli/command.h"
 
-#include <ctime>
+#include <chrono>
 
 namespace servertrack::cli {
 
@@ -28,6 +28,12 @@ shm::Segment attach_read_only(const std::string& segment) {
   return shm::Segment::attach({segment, shm::Access::read_only, 0});
 }
 
-std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+// system_clock, as the workers read it: time() reads the kernel's coarse clock,
+// which lags by up to a tick, so just after a second began a sample a worker
+// stamped with that second would look newer than "now" to shmtool.
+std::int64_t unix_now() {
+  using namespace std::chrono;
+  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
 
 }  // namespace servertrack::cli

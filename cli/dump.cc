@@ -22,7 +22,7 @@ struct DumpArgs {
 
 SnapshotFile take_snapshot(shm::Segment& segment) {
   const shm::Header& h = segment.header();
-  SnapshotFile file{shm::kLayoutVersion, h.capacity, h.created_unix, unix_now(), h.mode, {}};
+  SnapshotFile file{shm::kLayoutVersion, h.capacity, h.created_unix, 0, h.mode, {}};
   segment.for_each_server([&](const shm::ServerEntry& server) {
     SnapshotServer& copy = file.servers.emplace_back(SnapshotServer{std::string(server.name), {}});
     if (segment.copy_slot(*server.slot, copy.data) != shm::Status::ok) {
@@ -32,6 +32,8 @@ SnapshotFile take_snapshot(shm::Segment& segment) {
                       copy.name));
     }
   });
+  // After the walk: a sample recorded while it ran is never newer than the dump.
+  file.dumped_unix = unix_now();
   return file;
 }
 

@@ -17,6 +17,18 @@ namespace {
   throw ToolError("cannot " + what + " " + path + ": " + std::strerror(error));
 }
 
+// fsync of the directory holding `path`, so that a rename into it survives a
+// power cut; 0 or the errno.
+int sync_directory_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::string directory = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  const int error = ::fsync(fd) == 0 ? 0 : errno;
+  ::close(fd);
+  return error;
+}
+
 }  // namespace
 
 std::vector<std::byte> read_file(const std::string& path) {
@@ -51,6 +63,7 @@ void write_file_atomically(const std::string& path, std::span<const std::byte> b
     if (error == EEXIST) throw ToolError(path + " already exists; --force overwrites it");
     fail("write", path, error);
   }
+  if (const int sync_error = sync_directory_of(path); sync_error != 0) fail("sync the directory of", path, sync_error);
 }
 
 }  // namespace servertrack::cli

@@ -11,9 +11,10 @@ namespace servertrack::cli {
 
 std::vector<std::byte> read_file(const std::string& path);
 
-// Writes to a temporary file beside `path`, fsyncs it, then renames it over
-// `path` (or, unless `replace`, refuses when `path` exists). A reader of
-// `path` sees the old file or the whole new one, never a part.
+// Writes to a temporary file beside `path`, fsyncs it, renames it over `path`
+// (or, unless `replace`, refuses when `path` exists) and fsyncs the directory.
+// A reader of `path` sees the old file or the whole new one, never a part,
+// and once this returns the new file survives a power cut.
 void write_file_atomically(const std::string& path, std::span<const std::byte> bytes, bool replace);
 
 }  // namespace servertrack::cli

@@ -14,3 +14,9 @@ INGEST_PORT = 8889
 # 100,000 servers fill 76 % of this table, which keeps open-addressing probe
 # chains short. It is also shmtool's default.
 CAPACITY = 131072
+
+# The supervisor's own: seconds between checkpoints, and where an installed
+# appliance keeps them when systemd gives no StateDirectory= (a checkout keeps
+# them in <checkout>/data).
+CHECKPOINT_INTERVAL = 60
+INSTALLED_DATA_DIR = "/var/lib/servertrack"

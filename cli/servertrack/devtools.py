@@ -18,10 +18,12 @@ PACKAGES = [
     "libboost-dev", "libcpp-httplib-dev", "libsimdjson-dev", "libfmt-dev",
     "libgtest-dev", "libcli11-dev", "libbenchmark-dev",
     "python3", "faketime", "curl",
-    # tests: the agent's systemd unit (systemd-analyze verify), its HTTPS certificate
-    "systemd", "openssl",
     # tests: the dashboard in headless Chromium, /metrics through a real parser
     "chromium", "fonts-dejavu-core", "python3-prometheus-client",
+    # tests: `systemd-analyze verify` on the unit in deploy/systemd
+    "systemd",
+    # tests: the deploy/ recipes run by the real proxies, with a test certificate
+    "nginx", "haproxy", "openssl",
 ]
 
 # What `test --fuzz` adds: clang with libFuzzer and the sanitizer runtimes.

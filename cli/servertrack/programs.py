@@ -4,9 +4,8 @@ or the tree `meson install` made.
 In a checkout this package is <checkout>/cli/servertrack and the programs are
 in a build directory (<checkout>/build by default; meson puts each in the
 folder of its part). In an install, meson writes installed.py next to this
-file with the directories it installed into; the programs are found relative
-to where the package actually is, so an installed tree that was moved still
-finds its own workers.
+file with the directories it installed into, relative to this package, so a
+tree installed with --destdir or moved still finds its own workers.
 """
 import os
 
@@ -32,9 +31,9 @@ def default_build_dir():
     return os.path.join(CHECKOUT, "build") if CHECKOUT else None
 
 
-def installed_dir(configured):
-    """A directory meson installed into, relative to where this package is now."""
-    return os.path.normpath(os.path.join(PACKAGE_DIR, os.path.relpath(configured, installed.PACKAGE_DIR)))
+def installed_dir(relative):
+    """A directory meson installed into, from its path relative to this package."""
+    return os.path.normpath(os.path.join(PACKAGE_DIR, relative))
 
 
 def program(build_dir, part):

@@ -12,9 +12,10 @@ import urllib.error
 import urllib.request
 
 from servertrack import defaults, devtools
+from servertrack.checkpoint import Checkpointer, remove_stale_temporaries
 from servertrack.log import log
-from servertrack.programs import missing_programs, program
-from servertrack.segment import ensure_segment
+from servertrack.programs import CHECKOUT, missing_programs, program
+from servertrack.segment import prepare_segment
 from servertrack.supervise import Supervisor
 
 
@@ -52,6 +53,14 @@ def healthy(host, port):
         return False
 
 
+def describe_checkpoints(options):
+    if options.checkpoint_interval == 0:
+        return (f"checkpoints are OFF (--checkpoint-interval 0): a reboot loses the data "
+                f"(data dir {options.data_dir})")
+    return (f"checkpoints are on: every {options.checkpoint_interval:g} s and at stop, "
+            f"into {options.data_dir}")
+
+
 def announce_when_ready(options):
     """An on_tick callback: prints the URLs once both ports answer /healthz."""
     probe = "127.0.0.1" if options.bind in ("0.0.0.0", "") else "::1" if options.bind == "::" else options.bind
@@ -67,7 +76,8 @@ def announce_when_ready(options):
               f"  POST samples to  {url(host, options.ingest_port)}/server/<name>   "
               "body {\"cpu\": 12.5, \"ram\": 40}\n"
               f"  GET windows from {url(host, options.query_port)}/server/<name>\n"
-              f"  browse           {url(host, options.query_port)}/", flush=True)
+              f"  browse           {url(host, options.query_port)}/\n"
+              f"  data             {describe_checkpoints(options)}", flush=True)
     return tick
 
 
@@ -85,18 +95,54 @@ def unreadable_token_file(path):
     return None if token else f"--ingest-token-file: {path} has no token on its first line"
 
 
+def default_data_dir():
+    """<checkout>/data in a checkout; installed: systemd's StateDirectory=, else /var/lib/servertrack."""
+    if CHECKOUT:
+        return os.path.join(CHECKOUT, "data")
+    return os.environ.get("STATE_DIRECTORY", defaults.INSTALLED_DATA_DIR).split(":")[0]
+
+
+def unusable_data_dir(path, segment):
+    """Why the data dir cannot hold checkpoints, or None; creates it if absent."""
+    try:
+        os.makedirs(path, mode=0o750, exist_ok=True)
+        remove_stale_temporaries(path, segment)
+    except OSError as error:
+        return f"--data-dir: cannot use {path}: {error.strerror}"
+    return None if os.access(path, os.W_OK | os.X_OK) else f"--data-dir: {path} is not writable"
+
+
 def cmd_run(options):
     missing = missing_programs(options.build_dir)
     if missing:
         log("not built: " + ", ".join(missing) + "\n  `./servertrack up` installs, builds and runs; "
             "or pass --build-dir with the build that has them")
         return 2
-    problem = unreadable_token_file(options.ingest_token_file) or \
-        ensure_segment(options.build_dir, options.segment, options.capacity)
+    problem = unreadable_token_file(options.ingest_token_file) or unusable_data_dir(options.data_dir, options.segment)
+    unloadable = []
+    if not problem:
+        problem, unloadable = prepare_segment(options.build_dir, options.segment, options.capacity,
+                                              options.data_dir)
     if problem:
         log(problem)
         return 2
-    return Supervisor(worker_commands(options)).run(on_tick=announce_when_ready(options))
+    log(describe_checkpoints(options))
+    announce = announce_when_ready(options)
+    checkpointer = None
+    if options.checkpoint_interval > 0:
+        checkpointer = Checkpointer(options.build_dir, options.segment, options.data_dir,
+                                    options.checkpoint_interval, unloadable)
+
+    def tick():
+        announce()
+        if checkpointer:
+            checkpointer.tick()
+
+    status = Supervisor(worker_commands(options)).run(on_tick=tick)
+    if checkpointer:
+        checkpointer.final()
+    log("stopped")
+    return status
 
 
 def cmd_up(options):
@@ -109,6 +155,13 @@ def positive(text):
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def seconds(text):
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more, not {text}")
     return value
 
 
@@ -128,8 +181,14 @@ def add_run_options(parser, default_build):
     parser.add_argument("--query-workers", type=positive, default=1,
                         help="query processes sharing the query port (SO_REUSEPORT)")
     parser.add_argument("--segment", default=defaults.SEGMENT, help="shared-memory segment name")
-    parser.add_argument("--capacity", type=positive, default=defaults.CAPACITY,
-                        help="server slots when the segment is created (default sized for 100,000 servers)")
+    parser.add_argument("--capacity", type=positive,
+                        help="server slots; default: those of the segment or checkpoint found, else "
+                             f"{defaults.CAPACITY} (sized for 100,000 servers)")
+    parser.add_argument("--data-dir", type=os.path.abspath, default=default_data_dir(),
+                        help="where checkpoints are written and restored from (default: %(default)s)")
+    parser.add_argument("--checkpoint-interval", type=seconds, default=defaults.CHECKPOINT_INTERVAL,
+                        metavar="SECONDS", help="seconds between checkpoints (default %(default)s); "
+                                                "0 disables them")
     parser.add_argument("--build-dir", default=default_build,
                         help="build holding ingest/servertrack-ingest, query/servertrack-query, cli/shmtool"
                              + ("" if default_build else " (default: the installed programs)"))

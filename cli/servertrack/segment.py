@@ -1,12 +1,32 @@
-"""The shared-memory segment as the supervisor sees it, through shmtool only.
+"""The shared-memory segment as the supervisor prepares it before any worker
+starts, through shmtool only (it never maps the segment itself):
 
-Runs shmtool as a child process and turns its exit status and words into
-a message for the log; it never maps the segment itself.
+- a segment is there: use it, with its own capacity unless --capacity was given;
+- none is there (after a reboot): restore the newest checkpoint that loads,
+  else create an empty one;
+- one of another layout version is there (after an upgrade): replace it by a
+  restore of the newest checkpoint, whose format does not depend on the layout.
 """
+import json
 import subprocess
 
+from servertrack import defaults
+from servertrack.checkpoint import checkpoint_files, describe_age
 from servertrack.log import log
 from servertrack.programs import program
+
+EXIT_ABSENT = 2   # shmtool: the segment does not exist
+EXIT_USAGE = 64   # shmtool: bad command line, e.g. a --capacity too small to restore into
+# How the segment library names a segment of another layout (shm/segment.cc, validate()).
+OTHER_LAYOUT = "has layout version"
+
+
+def run(argv):
+    return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+
+
+def shmtool_words(result):
+    return (result.stderr.strip() or result.stdout.strip()).removeprefix("shmtool: ")
 
 
 def ensure_segment(build_dir, segment, capacity):
@@ -25,3 +45,59 @@ def ensure_segment(build_dir, segment, capacity):
             f"To keep its data, run again with the options it was created with. To replace it\n"
             f"(its data is lost; `{shmtool} dump --segment {segment} FILE` saves it first):\n"
             f"  {shmtool} create --segment {segment} --capacity {capacity} --force")
+
+
+def restore_newest(shmtool, segment, data_dir, capacity, replace):
+    """Restores the newest checkpoint that loads, falling back to older ones.
+
+    Returns (restored, problem, unloadable): whether one was restored, a message
+    that stops the start (or None), and the checkpoints that failed to load
+    (kept on disk as they are).
+    """
+    unloadable = []
+    for _, path in checkpoint_files(data_dir, segment):
+        argv = [shmtool, "restore", "--segment", segment, path]
+        argv += ["--capacity", str(capacity)] if capacity else []
+        argv += ["--force"] if replace else []
+        result = run(argv)
+        if result.returncode == 0:
+            log(f"{result.stdout.strip()}; the checkpoint was written {describe_age(path)} ago")
+            return True, None, unloadable
+        if result.returncode == EXIT_USAGE:
+            return False, f"cannot restore {path}: {shmtool_words(result)}", unloadable
+        unloadable.append(path)
+        log(f"checkpoint {path} does not load, kept as it is: {shmtool_words(result)}; "
+            "trying the previous one")
+    return False, None, unloadable
+
+
+def prepare_segment(build_dir, segment, capacity, data_dir):
+    """Makes the segment ready for the workers. `capacity` is --capacity, or None
+    to adopt the segment's or the checkpoint's own.
+
+    Returns (problem, unloadable): a message that stops the start (or None),
+    and the checkpoints that failed to load.
+    """
+    shmtool = program(build_dir, "shmtool")
+    info = run([shmtool, "info", "--json", "--segment", segment])
+    if info.returncode == 0:
+        if capacity is not None:
+            return ensure_segment(build_dir, segment, capacity), []
+        facts = json.loads(info.stdout)
+        log(f"using segment '{segment}' as it is: capacity {facts['capacity']}, "
+            f"{facts['used_slots']} servers")
+        return None, []
+    migrating = info.returncode != EXIT_ABSENT
+    if migrating:
+        words = shmtool_words(info)
+        if OTHER_LAYOUT not in words or not checkpoint_files(data_dir, segment):
+            return ensure_segment(build_dir, segment, capacity or defaults.CAPACITY), []
+        log(f"{words.split(';')[0]}: migrating it through the newest checkpoint in {data_dir}")
+    restored, problem, unloadable = restore_newest(shmtool, segment, data_dir, capacity, replace=migrating)
+    if restored or problem:
+        return problem, unloadable
+    if migrating:
+        return f"cannot migrate segment '{segment}': no checkpoint in {data_dir} loads", unloadable
+    if unloadable:
+        log(f"no checkpoint in {data_dir} loads; starting with an empty segment")
+    return ensure_segment(build_dir, segment, capacity or defaults.CAPACITY), unloadable

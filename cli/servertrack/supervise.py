@@ -173,5 +173,5 @@ class Supervisor:
                 proc.kill()
                 proc.wait()
             log(f"{worker.name} pid {proc.pid} {describe_exit(proc.returncode)}")
-        log("stopped")
+        log("every worker stopped")
         return 0

@@ -1,4 +1,5 @@
-"""deploy/systemd/servertrack-agent.service: systemd-analyze verify finds
+"""deploy/systemd/servertrack-agent.service.in as the build configures it:
+systemd-analyze verify finds
 nothing to say about it, its hardening scores as OK, and the command line it
 runs is one the agent accepts (run here with --once against a closed port: it
 spools the sample in the state directory and exits 75)."""
@@ -13,9 +14,7 @@ import unittest
 from agent_common import read_spool
 from appliance import build_path, free_port
 
-SOURCE_DIR = os.environ["SERVERTRACK_SOURCE_DIR"]
-UNIT = os.path.join(SOURCE_DIR, "deploy", "systemd", "servertrack-agent.service")
-INSTALLED = "/usr/local/bin/servertrack-agent"
+UNIT = build_path(os.path.join("deploy", "servertrack-agent.service"))
 # systemd-analyze security: 0 is the most locked down, 10 the least; below 2 is "OK".
 MOST_EXPOSURE = 2.0
 
@@ -24,13 +23,14 @@ class SystemdUnitTest(unittest.TestCase):
     def setUp(self):
         with open(UNIT, encoding="utf-8") as unit_file:
             self.unit_text = unit_file.read()
-        self.assertIn(f"ExecStart={INSTALLED} ", self.unit_text)
+        self.installed = re.search(r"^ExecStart=(\S+)", self.unit_text, re.MULTILINE).group(1)
+        self.assertTrue(self.installed.endswith("/bin/servertrack-agent"), self.installed)
         self.work = tempfile.TemporaryDirectory(prefix="servertrack-agent-unit-")
         self.addCleanup(self.work.cleanup)
         # verify insists that ExecStart's program exists: point it at the build.
         self.unit = os.path.join(self.work.name, "servertrack-agent.service")
         with open(self.unit, "w", encoding="utf-8") as unit_file:
-            unit_file.write(self.unit_text.replace(INSTALLED, build_path("agent/servertrack-agent")))
+            unit_file.write(self.unit_text.replace(self.installed, build_path("agent/servertrack-agent")))
 
     def test_systemd_analyze_verify_is_silent(self):
         result = subprocess.run(["systemd-analyze", "verify", self.unit], capture_output=True,
@@ -54,7 +54,7 @@ class SystemdUnitTest(unittest.TestCase):
         closed_port = f"http://127.0.0.1:{free_port()}"
         command = (exec_start.replace("${SERVERTRACK_URL}", closed_port)
                    .replace("%d", credentials).replace("%S", self.work.name)
-                   .replace(INSTALLED, build_path("agent/servertrack-agent")))
+                   .replace(self.installed, build_path("agent/servertrack-agent")))
         self.assertNotRegex(command, r"[%$]", "a specifier or variable the test does not know")
         result = subprocess.run([*shlex.split(command), "--name", "unit_check", "--interval", "1",
                                  "--once"], capture_output=True, text=True, timeout=30)

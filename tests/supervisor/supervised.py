@@ -1,19 +1,22 @@
 """The real `servertrack run` as a child process of a test, with its log followed.
 
 Used by the tests in this folder. Supervised(...) starts the supervisor script
-on a test segment and free ports, reads its combined stdout/stderr on a thread
-and parses the worker events it logs ("ingest#1 started, pid N", "ingest#1 pid N
-killed by signal 9 (SIGKILL) after 0.4 s; restarting in 0.1 s"). Leaving the
+on a test segment, free ports and a data dir (a temporary one unless given),
+reads its combined stdout/stderr on a thread and parses the worker events it
+logs ("ingest#1 started, pid N", "ingest#1 pid N killed by signal 9 (SIGKILL)
+after 0.4 s; restarting in 0.1 s"). Leaving the
 `with` block SIGKILLs the supervisor if it still runs and waits for every worker
 it started to be gone.
 """
 import collections
+import contextlib
 import datetime
 import os
 import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -69,7 +72,9 @@ def wait_until(condition, timeout, interval=0.02):
 
 class Supervised:
     def __init__(self, segment, capacity, ingest_workers=1, query_workers=1,
-                 build_dir=BUILD_DIR, ingest_port=None, query_port=None, extra_args=()):
+                 build_dir=BUILD_DIR, ingest_port=None, query_port=None, data_dir=None, extra_args=()):
+        self.own_data_dir = None if data_dir else tempfile.TemporaryDirectory(prefix="servertrack-data-")
+        self.data_dir = data_dir or self.own_data_dir.name
         self.ingest_port = ingest_port or free_port()
         self.query_port = query_port or free_port()
         self.ingest_url = f"http://127.0.0.1:{self.ingest_port}"
@@ -77,11 +82,13 @@ class Supervised:
         args = [sys.executable, SCRIPT, "run", "--bind", "127.0.0.1",
                 "--ingest-port", str(self.ingest_port), "--query-port", str(self.query_port),
                 "--ingest-workers", str(ingest_workers), "--query-workers", str(query_workers),
-                "--segment", segment, "--capacity", str(capacity), "--build-dir", build_dir, *extra_args]
+                "--segment", segment, "--build-dir", build_dir, "--data-dir", self.data_dir,
+                *(["--capacity", str(capacity)] if capacity else []), *extra_args]
         self.lines = []
         self.changed = threading.Condition()
+        # Its own process group, as under a service manager: power_cut() kills it whole.
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
+                                     stderr=subprocess.STDOUT, text=True, process_group=0)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -130,6 +137,16 @@ class Supervised:
     def signal(self, number):
         self.proc.send_signal(number)
 
+    def power_cut(self):
+        """SIGKILL to the supervisor's process group (it and any checkpoint it is
+        writing) and to every worker (each in a group of its own): nothing gets to
+        run another instruction, as when the power goes."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        for pid in self.worker_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.proc.wait()
+
     def __enter__(self):
         return self
 
@@ -144,3 +161,5 @@ class Supervised:
                     os.kill(pid, signal.SIGKILL)
         self.reader.join(timeout=5)
         self.proc.stdout.close()
+        if self.own_data_dir:
+            self.own_data_dir.cleanup()

@@ -1,0 +1,99 @@
+"""`meson install` gives a tree that runs with no checkout and no build, and a
+systemd unit that `systemd-analyze verify` accepts (README: Installing it as a
+service).
+
+The install goes into a temporary directory (--destdir): every path the
+installed supervisor uses is relative to the install itself, so this tree is
+what any --prefix gets. The installed supervisor runs with an environment
+that points nowhere into the checkout.
+"""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+from appliance import BUILD_DIR, TestSegment, free_port, http
+
+
+def configured_prefix():
+    with open(os.path.join(BUILD_DIR, "meson-info", "intro-buildoptions.json")) as f:
+        return next(o["value"] for o in json.load(f) if o["name"] == "prefix")
+
+
+class Install(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.stage = tempfile.TemporaryDirectory(prefix="servertrack-install-")
+        subprocess.run(["meson", "install", "-C", BUILD_DIR, "--destdir", cls.stage.name,
+                        "--no-rebuild", "--quiet"], check=True, stdout=subprocess.DEVNULL)
+        cls.prefix = configured_prefix()
+        cls.root = cls.stage.name + cls.prefix
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stage.cleanup()
+
+    def test_the_installed_supervisor_runs_the_installed_workers(self):
+        entry = os.path.join(self.root, "bin", "servertrack")
+        ingest_port, query_port = free_port(), free_port()
+        environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "SERVERTRACK_"))}
+        with tempfile.TemporaryDirectory() as data, TestSegment() as segment, \
+                tempfile.TemporaryFile() as log:
+            proc = subprocess.Popen([entry, "run", "--segment", segment.name, "--data-dir", data,
+                                     "--ingest-port", str(ingest_port), "--query-port", str(query_port)],
+                                    cwd="/", env=environment, stdin=subprocess.DEVNULL,
+                                    stdout=log, stderr=subprocess.STDOUT)
+            try:
+                ingest, query = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{query_port}"
+                self.assertTrue(_healthy_within([ingest, query], 20), _text(log))
+                self.assertEqual(http("POST", ingest + "/server/installed", '{"cpu": 4.5, "ram": 9}')[0], 204)
+                status, _, body = http("GET", query + "/server/installed")
+                self.assertEqual(status, 200)
+                self.assertIn(4.5, json.loads(body)["last_60_minutes"]["cpu"])
+                workers = [line.split("pid ")[1] for line in _text(log).splitlines() if " started, pid " in line]
+                self.assertEqual(len(workers), 2, _text(log))
+                for pid in workers:
+                    self.assertTrue(os.readlink(f"/proc/{pid}/exe").startswith(
+                        os.path.join(self.root, "libexec", "servertrack") + "/"))
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                exit_code = proc.wait(timeout=60)
+            self.assertEqual(exit_code, 0, _text(log))
+            self.assertIn("checkpoint at stop: dumped 1 servers", _text(log))
+
+    def test_systemd_analyze_verifies_the_installed_unit(self):
+        with open(os.path.join(self.root, "lib", "systemd", "system", "servertrack.service")) as f:
+            unit = f.read()
+        exec_start = f"ExecStart={self.prefix}/bin/servertrack run\n"
+        self.assertIn(exec_start, unit)
+        with tempfile.TemporaryDirectory() as directory:
+            # verify wants ExecStart's program to exist: the staged one.
+            staged = os.path.join(directory, "servertrack.service")
+            with open(staged, "w") as f:
+                f.write(unit.replace(exec_start, f"ExecStart={self.root}/bin/servertrack run\n"))
+            result = subprocess.run(["systemd-analyze", "verify", staged], capture_output=True, text=True)
+        self.assertEqual((result.returncode, result.stdout + result.stderr), (0, ""))
+
+
+def _healthy_within(urls, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if all(http("GET", url + "/healthz")[0] == 200 for url in urls):
+                return True
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def _text(log):
+    log.seek(0)
+    return log.read().decode(errors="replace")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,206 @@
+"""Checkpoints with the real supervisor, workers and shmtool (README: Where the
+data lives): what a power cut and a clean reboot lose, the fallback to the
+previous checkpoint, the capacity a plain `run` adopts, a migration from another
+segment layout, and a failing checkpoint that stops nothing.
+
+A "reboot" is what it leaves behind: no processes and no /dev/shm segment, the
+data dir as it was.
+"""
+import json
+import os
+import re
+import signal
+import random
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from appliance import TestSegment, build_path, http, shmtool
+from supervised import Supervised, wait_until
+
+SERVERS = [f"cp_{i}" for i in range(40)]
+
+
+def post_round(url, names, value):
+    for name in names:
+        status, _, body = http("POST", f"{url}/server/{name}", json.dumps({"cpu": value, "ram": value / 2}))
+        assert status == 204, (name, status, body)
+
+
+def buckets(query_url, name):
+    """Every non-empty bucket of both windows, keyed by its start time: equal
+    across a restart even when the windows moved on by a minute meanwhile."""
+    status, _, body = http("GET", f"{query_url}/server/{name}")
+    if status != 200:
+        return status
+    found = {}
+    for window_name, window in json.loads(body).items():
+        for i, (cpu, ram) in enumerate(zip(window["cpu"], window["ram"])):
+            if cpu is not None:
+                found[(window_name, window["start"] + i * window["step"])] = (cpu, ram)
+    return found
+
+
+def checkpoints(data_dir, segment, result="ok"):
+    """servertrack_checkpoints_total{result=...} from the supervisor's metrics file."""
+    try:
+        with open(os.path.join(data_dir, f"{segment}-checkpoints.prom")) as f:
+            text = f.read()
+    except FileNotFoundError:
+        return 0
+    return int(re.search(f'result="{result}"' + r'\} (\d+)', text)[1])
+
+
+def checkpoint_names(data_dir, segment):
+    return sorted(n for n in os.listdir(data_dir) if re.fullmatch(re.escape(segment) + r"-\d{10}\.snap", n))
+
+
+def remove_segment(name):
+    """What a reboot does to /dev/shm."""
+    os.unlink(os.path.join("/dev/shm", name))
+
+
+class Checkpoints(unittest.TestCase):
+    def setUp(self):
+        self.data = tempfile.TemporaryDirectory(prefix="servertrack-checkpoints-")
+        self.addCleanup(self.data.cleanup)
+        self.segment = TestSegment(capacity=1024).__enter__()
+        self.addCleanup(self.segment.__exit__, None, None, None)
+
+    def start(self, *args, capacity=None):
+        supervised = Supervised(self.segment.name, capacity, data_dir=self.data.name, extra_args=args)
+        self.addCleanup(supervised.__exit__)
+        supervised.wait_ready()
+        return supervised
+
+    def test_power_cut_loses_at_most_what_came_after_the_last_checkpoint(self):
+        first = self.start("--checkpoint-interval", "0.5")
+        for value in (10.0, 20.0, 30.0):
+            post_round(first.ingest_url, SERVERS, value)
+        acknowledged = {name: buckets(first.query_url, name) for name in SERVERS}
+        # The second checkpoint completed from now on began after every sample above.
+        done = checkpoints(self.data.name, self.segment.name)
+        self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name) >= done + 2, 20),
+                        first.log())
+        post_round(first.ingest_url, ["cp_after_the_checkpoint"], 99.0)
+        first.power_cut()
+        remove_segment(self.segment.name)
+
+        second = self.start("--checkpoint-interval", "0.5")
+        self.assertIn("restored 40 servers", second.log())
+        self.assertEqual({name: buckets(second.query_url, name) for name in SERVERS}, acknowledged)
+
+    def test_clean_reboot_loses_nothing(self):
+        first = self.start()  # the default interval: only the checkpoint at stop can save the data
+        for value in (1.5, 2.5):
+            post_round(first.ingest_url, SERVERS, value)
+        acknowledged = {name: buckets(first.query_url, name) for name in SERVERS}
+        first.signal(signal.SIGTERM)
+        self.assertEqual(first.proc.wait(timeout=30), 0, first.log())
+        self.assertIn("checkpoint at stop: dumped 40 servers", first.log())
+        remove_segment(self.segment.name)
+
+        second = self.start()
+        self.assertEqual({name: buckets(second.query_url, name) for name in SERVERS}, acknowledged)
+
+    def test_a_damaged_newest_checkpoint_falls_back_to_the_previous_and_is_kept(self):
+        first = self.start("--checkpoint-interval", "0.3")
+        post_round(first.ingest_url, SERVERS, 5.0)
+        acknowledged = {name: buckets(first.query_url, name) for name in SERVERS}
+        # Both checkpoints kept must have begun after the samples: the third
+        # completed from now on, and the one before it.
+        done = checkpoints(self.data.name, self.segment.name)
+        self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name) >= done + 3, 20))
+        first.power_cut()
+        remove_segment(self.segment.name)
+        names = checkpoint_names(self.data.name, self.segment.name)
+        self.assertEqual(len(names), 2, names)  # the last two good ones, no more
+        newest = os.path.join(self.data.name, names[-1])
+        with open(newest, "r+b") as f:
+            f.seek(100)
+            byte = f.read(1)
+            f.seek(100)
+            f.write(bytes([byte[0] ^ 0xFF]))
+
+        second = self.start("--checkpoint-interval", "0")
+        self.assertIn(f"checkpoint {newest} does not load, kept as it is", second.log())
+        self.assertIn(f"from {os.path.join(self.data.name, names[0])}", second.log())
+        self.assertEqual({name: buckets(second.query_url, name) for name in SERVERS}, acknowledged)
+        self.assertEqual(checkpoint_names(self.data.name, self.segment.name), names)
+
+    def test_a_plain_run_adopts_the_capacity_of_the_segment_and_of_the_checkpoint(self):
+        first = self.start()  # TestSegment made it with capacity 1024, not the default
+        self.assertIn("capacity 1024", first.log())
+        post_round(first.ingest_url, SERVERS[:3], 7.0)
+        first.signal(signal.SIGTERM)
+        self.assertEqual(first.proc.wait(timeout=30), 0, first.log())
+        remove_segment(self.segment.name)
+        self.start()
+        info = json.loads(shmtool("info", "--json", "--segment", self.segment.name).stdout)
+        self.assertEqual((info["capacity"], info["used_slots"]), (1024, 3))
+
+    def test_a_segment_of_another_layout_migrates_through_the_checkpoint(self):
+        first = self.start()
+        post_round(first.ingest_url, SERVERS, 3.0)
+        acknowledged = {name: buckets(first.query_url, name) for name in SERVERS}
+        first.signal(signal.SIGTERM)
+        self.assertEqual(first.proc.wait(timeout=30), 0, first.log())
+        # The segment an older build left: header offset 8 is the layout version (shm/layout.h).
+        with open(os.path.join("/dev/shm", self.segment.name), "r+b") as f:
+            f.seek(8)
+            version = struct.unpack("<I", f.read(4))[0]
+            f.seek(8)
+            f.write(struct.pack("<I", version + 1))
+
+        second = self.start()
+        self.assertIn(f"has layout version {version + 1}", second.log())
+        self.assertIn("migrating it through the newest checkpoint", second.log())
+        self.assertEqual({name: buckets(second.query_url, name) for name in SERVERS}, acknowledged)
+        info = json.loads(shmtool("info", "--json", "--segment", self.segment.name).stdout)
+        self.assertEqual(info["layout_version"], version)
+
+    def test_checkpoints_taken_under_continuous_posts_all_succeed(self):
+        # Enough servers that a checkpoint's walk spans a second boundary while
+        # POSTs stamp servers it has not reached yet with the newer second.
+        self.segment.__exit__()
+        self.segment = TestSegment(capacity=32768).__enter__()
+        names = [f"busy_{i}" for i in range(25000)]
+        now = int(time.time())
+        subprocess.run([build_path("tests/cli/record_samples"), self.segment.name], check=True,
+                       input="".join(f"{name} {now - 60} 1 1\n" for name in names), text=True)
+        first = self.start("--checkpoint-interval", "0.1")
+        stop = threading.Event()
+
+        def post_until_stopped():
+            while not stop.is_set():
+                name = random.choice(names)
+                http("POST", f"{first.ingest_url}/server/{name}", '{"cpu": 2, "ram": 3}')
+
+        posters = [threading.Thread(target=post_until_stopped) for _ in range(2)]
+        for poster in posters:
+            poster.start()
+        try:
+            self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name) >= 4, 120),
+                            first.log())
+        finally:
+            stop.set()
+            for poster in posters:
+                poster.join()
+        self.assertEqual(checkpoints(self.data.name, self.segment.name, "failed"), 0, first.log())
+
+    def test_a_failing_checkpoint_is_counted_and_stops_nothing(self):
+        first = self.start("--checkpoint-interval", "0.3")
+        remove_segment(self.segment.name)  # the workers keep their mapping; a dump finds nothing
+        self.assertIsNotNone(first.wait_for_line(lambda line: "failed (1 failed so far" in line, 20),
+                             first.log())
+        self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name, "failed") >= 1, 5))
+        status, _, _ = http("POST", f"{first.ingest_url}/server/still_served", '{"cpu": 1, "ram": 2}')
+        self.assertEqual(status, 204)
+        self.assertIsNone(first.proc.poll())
+
+
+if __name__ == "__main__":
+    unittest.main()
