@@ -2,27 +2,12 @@
 
 #include <CLI/CLI.hpp>
 
-#include <fstream>
 #include <string>
 
 #include "http/worker_log.h"
+#include "http/token_file.h"
 
 namespace servertrack::http {
-namespace {
-
-// The token file's first line without trailing blanks; empty when the file
-// cannot be read. The message never quotes the file's content.
-std::string read_token_file(const std::string& path) {
-  std::ifstream file(path);
-  std::string line;
-  if (!file || !std::getline(file, line)) return {};
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
-    line.pop_back();
-  }
-  return line;
-}
-
-}  // namespace
 
 std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
                                                       const WorkerKind& kind) {
