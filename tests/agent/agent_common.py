@@ -11,7 +11,6 @@ real appliance (tests/lib/appliance.py), a fake /proc it reads, its spool file.
     minute_samples(query, name)               -> {minute start: (count, cpu, ram)}
 """
 
-import contextlib
 import json
 import os
 import signal
@@ -21,7 +20,7 @@ import tempfile
 import time
 import zlib
 
-from appliance import build_path, http
+from appliance import build_path, http, kill_and_reap
 
 AGENT = os.path.join("agent", "servertrack-agent")
 # agent/spool.h, SpoolRecord: magic, crc, time, cpu, ram in the host's byte order.
@@ -65,13 +64,7 @@ class Agent:
         return self.proc.wait(timeout=timeout)
 
     def kill(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        # libfaketime removes its files in /dev/shm only at a normal exit.
-        for leftover in (f"faketime_shm_{self.pid}", f"sem.faketime_sem_{self.pid}"):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(os.path.join("/dev/shm", leftover))
+        kill_and_reap(self.proc, faketime=True)
 
     def __enter__(self):
         return self
