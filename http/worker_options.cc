@@ -33,6 +33,9 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
   app.add_option("--sibling-url", options.sibling_url,
                  "base URL the 307 redirects point to, e.g. http://host:8888 "
                  "(default: the request's host on the sibling's default port)");
+  app.add_option("--metrics-textfile", options.metrics_textfile,
+                 "a file in the Prometheus text format (the supervisor's checkpoint counters) "
+                 "appended to GET /metrics at each scrape; a missing file adds nothing");
   std::string token_file;
   if (kind.process == shm::ProcessKind::ingest) {
     auto* token = app.add_option("--ingest-token", options.ingest_token,

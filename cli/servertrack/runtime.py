@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 
 from servertrack import defaults, devtools
-from servertrack.checkpoint import Checkpointer, remove_stale_temporaries
+from servertrack.checkpoint import Checkpointer, metrics_path, remove_stale_temporaries
 from servertrack.log import log
 from servertrack.programs import CHECKOUT, missing_programs, program
 from servertrack.segment import prepare_segment
@@ -41,6 +41,9 @@ def worker_commands(options):
                 "--sibling-url", url(host, ports[siblings[kind]])]
         if kind == "ingest" and options.ingest_token_file:
             argv += ["--ingest-token-file", options.ingest_token_file]
+        if options.checkpoint_interval:
+            # The supervisor's checkpoint counters, in every worker's /metrics.
+            argv += ["--metrics-textfile", metrics_path(options.data_dir, options.segment)]
         commands += [(f"{kind}#{n}", argv + ["--worker-id", str(n)]) for n in range(1, counts[kind] + 1)]
     return commands
 
