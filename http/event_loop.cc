@@ -22,6 +22,10 @@ constexpr std::size_t kKeptBufferBytes = 4096;
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::size_t kReservedDescriptors = 64;
 constexpr std::size_t kEventsPerWait = 1024;
+// One wake-up of the listening socket may empty a whole listen backlog
+// (http/worker.h, kListenBacklog), so a loop that fell behind meets at once
+// everything that arrived meanwhile, and its overload answer can start.
+constexpr int kAcceptsPerWake = 4096;
 constexpr int kSweepIntervalMs = 1000;
 constexpr auto kLingerTime = std::chrono::seconds(2);
 
@@ -187,7 +191,7 @@ bool EventLoop::dispatch(const epoll_event& event) {
 }
 
 void EventLoop::accept_connections() {
-  for (int accepted = 0; accepted < 256 && !stopping_; ++accepted) {
+  for (int accepted = 0; accepted < kAcceptsPerWake && !stopping_; ++accepted) {
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
     if (budget_.open.load(std::memory_order_relaxed) >= budget_.limit ||

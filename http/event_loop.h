@@ -66,7 +66,9 @@ inline constexpr auto kKeepAliveTimeout = std::chrono::seconds(75);
 inline constexpr auto kSlowRequest = std::chrono::milliseconds(5);
 inline constexpr std::size_t kMaxConnections = 16384;
 inline constexpr unsigned kPipelinedPerTurn = 16;
-inline constexpr std::size_t kMaxBackloggedConnections = 1024;
+// Half of one epoll wait's events (kEventsPerWait, 1,024): a loop that finds
+// this many connections still holding requests after their turn is behind.
+inline constexpr std::size_t kMaxBackloggedConnections = 512;
 
 // cpp-httplib's process_request over one framed request; returns false when
 // the connection must close (connection_closed is set for "Connection: close"

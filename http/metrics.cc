@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
 #include <iterator>
 #include <stdexcept>
 
@@ -64,6 +65,14 @@ void WorkerMetrics::observe_latency(std::size_t route, std::chrono::nanoseconds 
 
 void WorkerMetrics::add_families(std::function<void(std::string&)> render) {
   families_.push_back(std::move(render));
+}
+
+void WorkerMetrics::add_textfile(std::string path) {
+  add_families([path = std::move(path)](std::string& out) {
+    std::ifstream file(path);
+    out.append(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+    if (!out.empty() && out.back() != '\n') out.push_back('\n');
+  });
 }
 
 std::string WorkerMetrics::render(const shm::Segment& segment) const {

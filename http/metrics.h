@@ -62,6 +62,11 @@ class WorkerMetrics final : public ConnectionCounters {
   // Families the worker renders after the HTTP ones (appends to the exposition).
   void add_families(std::function<void(std::string&)> render);
 
+  // Appends the content of the file at `path` (Prometheus text written by
+  // another process) at each render; a missing or unreadable file adds nothing.
+  // Called once at start-up; each scrape reads the file (a cold path).
+  void add_textfile(std::string path);
+
   // The whole exposition, segment gauges read at call time.
   std::string render(const shm::Segment& segment) const;
 

@@ -166,6 +166,7 @@ int run_worker(int argc, char** argv, const WorkerKind& kind, const AddRoutes& a
     }
     WorkerServer server;
     WorkerMetrics metrics(kind.routes);
+    if (!options.metrics_textfile.empty()) metrics.add_textfile(options.metrics_textfile);
     tune(server, kind);
     add_healthz(server, options, kind);
     metrics.install(server, segment);

@@ -2,27 +2,12 @@
 
 #include <CLI/CLI.hpp>
 
-#include <fstream>
 #include <string>
 
 #include "http/worker_log.h"
+#include "http/token_file.h"
 
 namespace servertrack::http {
-namespace {
-
-// The token file's first line without trailing blanks; empty when the file
-// cannot be read. The message never quotes the file's content.
-std::string read_token_file(const std::string& path) {
-  std::ifstream file(path);
-  std::string line;
-  if (!file || !std::getline(file, line)) return {};
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
-    line.pop_back();
-  }
-  return line;
-}
-
-}  // namespace
 
 std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
                                                       const WorkerKind& kind) {
@@ -48,6 +33,9 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
   app.add_option("--sibling-url", options.sibling_url,
                  "base URL the 307 redirects point to, e.g. http://host:8888 "
                  "(default: the request's host on the sibling's default port)");
+  app.add_option("--metrics-textfile", options.metrics_textfile,
+                 "a file in the Prometheus text format (the supervisor's checkpoint counters) "
+                 "appended to GET /metrics at each scrape; a missing file adds nothing");
   std::string token_file;
   if (kind.process == shm::ProcessKind::ingest) {
     auto* token = app.add_option("--ingest-token", options.ingest_token,

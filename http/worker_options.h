@@ -35,6 +35,7 @@ struct WorkerOptions {
   int threads = 2;  // event loops; one per core the worker may use (docs/design.md, "The connection layer")
   int worker_id = 1;        // among the workers of its kind, for the log
   std::string sibling_url;  // empty: the request's host, the sibling's default port
+  std::string metrics_textfile;  // appended to /metrics at each scrape; empty: none
   // Ingest only: when not empty, POSTs need "Authorization: Bearer <token>".
   // From --ingest-token or the first line of --ingest-token-file; never logged.
   std::string ingest_token;

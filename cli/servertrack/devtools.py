@@ -18,6 +18,7 @@ PACKAGES = [
     "meson", "ninja-build", "g++", "pkg-config",
     "libboost-dev", "libcpp-httplib-dev", "libsimdjson-dev", "libfmt-dev",
     "libgtest-dev", "libcli11-dev", "libbenchmark-dev",
+    "zlib1g-dev",  # the agent's spool records carry a crc32
     "python3", "faketime", "curl",
     # tests: the dashboard in headless Chromium, /metrics through a real parser
     "chromium", "fonts-dejavu-core", "python3-prometheus-client",

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 
 from servertrack import defaults, devtools
-from servertrack.checkpoint import Checkpointer, remove_stale_temporaries
+from servertrack.checkpoint import Checkpointer, metrics_path, remove_stale_temporaries
 from servertrack.log import log
 from servertrack.programs import CHECKOUT, missing_programs, program
 from servertrack.segment import prepare_segment
@@ -41,6 +41,9 @@ def worker_commands(options):
                 "--sibling-url", url(host, ports[siblings[kind]])]
         if kind == "ingest" and options.ingest_token_file:
             argv += ["--ingest-token-file", options.ingest_token_file]
+        if options.checkpoint_interval:
+            # The supervisor's checkpoint counters, in every worker's /metrics.
+            argv += ["--metrics-textfile", metrics_path(options.data_dir, options.segment)]
         commands += [(f"{kind}#{n}", argv + ["--worker-id", str(n)]) for n in range(1, counts[kind] + 1)]
     return commands
 
@@ -77,7 +80,9 @@ def announce_when_ready(options):
               "body {\"cpu\": 12.5, \"ram\": 40}\n"
               f"  GET windows from {url(host, options.query_port)}/server/<name>\n"
               f"  browse           {url(host, options.query_port)}/\n"
-              f"  data             {describe_checkpoints(options)}", flush=True)
+              + (f"  POSTs need       Authorization: Bearer <the first line of {options.ingest_token_file}>\n"
+                 if options.ingest_token_file else "")
+              + f"  data             {describe_checkpoints(options)}", flush=True)
     return tick
 
 
@@ -173,14 +178,18 @@ def port(text):
 
 
 def add_run_options(parser, default_build):
-    parser.add_argument("--bind", default=defaults.BIND, help="address both workers listen on")
-    parser.add_argument("--query-port", type=port, default=defaults.QUERY_PORT)
-    parser.add_argument("--ingest-port", type=port, default=defaults.INGEST_PORT)
+    parser.add_argument("--bind", default=defaults.BIND,
+                        help="address both workers listen on (default: %(default)s)")
+    parser.add_argument("--query-port", type=port, default=defaults.QUERY_PORT,
+                        help="the query workers' port (default: %(default)s)")
+    parser.add_argument("--ingest-port", type=port, default=defaults.INGEST_PORT,
+                        help="the ingest workers' port (default: %(default)s)")
     parser.add_argument("--ingest-workers", type=positive, default=1,
-                        help="ingest processes sharing the ingest port (SO_REUSEPORT)")
+                        help="ingest processes sharing the ingest port (SO_REUSEPORT; default: %(default)s)")
     parser.add_argument("--query-workers", type=positive, default=1,
-                        help="query processes sharing the query port (SO_REUSEPORT)")
-    parser.add_argument("--segment", default=defaults.SEGMENT, help="shared-memory segment name")
+                        help="query processes sharing the query port (SO_REUSEPORT; default: %(default)s)")
+    parser.add_argument("--segment", default=defaults.SEGMENT,
+                        help="shared-memory segment name (default: %(default)s)")
     parser.add_argument("--capacity", type=positive,
                         help="server slots; default: those of the segment or checkpoint found, else "
                              f"{defaults.CAPACITY} (sized for 100,000 servers)")
@@ -191,10 +200,10 @@ def add_run_options(parser, default_build):
                                                 "0 disables them")
     parser.add_argument("--build-dir", default=default_build,
                         help="build holding ingest/servertrack-ingest, query/servertrack-query, cli/shmtool"
-                             + ("" if default_build else " (default: the installed programs)"))
+                             + (" (default: %(default)s)" if default_build else " (default: the installed programs)"))
     parser.add_argument("--ingest-token-file", metavar="FILE", type=os.path.abspath,
                         help="require 'Authorization: Bearer TOKEN' on every POST; TOKEN is the file's "
-                             "first line (README: Ingest token)")
+                             "first line (README: Ingest token; default: none, POSTs need no token)")
 
 
 def add_runtime_commands(sub, default_build):

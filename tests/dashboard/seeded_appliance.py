@@ -26,9 +26,12 @@ def server_names(count):
 
 
 class SeededAppliance:
-    """Has .url (the query worker) and .stop()."""
+    """Has .url (the query worker) and .stop(). `history(post)`, if given, posts
+    earlier samples before the servers' samples at NOW: a writer treats buckets
+    later than its clock as a clock that ran ahead (docs/design.md, "Time and
+    buckets"), so seeding goes oldest first."""
 
-    def __init__(self, server_count):
+    def __init__(self, server_count, history=None):
         self.segment = TestSegment(capacity=2 * server_count)
         self.segment.__enter__()
         self.clock = FakeClock()
@@ -39,7 +42,7 @@ class SeededAppliance:
         self.query = Worker("query", self.segment, env=frozen)
         self.url = self.query.url
         try:
-            self.seed(server_count)
+            self.seed(server_count, history)
         except BaseException:
             self.stop()
             raise
@@ -51,7 +54,7 @@ class SeededAppliance:
         if status != 200 or answer["rejected"]:
             raise RuntimeError(f"seeding failed: {status} {answer}")
 
-    def seed(self, server_count):
+    def seed(self, server_count, history):
         # Oldest first, so no post resets a bucket a later one filled.
         for position in range(24):
             hours_ago = 23 - position
@@ -60,6 +63,8 @@ class SeededAppliance:
         for position in range(60):
             if position not in EMPTY_MINUTES:
                 self.post(NOW - (59 - position) * 60, {"web_7": {"cpu": 10 + position % 13, "ram": 50 + position % 7}})
+        if history:
+            history(self.post)
         names = server_names(server_count)
         for first in range(0, server_count, 1000):  # 1,000 samples a body stay under 64 KiB
             self.post(NOW, {name: {"cpu": i % 100, "ram": (i * 7) % 100}

@@ -29,20 +29,19 @@ class FleetViewTest(unittest.TestCase):
             raise RuntimeError("chromium not found on PATH: install the Debian package `chromium`")
         cls.artifacts = os.path.join(os.environ.get("SERVERTRACK_BUILD_DIR", "."), "tests", "dashboard")
         os.makedirs(cls.artifacts, exist_ok=True)
-        cls.api = SeededAppliance(SERVER_COUNT)
         names = server_names(SERVER_COUNT)
-        try:
+
+        def history(post):
             # 30 earlier minutes for the sparklines; they leave the current minute alone.
             for minutes_ago in range(30, 0, -1):
                 for first in range(0, SERVER_COUNT, 1000):
-                    cls.api.post(NOW - minutes_ago * 60, {
+                    post(NOW - minutes_ago * 60, {
                         name: {"cpu": round((i % 100) * (0.55 + 0.45 * math.sin(minutes_ago / 4 + i)), 1),
                                "ram": round((i * 7) % 100 * (0.8 + 0.2 * math.cos(minutes_ago / 6)), 1)}
                         for i, name in enumerate(names) if first <= i < first + 1000})
-            cls.api.post(NOW - 600, {SILENT: {"cpu": 1, "ram": 2}})
-        except BaseException:
-            cls.api.stop()
-            raise
+            post(NOW - 600, {SILENT: {"cpu": 1, "ram": 2}})
+
+        cls.api = SeededAppliance(SERVER_COUNT, history)
         # The seeding posts server i with cpu i % 100 at NOW; ties sort by name.
         cls.hottest = min(name for i, name in enumerate(names) if i % 100 == 99)
         cls.first_by_name = min(names + [SILENT])

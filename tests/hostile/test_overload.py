@@ -4,14 +4,19 @@
 BURST_CONNECTIONS connections, opened first, each send PIPELINED complete
 requests at once to an ingest worker with one event loop (a client sending one
 request at a time is served at once: the loop only falls behind when requests
-arrive faster than it serves them); at most BURSTS bursts until the worker
+arrive faster than it serves them). The worker is stopped (SIGSTOP) while a burst
+is sent and continued after it, as a worker that fell behind (a pause, a slow
+disk) meets everything that arrived meanwhile at once; on a fast idle machine a
+worker that runs meanwhile would keep up. At most BURSTS bursts until the worker
 reports overload. Every connection must be answered (204 or 503)
 within ANSWER_BOUND seconds; every 503 carries Retry-After and the JSON error
 body and comes within REFUSAL_BOUND seconds. The worker's peak resident memory
 is printed (its stated bound is in http/event_loop.h).
 """
 
+import os
 import selectors
+import signal
 import sys
 import time
 import unittest
@@ -42,20 +47,27 @@ def peak_memory_kib(pid):
     return 0
 
 
-def burst(port, request):
+def burst(worker_pid, port, request):
     """`request` on each of BURST_CONNECTIONS fresh connections, sent back to
-    back; returns [(status, headers, body, seconds after its send)] and the
-    number of connections with no whole first answer within ANSWER_BOUND."""
-    sockets = [connect(port, timeout=10) for _ in range(BURST_CONNECTIONS)]
-    selector = selectors.DefaultSelector()
+    back while the worker is stopped; returns [(status, headers, body, seconds
+    after its send)] and the number of connections with no whole first answer
+    within ANSWER_BOUND."""
+    os.kill(worker_pid, signal.SIGSTOP)
     try:
-        sent_at, received, answers = {}, {}, []
+        sockets = [connect(port, timeout=10) for _ in range(BURST_CONNECTIONS)]
+        sent_at, received = {}, {}
         for sock in sockets:
             sent_at[sock] = time.monotonic()
             sock.sendall(request)
+            received[sock] = b""
+    finally:
+        os.kill(worker_pid, signal.SIGCONT)
+    selector = selectors.DefaultSelector()
+    try:
+        answers = []
+        for sock in sockets:
             sock.setblocking(False)
             selector.register(sock, selectors.EVENT_READ)
-            received[sock] = b""
         deadline = time.monotonic() + ANSWER_BOUND
         while selector.get_map() and time.monotonic() < deadline:
             for key, _ in selector.select(timeout=1):
@@ -84,7 +96,7 @@ class OverloadTest(unittest.TestCase):
         with TestSegment(capacity=64) as segment, Worker("ingest", segment, args=("--threads", "1")) as ingest:
             refused = []
             for attempt in range(BURSTS):
-                answers, unanswered = burst(ingest.port, post("overload", SAMPLE) * PIPELINED)
+                answers, unanswered = burst(ingest.pid, ingest.port, post("overload", SAMPLE) * PIPELINED)
                 statuses = sorted({a[0] for a in answers}, key=str)
                 print(f"burst {attempt + 1}: {len(answers)} answered ({statuses}), {unanswered} unanswered "
                       f"in {ANSWER_BOUND} s; slowest answer {max(a[3] for a in answers):.2f} s; worker peak "

@@ -42,7 +42,8 @@ class SlowRequestTest(unittest.TestCase):
                 for name in ("wedged", "other"):
                     self.assertEqual(http("POST", f"{ingest.url}/server/{name}", SAMPLE)[0], 204)
                 with SegmentBytes(segment.name) as raw:
-                    raw.put(raw.slot_offset(raw.slots()["wedged"]) + layout.LOCK_OWNER, "<I", holder.pid)
+                    raw.put(raw.slot_offset(raw.slots()["wedged"]) + layout.LOCK_OWNER, "<Q",
+                            layout.lock_word(holder.pid))
 
                 wedged_statuses, stop = [], threading.Event()
 

@@ -154,6 +154,19 @@ class FakeClock:
         return False
 
 
+def kill_and_reap(proc, faketime):
+    """SIGKILLs `proc` if it still runs and reaps it. libfaketime removes its
+    per-process semaphore and word in /dev/shm only at a normal exit, so for a
+    process that ran under it (`faketime`) they are removed here."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    if faketime:
+        for leftover in (f"faketime_shm_{proc.pid}", f"sem.faketime_sem_{proc.pid}"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join("/dev/shm", leftover))
+
+
 class Worker:
     """One real worker process, healthy when the constructor returns."""
 
@@ -209,15 +222,7 @@ class Worker:
             raise
 
     def kill(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        if self._faketime:
-            # libfaketime removes its per-process semaphore and word in /dev/shm
-            # only at a normal exit; a killed worker would leave them behind.
-            for leftover in (f"faketime_shm_{self.pid}", f"sem.faketime_sem_{self.pid}"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(os.path.join("/dev/shm", leftover))
+        kill_and_reap(self.proc, self._faketime)
 
     def __enter__(self):
         return self

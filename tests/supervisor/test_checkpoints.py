@@ -197,6 +197,12 @@ class Checkpoints(unittest.TestCase):
         self.assertIsNotNone(first.wait_for_line(lambda line: "failed (1 failed so far" in line, 20),
                              first.log())
         self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name, "failed") >= 1, 5))
+        for worker_url in (first.ingest_url, first.query_url):  # every worker's /metrics shows the count
+            status, _, body = http("GET", f"{worker_url}/metrics")
+            self.assertEqual(status, 200)
+            failed = re.search(r'^servertrack_checkpoints_total\{result="failed"\} (\d+)$', body.decode(), re.M)
+            self.assertIsNotNone(failed, body.decode())
+            self.assertGreaterEqual(int(failed[1]), 1)
         status, _, _ = http("POST", f"{first.ingest_url}/server/still_served", '{"cpu": 1, "ram": 2}')
         self.assertEqual(status, 204)
         self.assertIsNone(first.proc.poll())

@@ -33,6 +33,15 @@ class DefaultsTest(unittest.TestCase):
         self.assertIsNone(options.capacity)
         self.assertEqual(defaults.CAPACITY, self.defaults["capacity"])
 
+    def test_run_help_shows_the_defaults(self):
+        parser = argparse.ArgumentParser()
+        add_run_options(parser, "build")
+        text = " ".join(parser.format_help().split())
+        for option, value in (("--bind", "127.0.0.1"), ("--query-port", self.defaults["query_port"]),
+                              ("--ingest-port", self.defaults["ingest_port"]), ("--ingest-workers", 1),
+                              ("--segment", self.defaults["segment"]), ("--build-dir", "build")):
+            self.assertRegex(text, rf"{option} \S+ [^(]*\(([^)]*; )?default: {value}\)", option)
+
     def test_the_workers_and_shmtool_default_to_the_same_values(self):
         ingest = help_defaults("ingest/servertrack-ingest")
         query = help_defaults("query/servertrack-query")

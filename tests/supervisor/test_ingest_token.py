@@ -41,6 +41,8 @@ class IngestToken(unittest.TestCase):
                     self.assertEqual(http("POST", post, SAMPLE, headers=right)[0], 204)
                 self.assertEqual(http("GET", f"{run.query_url}/server/web_1")[0], 200)
                 self.assertNotIn("s3cret", run.log())
+                self.assertIn(f"POSTs need       Authorization: Bearer <the first line of {self.token_file}>",
+                              run.log(), "the banner says that POSTs need the token")
 
     def test_an_unusable_token_file_stops_the_supervisor_before_any_worker(self):
         cases = {"a missing file": (None, "cannot read"), "an empty first line": ("\nlater\n", "has no token")}

@@ -1,0 +1,16 @@
+// A bearer token kept in a file: its first line without trailing blanks.
+// Read by the ingest worker (--ingest-token-file) and by servertrack-agent
+// (--token-file), once at start-up, before any thread starts.
+//
+// One small file read; the content is never printed.
+#pragma once
+
+#include <string>
+
+namespace servertrack::http {
+
+// The file's first line without trailing spaces, tabs or CR; empty when the
+// file cannot be read or that line is empty (callers refuse an empty token).
+std::string read_token_file(const std::string& path);
+
+}  // namespace servertrack::http

@@ -1,0 +1,118 @@
+"""servertrack-agent against a real appliance while it answers: the numbers it
+posts from a fake /proc are exact, it sends the token, --once reports one
+sample and exits, refused samples are dropped (not spooled), bad options exit 2."""
+
+import os
+import subprocess
+import tempfile
+import unittest
+
+from agent_common import Agent, FakeProc, minute_samples, spool_size, wait_until
+from appliance import TestSegment, Worker, build_path
+
+NAME = "web-01.example.com"
+TOKEN = "tok_" + os.urandom(12).hex()
+
+
+class LiveTest(unittest.TestCase):
+    def setUp(self):
+        self.spool_dir = tempfile.mkdtemp(prefix="servertrack-agent-spool-")
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", self.spool_dir], check=True))
+        token_file = tempfile.NamedTemporaryFile("w", prefix="servertrack-token-", delete=False)
+        token_file.write(TOKEN + "\n")
+        token_file.close()
+        self.token_file = token_file.name
+        self.addCleanup(os.unlink, self.token_file)
+
+    def start_appliance(self):
+        segment = TestSegment()
+        segment.__enter__()
+        self.addCleanup(segment.__exit__)
+        ingest = Worker("ingest", segment, args=("--ingest-token-file", self.token_file))
+        self.addCleanup(ingest.__exit__)
+        query = Worker("query", segment, args=("--sibling-url", ingest.url))
+        self.addCleanup(query.__exit__)
+        return ingest, query
+
+    def test_posted_numbers_are_exact(self):
+        ingest, query = self.start_appliance()
+        with FakeProc() as proc:
+            proc.set_stat(user=1000, system=500, idle=8000, iowait=500)
+            proc.set_meminfo(total_kib=16_000_000, available_kib=12_000_000)
+            with Agent(ingest.url, self.spool_dir,
+                       ("--name", NAME, "--interval", "1", "--token-file", self.token_file,
+                        "--proc-root", proc.path)) as agent:
+                agent.wait_for_log("reporting as")
+                # Interval 1: 400 ticks, 50 busy (iowait counts as idle) -> 12.5 %; RAM 25 %.
+                proc.set_stat(user=1030, system=520, idle=8300, iowait=550)
+                wait_until(lambda: minute_samples(query, NAME), what="the first sample")
+                # Interval 2: 120 ticks, 30 busy -> 25 %; RAM 50 %.
+                proc.set_meminfo(total_kib=16_000_000, available_kib=8_000_000)
+                proc.set_stat(user=1050, system=530, idle=8390, iowait=550)
+                wait_until(lambda: sum(c for c, _, _ in minute_samples(query, NAME).values()) >= 2,
+                           what="the second sample")
+                # The counters stand still from now on: no tick elapsed, no sample.
+                agent.wait_for_log("no CPU time elapsed")
+                self.assertEqual(agent.stop(), 0)
+                self.assertNotIn(TOKEN, agent.stderr_text())
+            minutes = minute_samples(query, NAME)
+            self.assertEqual(sum(count for count, _, _ in minutes.values()), 2, minutes)
+            # One minute bucket holding both (mean) or two holding one each.
+            self.assertEqual(sum(count * cpu for count, cpu, _ in minutes.values()), 12.5 + 25)
+            self.assertEqual(sum(count * ram for count, _, ram in minutes.values()), 25 + 50)
+            if len(minutes) == 2:
+                self.assertEqual(sorted((cpu, ram) for _, cpu, ram in minutes.values()),
+                                 [(12.5, 25), (25, 50)])
+            self.assertEqual(spool_size(os.path.join(self.spool_dir, NAME)), 0)
+
+    def test_once_reports_one_sample_and_exits_0(self):
+        _, query = self.start_appliance()
+        with FakeProc() as proc:
+            proc.set_stat(user=100, system=100, idle=800)
+            proc.set_meminfo(total_kib=1000, available_kib=900)
+            # Given the query port, the agent follows its 307 to the ingest port.
+            with Agent(query.url, self.spool_dir,
+                       ("--name", NAME, "--interval", "2", "--once", "--token-file", self.token_file,
+                        "--proc-root", proc.path)) as agent:
+                agent.wait_for_log("reporting as")
+                proc.set_stat(user=200, system=100, idle=1100)
+                self.assertEqual(agent.wait(), 0, agent.stderr_text())
+        self.assertEqual(list(minute_samples(query, NAME).values()), [(1, 25, 10)])
+
+    def test_a_refused_sample_is_dropped_not_spooled(self):
+        ingest, query = self.start_appliance()
+        with tempfile.NamedTemporaryFile("w", prefix="servertrack-token-") as wrong_token:
+            wrong_token.write("not-the-token\n")
+            wrong_token.flush()
+            with FakeProc() as proc:
+                proc.set_stat(user=100, system=100, idle=800)
+                proc.set_meminfo(total_kib=1000, available_kib=900)
+                with Agent(ingest.url, self.spool_dir,
+                           ("--name", NAME, "--interval", "1", "--once", "--token-file",
+                            wrong_token.name, "--proc-root", proc.path)) as agent:
+                    agent.wait_for_log("reporting as")
+                    proc.set_stat(user=200, system=100, idle=1100)
+                    self.assertEqual(agent.wait(), 1, agent.stderr_text())
+                    self.assertIn("refused the sample", agent.stderr_text())
+                    self.assertIn("401", agent.stderr_text())
+        self.assertEqual(minute_samples(query, NAME), {})
+        self.assertEqual(spool_size(os.path.join(self.spool_dir, NAME)), 0)
+
+    def test_bad_options_exit_2_with_a_clear_message(self):
+        missing = os.path.join(self.spool_dir, "no-such-token")
+        for args, message in ((["--url", "http://127.0.0.1:1", "--name", "bad name!"], "--name"),
+                              (["--url", "ftp://127.0.0.1:1", "--name", NAME], "--url"),
+                              (["--url", "http://127.0.0.1:1", "--name", NAME, "--token-file", missing],
+                               "--token-file"),
+                              (["--url", "http://127.0.0.1:1", "--interval", "0"], "--interval")):
+            with self.subTest(args=args):
+                result = subprocess.run([build_path("agent/servertrack-agent"), "--spool-dir",
+                                         self.spool_dir, *args], capture_output=True, text=True,
+                                        timeout=10)
+                self.assertNotEqual(result.returncode, 0)
+                self.assertIn(message, result.stderr)
+        self.assertEqual(os.listdir(self.spool_dir), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
