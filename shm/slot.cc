@@ -320,7 +320,6 @@ ReadResult read_slot(Slot& slot, SlotCopy& out, Counters& counters, bool may_rep
       out.hour_newest[i] = slot.hour_newest[i].load(relaxed);
     }
     out.last_sample_unix = slot.last_sample_unix.load(relaxed);
-    out.state = slot.state.load(relaxed);
     out.name_length = copy_name(slot, out.name);
   });
 }

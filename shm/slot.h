@@ -129,8 +129,7 @@ struct SlotCopy {
   BucketValue hours[kHourBuckets];
   std::uint32_t hour_newest[kHourBuckets];
   std::int64_t last_sample_unix;
-  std::uint32_t state;
-  std::uint32_t name_length;  // 0 when state is not kSlotReady
+  std::uint32_t name_length;  // 0 when the slot holds no published server
   char name[kNameBytes];
   std::string_view name_view() const noexcept { return {name, name_length}; }
 };

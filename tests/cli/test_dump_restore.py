@@ -8,7 +8,7 @@ import tempfile
 import time
 import unittest
 
-from appliance import TestSegment
+from appliance import TestSegment, Worker, post_sample, window_counts
 from segment_bytes import BUCKET_SIZE, HOURS, LOCK_OWNER, MINUTES, SEQ, SegmentBytes, dead_pid
 from shmtool_test_base import NOW, Registered, ShmtoolTestCase, record, run_shmtool
 
@@ -124,30 +124,46 @@ class DumpRestoreTest(ShmtoolTestCase):
                 self.assertIn(reason, result.stderr)
                 self.assertFalse([n for n in os.listdir("/dev/shm") if n.startswith(self.name)])
 
-    def test_a_format_1_snapshot_of_layouts_1_and_2_restores(self):
+    def test_a_format_1_snapshot_of_layouts_1_to_3_restores(self):
         good = self.dump()
-        self.assertExit(run_shmtool("remove", "--segment", self.name), 0)
         header, records = good[:64], good[64:-8]
-        old = [header[:8], struct.pack("<I", 1), struct.pack("<I", 2), header[16:52], struct.pack("<I", 2096),
-               header[56:]]
-        for at in range(0, len(records), 2384):
-            record = records[at:at + 2384]
-            self.assertEqual(record[8 + 64:8 + 256], bytes(192))  # these names fit in 64 bytes
-            old.append(record[:8 + 64] + record[264:2288])
-        with open(self.file, "wb") as f:
-            f.write(reseal(b"".join(old) + bytes(8)))
-        self.assertExit(run_shmtool("restore", self.file, "--segment", self.name), 0)
-        self.assertEqual(self.buckets(), self.original)
+        for layout in (1, 2, 3):  # as dumped by a build of that segment layout: 64-byte names, no retry marks
+            with self.subTest(layout=layout):
+                self.assertExit(run_shmtool("remove", "--segment", self.name), 0)
+                old = [header[:8], struct.pack("<I", 1), struct.pack("<I", layout), header[16:52],
+                       struct.pack("<I", 2096), header[56:]]
+                for at in range(0, len(records), 2384):
+                    record = records[at:at + 2384]
+                    self.assertEqual(record[8 + 64:8 + 256], bytes(192))  # these names fit in 64 bytes
+                    old.append(record[:8 + 64] + record[264:2288])
+                with open(self.file, "wb") as f:
+                    f.write(reseal(b"".join(old) + bytes(8)))
+                self.assertExit(run_shmtool("restore", self.file, "--segment", self.name), 0)
+                self.assertEqual(self.buckets(), self.original)
 
     def test_a_snapshot_dumped_by_an_older_segment_layout_restores(self):
         good = self.dump()
-        for layout in (1, 2):  # as dumped by a build of segment layout 1 or 2
+        for layout in (1, 2, 3):  # the layout a file names is only who wrote it
             with self.subTest(layout=layout):
                 self.assertExit(run_shmtool("remove", "--segment", self.name), 0)
                 with open(self.file, "wb") as f:
                     f.write(reseal(good[:12] + struct.pack("<I", layout) + good[16:]))
                 self.assertExit(run_shmtool("restore", self.file, "--segment", self.name), 0)
                 self.assertEqual(self.buckets(), self.original)
+
+    def test_the_retry_marks_survive_dump_and_restore(self):
+        now = int(time.time())
+        with TestSegment(capacity=8) as segment:
+            with Worker("ingest", segment) as ingest:
+                self.assertEqual(post_sample(ingest, "agent-1.example.com", 10, 20, now - 90), 204)
+            self.assertExit(run_shmtool("dump", self.file, "--segment", segment.name, "--force"), 0)
+            self.assertExit(run_shmtool("remove", "--segment", segment.name), 0)
+            self.assertExit(run_shmtool("restore", self.file, "--segment", segment.name), 0)
+            with Worker("ingest", segment) as ingest, Worker("query", segment) as query:
+                self.assertEqual(post_sample(ingest, "agent-1.example.com", 10, 20, now - 90), 204)  # a resend
+                self.assertEqual(window_counts(query, "agent-1.example.com")[0], {(now - 90) // 60 * 60: 1})
+                self.assertEqual(post_sample(ingest, "agent-1.example.com", 30, 40, now - 30), 204)
+                self.assertEqual(sum(window_counts(query, "agent-1.example.com")[0].values()), 2)
 
     def test_dump_refuses_to_overwrite_unless_forced_and_a_slot_mid_write(self):
         first = self.dump()
