@@ -28,6 +28,7 @@ constexpr int kReadRounds = 2000;
 
 std::atomic<void (*)()> critical_section_hook{nullptr};
 std::atomic<void (*)()> clearing_hook{nullptr};
+std::atomic<void (*)()> stuck_check_hook{nullptr};
 
 void cpu_relax() noexcept { __builtin_ia32_pause(); }
 
@@ -299,6 +300,7 @@ ReadResult read_consistently(Slot& slot, Counters& counters, bool may_repair, Co
     // holder read after an odd word is the writer that made it odd or a later
     // one; the word unchanged after the liveness check rules out the later.
     const std::uint32_t odd = slot.seq.load(acquire);
+    if (auto hook = stuck_check_hook.load(relaxed)) hook();
     const LockWord holder = slot.lock_owner.load(acquire);
     const bool stuck = (odd & 1) && !owner_alive(holder) && slot.seq.load(acquire) == odd &&
                        slot.lock_owner.load(acquire) == holder;
@@ -398,6 +400,7 @@ void prefetch(const Slot& slot, SlotUse use) noexcept {
 namespace testing {
 void set_critical_section_hook(void (*hook)()) noexcept { critical_section_hook.store(hook); }
 void set_clearing_hook(void (*hook)()) noexcept { clearing_hook.store(hook); }
+void set_stuck_check_hook(void (*hook)()) noexcept { stuck_check_hook.store(hook); }
 }  // namespace testing
 
 }  // namespace servertrack::shm

@@ -193,6 +193,10 @@ void set_critical_section_hook(void (*hook)()) noexcept;
 // The same, called after each future bucket write_sample() clears (the clock
 // policy) and before the next: lets a test kill a writer mid-clearing.
 void set_clearing_hook(void (*hook)()) noexcept;
+// Called by a reader that found a slot unstable for a whole spin round, between
+// its first and second look at the lock state (sequence word, then holder):
+// lets a test stretch that moment as a preemption of the reader would.
+void set_stuck_check_hook(void (*hook)()) noexcept;
 }  // namespace testing
 
 }  // namespace servertrack::shm
