@@ -20,7 +20,7 @@ struct RemoveArgs {
 void refuse_if_in_use(const std::string& name) {
   try {
     const shm::Segment segment = attach_read_only(name);
-    const std::string users = describe_live(segment.header());
+    const std::string users = describe_live(segment);
     if (users.empty()) return;
     throw ToolError(
         fmt::format("segment '{}' is in use by {}; stop them first, or `shmtool remove --segment {} "

@@ -1,3 +1,6 @@
+// Public as data: the workers and shmtool read the header's counters and
+// registry through shm/segment.h (include that); the slot words' protocol is
+// internal to shm/ (shm/slot.h, shm/table.h).
 // The byte layout of the shared segment: a header page, a fingerprint array
 // (one u32 per slot, padded to whole pages), then `capacity` slots.
 //

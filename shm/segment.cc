@@ -16,6 +16,7 @@
 #include "shm/name.h"
 #include "shm/owner.h"
 #include "shm/slot.h"
+#include "shm/table.h"
 
 namespace servertrack::shm {
 namespace bip = boost::interprocess;
@@ -286,7 +287,8 @@ Status Segment::record(std::string_view name, const SampleValue& sample, std::in
     Slot* slot = table.find(name, hash, use);
     if (slot == nullptr) {
       // used_slots is a hint (shm/table.h): recount before believing "full".
-      if (counters.used_slots.load(relaxed) >= capacity_ && (!recount_due(now) || recount(now) >= capacity_)) {
+      if (counters.used_slots.load(relaxed) >= capacity_ &&
+          (!recount_due(now) || recount_used_slots(now) >= capacity_)) {
         counters.table_full_rejections.fetch_add(1, relaxed);
         return Status::table_full;
       }
@@ -311,6 +313,60 @@ Status Segment::record(std::string_view name, const SampleValue& sample, std::in
 Status Segment::copy_slot(Slot& slot, SlotCopy& out) noexcept {
   const bool may_repair = access_ == Access::read_write;
   return read_slot(slot, out, header_->counters, may_repair) == ReadResult::ok ? Status::ok : Status::busy;
+}
+
+void Segment::copy_slot_as_is(std::uint64_t index, SlotCopy& out) const noexcept {
+  copy_data_as_is(slots_[index], out);
+}
+
+Status Segment::restore_server(std::string_view name, const SlotCopy& data) noexcept {
+  if (!is_valid_name(name)) return Status::invalid_name;
+  if (access_ != Access::read_write) return Status::read_only;
+  // Judged at time 0, no server restored so far counts as expired and is reused.
+  bool busy = false;
+  Slot* slot = table().find_or_claim(name, hash_name(name), {SlotUse::whole}, 0, &busy);
+  if (slot == nullptr) return busy ? Status::busy : Status::table_full;
+  if (lock_slot(*slot, header_->counters) == LockResult::busy) return Status::busy;
+  store_data(*slot, data);
+  unlock_slot(*slot);
+  return Status::ok;
+}
+
+std::uint64_t Segment::count_live_servers(std::int64_t now) const noexcept { return table().count_servers(now).live; }
+
+std::optional<LockHolder> Segment::lock_holder(std::uint64_t index) const noexcept {
+  const LockWord word = slots_[index].lock_owner.load(std::memory_order_acquire);
+  if (word == 0) return std::nullopt;
+  return LockHolder{thread_of(word), word >> 32, owner_alive(word)};
+}
+
+FingerprintCheck Segment::check_fingerprint(std::uint64_t index) const noexcept {
+  using Fault = FingerprintCheck::Fault;
+  const std::uint32_t stored = fingerprints_[index].load(std::memory_order_acquire);
+  const std::uint32_t state = slots_[index].state.load(std::memory_order_acquire);
+  if (state == kSlotEmpty) return {stored != 0 ? Fault::on_never_used : Fault::none, stored, 0};
+  if (state == kSlotRetired) {
+    return {stored != kRetiredFingerprint ? Fault::on_deleted : Fault::none, stored, kRetiredFingerprint};
+  }
+  const std::uint32_t expected = fingerprint_of(slots_[index].name_hash);
+  const Fault fault = stored == 0                     ? Fault::missing
+                      : stored == kRetiredFingerprint ? Fault::still_retired
+                      : stored != expected            ? Fault::wrong
+                                                      : Fault::none;
+  return {fault, stored, expected};
+}
+
+Table Segment::table() const noexcept { return {fingerprints_, slots_, capacity_, &header_->counters}; }
+
+void Segment::visit_servers(std::optional<std::int64_t> live_at, void (*visit)(void*, const ServerEntry&),
+                            void* target) const {
+  SlotIdentity identity;
+  for (std::uint64_t i = 0; i < capacity_; ++i) {
+    Slot& slot = slots_[i];
+    if (slot.state.load(std::memory_order_acquire) != kSlotReady || !read_identity(slot, identity)) continue;
+    if (live_at && expired(identity.last_sample_unix, *live_at)) continue;
+    visit(target, ServerEntry{identity.name_view(), i, &slot, identity.last_sample_unix});
+  }
 }
 
 Status Segment::copy_latest_minute(Slot& slot, std::string_view name, LatestMinute& out) noexcept {
@@ -364,7 +420,7 @@ bool Segment::recount_due(std::int64_t now) noexcept {
   return (seen == 0 || now_ms - seen >= 1000) && last_recount_ms_.compare_exchange_strong(seen, now_ms, relaxed);
 }
 
-std::uint64_t Segment::recount(std::int64_t now) noexcept {
+std::uint64_t Segment::recount_used_slots(std::int64_t now) noexcept {
   const Table::ServerCount count = table().recount_used_slots(now);
   next_expiry_.store(count.next_expiry, relaxed);
   return count.live;
@@ -384,6 +440,17 @@ bool Segment::register_process(ProcessKind kind, std::int64_t now) {
     }
   }
   return false;
+}
+
+std::vector<RegisteredProcess> Segment::registered_processes() const {
+  std::vector<RegisteredProcess> out;
+  for (const ProcessEntry& entry : header_->processes) {
+    const std::uint32_t pid = entry.pid.load(std::memory_order_acquire);
+    if (pid == 0) continue;
+    out.push_back({pid, static_cast<ProcessKind>(entry.kind.load(relaxed)), entry.start_unix.load(relaxed),
+                   process_alive(pid)});
+  }
+  return out;
 }
 
 void Segment::unregister_process() noexcept {
