@@ -12,6 +12,7 @@
 #include "cli/processes.h"
 #include "common/clock.h"
 #include "common/defaults.h"
+#include "common/segment_advice.h"
 #include "shm/name.h"
 #include "shm/segment.h"
 
@@ -168,7 +169,7 @@ int check(const CheckArgs& args) {
       return attach_read_only(args.segment);
     } catch (const shm::SegmentError& e) {
       if (e.kind() != shm::SegmentError::Kind::incompatible) throw;
-      throw ToolError(fmt::format("header: {}", e.what()));
+      throw ToolError(fmt::format("header: {}", common::with_remedy(e)));
     }
   }();
   const std::vector<shm::RegisteredProcess> attached = live_processes(segment);

@@ -38,7 +38,7 @@ void refuse_if_in_use(const std::string& name) {
 int remove(const RemoveArgs& args) {
   if (!args.force) refuse_if_in_use(args.segment);
   if (!shm::Segment::remove(args.segment)) {
-    throw shm::SegmentError(shm::SegmentError::Kind::absent,
+    throw shm::SegmentError(shm::SegmentError::Kind::absent, args.segment,
                             fmt::format("segment '{}' does not exist ({}); nothing to remove", args.segment,
                                         shm::Segment::path_of(args.segment)));
   }

@@ -43,10 +43,8 @@ std::string hex(std::uint64_t value) {
   return buf;
 }
 
-[[noreturn]] void refuse(const std::string& name, const std::string& what) {
-  throw SegmentError(SegmentError::Kind::incompatible,
-                     "segment '" + name + "' " + what + "; `shmtool create --segment " + name +
-                         " --force` recreates it (its data is lost; `shmtool dump` first keeps it)");
+[[noreturn]] void refuse(const std::string& name, const std::string& what, std::uint64_t capacity_found = 0) {
+  throw SegmentError(SegmentError::Kind::incompatible, name, "segment '" + name + "' " + what, capacity_found);
 }
 
 // The free bytes of the file system holding shared memory, for error messages.
@@ -91,9 +89,8 @@ void validate(const std::string& name, const Header& h, std::uint64_t object_siz
                      ": damaged header");
   }
   if (expected_capacity != 0 && h.capacity != expected_capacity) {
-    refuse(name, "has capacity " + std::to_string(h.capacity) + ", expected " +
-                     std::to_string(expected_capacity) + " (or run with --capacity " +
-                     std::to_string(h.capacity) + ")");
+    refuse(name, "has capacity " + std::to_string(h.capacity) + ", expected " + std::to_string(expected_capacity),
+           h.capacity);
   }
 }
 
@@ -118,7 +115,7 @@ const char* describe(Status status) noexcept {
     case Status::table_full: return "the segment has no free slot for a new server; existing servers keep working";
     case Status::busy:
       return "the server's slot is held by a writer that makes no progress (a crashed or stopped writer, or a "
-             "damaged segment: see `shmtool check`); retry shortly";
+             "damaged segment)";
     case Status::read_only: return "the segment is attached read-only";
   }
   return "unknown status";
@@ -138,7 +135,7 @@ std::string Segment::path_of(const std::string& name) { return "/dev/shm/" + nam
 
 Segment Segment::create(const CreateOptions& options) {
   if (options.capacity == 0 || options.capacity > (std::uint64_t{1} << 32)) {
-    throw SegmentError(SegmentError::Kind::system, "capacity must be between 1 and 4294967296 servers");
+    throw SegmentError(SegmentError::Kind::system, options.name, "capacity must be between 1 and 4294967296 servers");
   }
   const std::size_t bytes = segment_bytes(options.capacity);
   bip::permissions perms(options.mode);
@@ -147,10 +144,10 @@ Segment Segment::create(const CreateOptions& options) {
     object = bip::shared_memory_object(bip::create_only, options.name.c_str(), bip::read_write, perms);
   } catch (const bip::interprocess_exception& e) {
     if (e.get_error_code() == bip::already_exists_error) {
-      throw SegmentError(SegmentError::Kind::exists, "segment '" + options.name + "' already exists at " +
-                                                         path_of(options.name));
+      throw SegmentError(SegmentError::Kind::exists, options.name,
+                         "segment '" + options.name + "' already exists at " + path_of(options.name));
     }
-    throw SegmentError(SegmentError::Kind::system,
+    throw SegmentError(SegmentError::Kind::system, options.name,
                        "cannot create segment '" + options.name + "': " + e.what());
   }
   // Reserve every page now, so a too-small /dev/shm fails here and not with a
@@ -159,10 +156,10 @@ Segment Segment::create(const CreateOptions& options) {
   const int err = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
   if (err != 0) {
     bip::shared_memory_object::remove(options.name.c_str());
-    throw SegmentError(SegmentError::Kind::system,
+    throw SegmentError(SegmentError::Kind::no_space, options.name,
                        "cannot reserve " + std::to_string(bytes >> 20) + " MiB for segment '" + options.name +
                            "' of capacity " + std::to_string(options.capacity) + ": " + std::strerror(err) +
-                           free_space_note() + "; choose a smaller --capacity or enlarge /dev/shm");
+                           free_space_note());
   }
   bip::mapped_region region = map_object(object, bip::read_write, bytes);
   const std::string pages = options.huge_pages ? back_with_huge_pages(region.get_address(), bytes)
@@ -189,11 +186,10 @@ Segment Segment::attach(const AttachOptions& options) {
     object = bip::shared_memory_object(bip::open_only, options.name.c_str(), mode);
   } catch (const bip::interprocess_exception& e) {
     if (e.get_error_code() == bip::not_found_error) {
-      throw SegmentError(SegmentError::Kind::absent,
-                         "segment '" + options.name + "' does not exist (" + path_of(options.name) +
-                             "); create it with `shmtool create --segment " + options.name + "`");
+      throw SegmentError(SegmentError::Kind::absent, options.name,
+                         "segment '" + options.name + "' does not exist (" + path_of(options.name) + ")");
     }
-    throw SegmentError(SegmentError::Kind::system,
+    throw SegmentError(SegmentError::Kind::system, options.name,
                        "cannot open segment '" + options.name + "': " + e.what());
   }
   bip::offset_t size = 0;
@@ -207,12 +203,12 @@ Segment Segment::attach(const AttachOptions& options) {
   const std::uint64_t ours = pid_namespace();
   if (options.access == Access::read_write && header.pid_namespace != 0 && ours != 0 &&
       header.pid_namespace != ours) {
-    throw SegmentError(SegmentError::Kind::incompatible,
+    throw SegmentError(SegmentError::Kind::other_namespace, options.name,
                        "segment '" + options.name + "' was created in another pid namespace (pid:[" +
                            std::to_string(header.pid_namespace) + "], this process is in pid:[" +
                            std::to_string(ours) +
                            "]): its locks name thread ids of that namespace, so it can be written only from "
-                           "there; run the workers in the creator's namespace (e.g. the same container)");
+                           "there");
   }
   const std::uint64_t capacity = header.capacity;  // validated: from here on never re-read
   return Segment(options.name, options.access, std::move(region), capacity);

@@ -5,9 +5,10 @@
 // rebuild one. The lock and sequence protocol stays inside shm/.
 //
 // One Segment object per process (or per thread; it is a cheap view). create()
-// and attach() are cold paths and throw SegmentError with a message a person
-// can act on. record() and snapshot() are the hot paths: no allocation, no
-// syscall, no lock shared with readers; they return a Status.
+// and attach() are cold paths and throw SegmentError, whose kind and message
+// say what is wrong; the caller adds what to do about it (shmtool and the
+// workers: common/segment_advice.h). record() and snapshot() are the hot paths: no
+// allocation, no syscall, no lock shared with readers; they return a Status.
 //
 // Thread safety: record() and snapshot() may be called concurrently from any
 // thread of any attached process. The same object must not be moved or
@@ -24,6 +25,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "shm/layout.h"
@@ -49,21 +51,42 @@ enum class Status {
   not_found,       // no such server: never recorded, deleted, or expired
   table_full,     // a new name and no free slot; existing names keep working
   busy,           // the slot stayed mid-write or locked too long (a dead writer
-                  // a read-only attach may not repair, a stopped writer, damage)
+                  // a read-only attach may not repair, a stopped writer, damage):
+                  // transient unless the segment is damaged
   read_only,      // record() on a read-only attach
 };
 
-// A short English description of a status, for logs and error bodies.
+// A short English description of a status, for logs and error bodies: what
+// happened, not what to do (common/segment_advice.h adds that).
 const char* describe(Status status) noexcept;
 
+// What create() or attach() found wrong, as facts: the message says what and
+// where, never what to do about it (the caller knows who reads it and adds the
+// remedy: common/segment_advice.h).
 class SegmentError : public std::runtime_error {
  public:
-  enum class Kind { absent, exists, incompatible, system };
-  SegmentError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  enum class Kind {
+    absent,           // no such segment
+    exists,           // create(): one is there already
+    incompatible,     // not one this build can use: other layout, damaged, or capacity
+                      // not the one expected (then capacity_found() says the segment's)
+    other_namespace,  // a read-write attach from a pid namespace other than the creator's
+    no_space,         // create(): /dev/shm cannot hold it
+    system,           // anything else the system refused
+  };
+  SegmentError(Kind kind, std::string segment, const std::string& message, std::uint64_t capacity_found = 0)
+      : std::runtime_error(message), kind_(kind), segment_(std::move(segment)), capacity_found_(capacity_found) {}
   Kind kind() const noexcept { return kind_; }
+  // The segment's name.
+  const std::string& segment() const noexcept { return segment_; }
+  // Kind::incompatible because the capacity is not the expected one: the
+  // segment's own capacity; otherwise 0.
+  std::uint64_t capacity_found() const noexcept { return capacity_found_; }
 
  private:
   Kind kind_;
+  std::string segment_;
+  std::uint64_t capacity_found_;
 };
 
 enum class Access { read_write, read_only };
