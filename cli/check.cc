@@ -12,8 +12,8 @@
 #include "cli/processes.h"
 #include "common/clock.h"
 #include "common/defaults.h"
+#include "common/segment_advice.h"
 #include "shm/name.h"
-#include "shm/owner.h"
 #include "shm/segment.h"
 
 namespace servertrack::cli {
@@ -35,44 +35,28 @@ std::string printable(const char* bytes, std::size_t length) {
   return out;
 }
 
-// The slot's data as it lies, for a slot no consistent copy can be taken of
-// (its writer died mid-write and a read-only attach does not repair it).
-shm::SlotCopy copy_as_is(const shm::Slot& slot) {
-  shm::SlotCopy out{};
-  const auto as_is = [](const shm::Bucket& b) {
-    return shm::BucketValue{b.index.load(), b.count.load(), b.cpu_sum.load(), b.ram_sum.load()};
-  };
-  for (int i = 0; i < shm::kMinuteBuckets; ++i) out.minutes[i] = as_is(slot.minutes[i]);
-  for (int i = 0; i < shm::kHourBuckets; ++i) {
-    out.hours[i] = as_is(slot.hours[i]);
-    out.hour_newest[i] = slot.hour_newest[i].load();
-  }
-  out.last_sample_unix = slot.last_sample_unix.load();
-  return out;
-}
-
 // Lock and sequence words: a dead holder, a live holder that is no attached
 // process (damage: writers wait for it, then answer busy), or an odd word
 // nobody alive is finishing.
-void check_words(const shm::Slot& slot, const std::vector<AttachedProcess>& attached,
-                 std::vector<std::string>& problems) {
-  const shm::LockWord owner = slot.lock_owner.load(std::memory_order_acquire);
-  const std::uint32_t seq = slot.seq.load(std::memory_order_acquire);
-  const bool owner_alive = owner != 0 && shm::owner_alive(owner);
-  if (owner != 0 && !owner_alive) {
+void check_words(const shm::Segment& segment, std::uint64_t index,
+                 const std::vector<shm::RegisteredProcess>& attached, std::vector<std::string>& problems) {
+  const std::optional<shm::LockHolder> holder = segment.lock_holder(index);
+  const std::uint32_t seq = segment.slot(index).seq.load(std::memory_order_acquire);
+  const bool owner_alive = holder && holder->alive;
+  if (holder && !owner_alive) {
     problems.push_back(fmt::format("lock word names thread {} (started at tick {}), which is dead or whose id was "
                                    "recycled (the next writer takes it over)",
-                                   shm::thread_of(owner), owner >> 32));
+                                   holder->thread, holder->start_tick));
   }
   if (owner_alive) {
-    const std::optional<Task> task = task_of(shm::thread_of(owner));
-    const auto attached_as = [&](const AttachedProcess& p) { return task && p.pid == task->process; };
+    const std::optional<Task> task = task_of(holder->thread);
+    const auto attached_as = [&](const shm::RegisteredProcess& p) { return task && p.pid == task->process; };
     if (task && std::none_of(attached.begin(), attached.end(), attached_as)) {
       problems.push_back(fmt::format(
           "lock word holds id {}, a live thread of process {} ('{}') not attached to the segment: writes to "
           "this server wait for it and then fail as busy; `shmtool dump` and `shmtool restore --force` "
           "rebuild the segment without it",
-          shm::thread_of(owner), task->process, task->command));
+          holder->thread, task->process, task->command));
     }
   }
   if ((seq & 1) != 0 && !owner_alive) {
@@ -98,41 +82,41 @@ void check_name(const shm::Slot& slot, std::vector<std::string>& problems) {
   }
 }
 
-void check_fingerprint(const shm::Segment& segment, std::uint64_t index, std::uint32_t state,
-                       std::vector<std::string>& problems) {
-  const std::uint32_t stored = segment.fingerprint(index).load(std::memory_order_acquire);
-  if (state == shm::kSlotEmpty) {
-    if (stored != 0) problems.push_back(fmt::format("fingerprint {:#010x} on a slot that never held a name", stored));
-    return;
-  }
-  if (state == shm::kSlotRetired) {
-    if (stored != shm::kRetiredFingerprint) {
+void check_fingerprint(const shm::Segment& segment, std::uint64_t index, std::vector<std::string>& problems) {
+  using Fault = shm::FingerprintCheck::Fault;
+  const shm::FingerprintCheck found = segment.check_fingerprint(index);
+  switch (found.fault) {
+    case Fault::none: return;
+    case Fault::on_never_used:
+      problems.push_back(fmt::format("fingerprint {:#010x} on a slot that never held a name", found.stored));
+      return;
+    case Fault::on_deleted:
       problems.push_back(fmt::format(
           "fingerprint {:#010x} on a deleted server's slot (its deleter died before clearing it): lookups "
           "read the slot and walk on, and a new name may still take it",
-          stored));
-    }
-    return;
-  }
-  const std::uint32_t expected = shm::fingerprint_of(segment.slot(index).name_hash);
-  if (stored == 0) {
-    problems.push_back(
-        "fingerprint missing (its claimer died after publishing the name): lookups still find it, and the "
-        "next new name probing past it restores it");
-  } else if (stored == shm::kRetiredFingerprint) {
-    problems.push_back(
-        "fingerprint still marks the slot retired (its claimer died after publishing the name): lookups miss "
-        "the server until the next new name probing past it restores the fingerprint");
-  } else if (stored != expected) {
-    problems.push_back(fmt::format(
-        "fingerprint {:#010x} is not its name hash's {:#010x}: lookups of this name miss this slot", stored,
-        expected));
+          found.stored));
+      return;
+    case Fault::missing:
+      problems.push_back(
+          "fingerprint missing (its claimer died after publishing the name): lookups still find it, and the "
+          "next new name probing past it restores it");
+      return;
+    case Fault::still_retired:
+      problems.push_back(
+          "fingerprint still marks the slot retired (its claimer died after publishing the name): lookups miss "
+          "the server until the next new name probing past it restores the fingerprint");
+      return;
+    case Fault::wrong:
+      problems.push_back(fmt::format(
+          "fingerprint {:#010x} is not its name hash's {:#010x}: lookups of this name miss this slot", found.stored,
+          found.expected));
+      return;
   }
 }
 
 // Problems of slot `index`, each line prefixed with where it is.
 void check_slot(shm::Segment& segment, std::uint64_t index, std::int64_t now,
-                const std::vector<AttachedProcess>& attached, std::vector<std::string>& out) {
+                const std::vector<shm::RegisteredProcess>& attached, std::vector<std::string>& out) {
   shm::Slot& slot = segment.slot(index);
   const std::uint32_t state = slot.state.load(std::memory_order_acquire);
   std::vector<std::string> problems;
@@ -140,13 +124,13 @@ void check_slot(shm::Segment& segment, std::uint64_t index, std::int64_t now,
   if (state != shm::kSlotEmpty && state != shm::kSlotReady && state != shm::kSlotRetired) {
     problems.push_back(fmt::format("state {} is neither empty (0), ready (1) nor retired (2)", state));
   }
-  check_words(slot, attached, problems);
-  check_fingerprint(segment, index, state, problems);
+  check_words(segment, index, attached, problems);
+  check_fingerprint(segment, index, problems);
   if (state == shm::kSlotReady) {
     where += fmt::format(" '{}'", printable(slot.name, std::min<std::size_t>(slot.name_length, shm::kMaxNameLength)));
     check_name(slot, problems);
     shm::SlotCopy data;
-    if (segment.copy_slot(slot, data) != shm::Status::ok) data = copy_as_is(slot);
+    if (segment.copy_slot(slot, data) != shm::Status::ok) segment.copy_slot_as_is(index, data);
     for (std::string& p : data_problems(data, now)) problems.push_back(std::move(p));
   }
   for (const std::string& p : problems) out.push_back(where + ": " + p);
@@ -165,7 +149,7 @@ void check_used_slots(const CheckArgs& args, const shm::Segment& segment, std::u
   }
   shm::Segment writable = shm::Segment::attach({.name = args.segment, .access = shm::Access::read_write});
   fmt::print("repaired: header: used_slots hint said {}, now {}\n", used,
-             writable.table().recount_used_slots(args.now).live);
+             writable.recount_used_slots(args.now));
 }
 
 void check_header(const shm::Segment& segment, std::vector<std::string>& out) {
@@ -185,17 +169,17 @@ int check(const CheckArgs& args) {
       return attach_read_only(args.segment);
     } catch (const shm::SegmentError& e) {
       if (e.kind() != shm::SegmentError::Kind::incompatible) throw;
-      throw ToolError(fmt::format("header: {}", e.what()));
+      throw ToolError(fmt::format("header: {}", common::with_remedy(e)));
     }
   }();
-  const std::vector<AttachedProcess> attached = live_processes(segment.header());
+  const std::vector<shm::RegisteredProcess> attached = live_processes(segment);
   std::uint64_t ready = 0;
   for (std::uint64_t i = 0; i < segment.capacity(); ++i) {
     ready += segment.slot(i).state.load(std::memory_order_acquire) == shm::kSlotReady;
     check_slot(segment, i, args.now, attached, problems);
   }
   check_header(segment, problems);
-  check_used_slots(args, segment, segment.table().count_servers(args.now).live);
+  check_used_slots(args, segment, segment.count_live_servers(args.now));
   for (const std::string& p : problems) fmt::print("{}\n", p);
   if (!problems.empty()) {
     fmt::print(stderr, "shmtool: segment '{}': {} problem{} in {} slots ({} servers)\n", args.segment, problems.size(),

@@ -62,7 +62,7 @@ void add_json_flag(CLI::App& command, bool& json);
 void add_now_option(CLI::App& command, std::int64_t& now);
 
 // Maps the segment read-only (inspection never changes it). Throws
-// shm::SegmentError; Kind::absent names the command that creates it.
+// shm::SegmentError (main() adds the remedy: common/segment_advice.h).
 shm::Segment attach_read_only(const std::string& segment);
 
 void add_create(CLI::App& app, Action& selected);

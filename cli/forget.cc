@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "common/clock.h"
 #include "common/defaults.h"
+#include "common/segment_advice.h"
 #include "shm/segment.h"
 
 namespace servertrack::cli {
@@ -27,7 +28,8 @@ int forget(const ForgetArgs& args) {
     case shm::Status::invalid_name:
       throw ToolError(fmt::format("'{}': {}", args.server, shm::describe(status)), kExitUsage);
     default:
-      throw ToolError(fmt::format("server '{}' in segment '{}': {}", args.server, args.segment, shm::describe(status)));
+      throw ToolError(
+          fmt::format("server '{}' in segment '{}': {}", args.server, args.segment, common::with_remedy(status)));
   }
 }
 

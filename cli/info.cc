@@ -30,11 +30,11 @@ Facts facts_of(const shm::Header& h) {
   return {used, 100.0 * static_cast<double>(used) / static_cast<double>(h.capacity), shm::segment_bytes(h.capacity)};
 }
 
-void print_json(const shm::Segment& segment, const std::vector<AttachedProcess>& processes) {
+void print_json(const shm::Segment& segment, const std::vector<shm::RegisteredProcess>& processes) {
   const shm::Header& h = segment.header();
   const Facts f = facts_of(h);
   std::string procs;
-  for (const AttachedProcess& p : processes) {
+  for (const shm::RegisteredProcess& p : processes) {
     procs += fmt::format("{}{{\"pid\": {}, \"kind\": \"{}\", \"start_unix\": {}, \"alive\": {}}}",
                          procs.empty() ? "" : ", ", p.pid, shm::describe(p.kind), p.start_unix, p.alive);
   }
@@ -50,7 +50,7 @@ void print_json(const shm::Segment& segment, const std::vector<AttachedProcess>&
       c.samples_recorded.load(), c.lock_takeovers.load(), c.table_full_rejections.load(), procs);
 }
 
-void print_human(const shm::Segment& segment, const std::vector<AttachedProcess>& processes, std::int64_t now) {
+void print_human(const shm::Segment& segment, const std::vector<shm::RegisteredProcess>& processes, std::int64_t now) {
   const shm::Header& h = segment.header();
   const Facts f = facts_of(h);
   const auto& c = h.counters;
@@ -69,12 +69,12 @@ void print_human(const shm::Segment& segment, const std::vector<AttachedProcess>
   facts.add_row({"lock takeovers", std::to_string(c.lock_takeovers.load())});
   facts.add_row({"table-full rejections", std::to_string(c.table_full_rejections.load())});
   std::size_t alive = 0;
-  for (const AttachedProcess& p : processes) alive += p.alive;
+  for (const shm::RegisteredProcess& p : processes) alive += p.alive;
   facts.add_row({"processes", fmt::format("{} registered, {} alive", processes.size(), alive)});
   fmt::print("{}", facts.render());
   if (processes.empty()) return;
   TextTable table({"PID", "KIND", "STARTED", "STATE"}, {true, false, false, false});
-  for (const AttachedProcess& p : processes) {
+  for (const shm::RegisteredProcess& p : processes) {
     table.add_row({std::to_string(p.pid), shm::describe(p.kind),
                    fmt::format("{} ({})", utc_time(p.start_unix), human_age(p.start_unix, now)),
                    p.alive ? "alive" : "dead"});
@@ -84,7 +84,7 @@ void print_human(const shm::Segment& segment, const std::vector<AttachedProcess>
 
 int info(const InfoArgs& args) {
   const shm::Segment segment = attach_read_only(args.segment);
-  const auto processes = attached_processes(segment.header());
+  const auto processes = segment.registered_processes();
   if (args.json) {
     print_json(segment, processes);
   } else {

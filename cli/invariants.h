@@ -9,14 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "shm/slot.h"
+#include "shm/segment.h"
 
 namespace servertrack::cli {
 
 // One sentence per broken invariant, empty when the data is sound:
 // - a bucket that was ever written sits at ring position index % ring size;
 // - no bucket index and no last sample after `now` + shm::kClockSlack (the
-//   future: a sample may state a time up to kClockSlack ahead, shm/slot.h);
+//   future: a sample may state a time up to kClockSlack ahead, shm/server_data.h);
 // - an hour's retry mark (hour_newest) within the hour's milliseconds;
 // - sums finite and >= 0, and zero when the count is zero;
 // - no minute with samples after the minute of the last sample;

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/command.h"
+#include "common/segment_advice.h"
 #include "shm/segment.h"
 
 int main(int argc, char** argv) {
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "shmtool: {}\n", e.what());
     return e.exit_code();
   } catch (const servertrack::shm::SegmentError& e) {
-    fmt::print(stderr, "shmtool: {}\n", e.what());
+    fmt::print(stderr, "shmtool: {}\n", servertrack::common::with_remedy(e));
     return e.kind() == servertrack::shm::SegmentError::Kind::absent ? cli::kExitAbsent : cli::kExitFailed;
   } catch (const std::exception& e) {
     fmt::print(stderr, "shmtool: {}\n", e.what());

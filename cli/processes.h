@@ -1,8 +1,9 @@
-// The processes registered in a segment's header (Header::processes), as
-// `shmtool info` shows them and `shmtool remove` checks them.
+// The processes attached to a segment (its registry: Segment::
+// registered_processes()) as `shmtool check`, `remove` and `restore` judge
+// them, and a live thread's process as /proc tells it.
 //
-// Reads atomics of a mapped header; any process, read-only mapping is enough.
-// Costs one kill(2) per registered entry (the liveness probe).
+// Any process, a read-only attach is enough. Costs one liveness probe per
+// registered entry; task_of() reads one /proc file.
 #pragma once
 
 #include <cstdint>
@@ -10,23 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "shm/layout.h"
 #include "shm/segment.h"
 
 namespace servertrack::cli {
 
-struct AttachedProcess {
-  std::uint32_t pid;
-  shm::ProcessKind kind;
-  std::int64_t start_unix;
-  bool alive;
-};
-
-// Every registry entry with a pid, in registry order, dead ones included.
-std::vector<AttachedProcess> attached_processes(const shm::Header& header);
-
-// Only the live ones.
-std::vector<AttachedProcess> live_processes(const shm::Header& header);
+// The live registry entries.
+std::vector<shm::RegisteredProcess> live_processes(const shm::Segment& segment);
 
 // A live thread as /proc/<id>/status tells it: the process (thread group) it
 // belongs to and that process's command name. nullopt when the id is gone.
@@ -37,6 +27,6 @@ struct Task {
 std::optional<Task> task_of(std::uint32_t thread_id);
 
 // "2 live processes (ingest pid 10, query pid 11)"; empty when none.
-std::string describe_live(const shm::Header& header);
+std::string describe_live(const shm::Segment& segment);
 
 }  // namespace servertrack::cli

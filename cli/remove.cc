@@ -20,7 +20,7 @@ struct RemoveArgs {
 void refuse_if_in_use(const std::string& name) {
   try {
     const shm::Segment segment = attach_read_only(name);
-    const std::string users = describe_live(segment.header());
+    const std::string users = describe_live(segment);
     if (users.empty()) return;
     throw ToolError(
         fmt::format("segment '{}' is in use by {}; stop them first, or `shmtool remove --segment {} "
@@ -38,7 +38,7 @@ void refuse_if_in_use(const std::string& name) {
 int remove(const RemoveArgs& args) {
   if (!args.force) refuse_if_in_use(args.segment);
   if (!shm::Segment::remove(args.segment)) {
-    throw shm::SegmentError(shm::SegmentError::Kind::absent,
+    throw shm::SegmentError(shm::SegmentError::Kind::absent, args.segment,
                             fmt::format("segment '{}' does not exist ({}); nothing to remove", args.segment,
                                         shm::Segment::path_of(args.segment)));
   }

@@ -18,9 +18,7 @@
 #include "cli/processes.h"
 #include "cli/snapshot_file.h"
 #include "common/defaults.h"
-#include "shm/name.h"
 #include "shm/segment.h"
-#include "shm/table.h"
 
 namespace servertrack::cli {
 namespace {
@@ -36,7 +34,7 @@ struct RestoreArgs {
 void refuse_unless_replaceable(const RestoreArgs& args) {
   std::string users;
   try {
-    users = describe_live(attach_read_only(args.segment).header());
+    users = describe_live(attach_read_only(args.segment));
   } catch (const shm::SegmentError& e) {
     if (e.kind() == shm::SegmentError::Kind::absent) return;
     if (e.kind() != shm::SegmentError::Kind::incompatible) throw;
@@ -53,25 +51,15 @@ void refuse_unless_replaceable(const RestoreArgs& args) {
   }
 }
 
-void store(shm::Bucket& to, const shm::BucketValue& from) {
-  to.index.store(from.index, std::memory_order_relaxed);
-  to.count.store(from.count, std::memory_order_relaxed);
-  to.cpu_sum.store(from.cpu_sum, std::memory_order_relaxed);
-  to.ram_sum.store(from.ram_sum, std::memory_order_relaxed);
-}
-
 void fill(shm::Segment& segment, const SnapshotFile& snapshot) {
-  shm::Table table = segment.table();
   for (const SnapshotServer& server : snapshot.servers) {
-    // Judged at time 0, no server restored so far counts as expired and is reused.
-    shm::Slot* slot = table.find_or_claim(server.name, shm::hash_name(server.name), {shm::SlotUse::whole}, 0);
-    if (slot == nullptr) throw ToolError("the new segment has no free slot for '" + server.name + "'");
-    for (int i = 0; i < shm::kMinuteBuckets; ++i) store(slot->minutes[i], server.data.minutes[i]);
-    for (int i = 0; i < shm::kHourBuckets; ++i) {
-      store(slot->hours[i], server.data.hours[i]);
-      slot->hour_newest[i].store(server.data.hour_newest[i], std::memory_order_relaxed);
+    const shm::Status status = segment.restore_server(server.name, server.data);
+    if (status == shm::Status::table_full) {
+      throw ToolError("the new segment has no free slot for '" + server.name + "'");
     }
-    slot->last_sample_unix.store(server.data.last_sample_unix, std::memory_order_release);
+    if (status != shm::Status::ok) {
+      throw ToolError(fmt::format("cannot restore '{}': {}", server.name, shm::describe(status)));
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 #include "cli/format.h"
 #include "common/clock.h"
 #include "common/defaults.h"
+#include "common/segment_advice.h"
 #include "common/snapshot_json.h"
 #include "shm/segment.h"
 
@@ -59,7 +60,8 @@ int show(const ShowArgs& args) {
     case shm::Status::invalid_name:
       throw ToolError(fmt::format("'{}': {}", args.server, shm::describe(status)), kExitUsage);
     default:
-      throw ToolError(fmt::format("server '{}' in segment '{}': {}", args.server, args.segment, shm::describe(status)));
+      throw ToolError(
+          fmt::format("server '{}' in segment '{}': {}", args.server, args.segment, common::with_remedy(status)));
   }
   if (args.json) {
     fmt::memory_buffer out;

@@ -39,7 +39,7 @@
 #include <variant>
 #include <vector>
 
-#include "shm/slot.h"
+#include "shm/segment.h"
 
 namespace servertrack::cli {
 

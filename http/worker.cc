@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/segment_advice.h"
 #include "http/error_responses.h"
 #include "http/event_loop.h"
 #include "http/json_error.h"
@@ -174,7 +175,7 @@ int run_worker(int argc, char** argv, const WorkerKind& kind, const AddRoutes& a
     add_fallbacks(server, options, kind);
     return serve(server, metrics, options, kind);
   } catch (const shm::SegmentError& error) {
-    log_line("{}", error.what());
+    log_line("{}", common::with_remedy(error));
     return 1;
   }
 }

@@ -10,6 +10,7 @@
 #include "http/bearer_token.h"
 #include "common/clock.h"
 #include "common/json_string.h"
+#include "common/segment_advice.h"
 #include "http/json_error.h"
 #include "http/metrics.h"
 #include "ingest/ingest_counters.h"
@@ -149,7 +150,7 @@ void forget_one(Ingest& ingest, const httplib::Request& req, httplib::Response& 
       return;
     case shm::Status::busy:
       res.set_header("Retry-After", "1");
-      http::set_json_error(res, 503, shm::describe(status));
+      http::set_json_error(res, 503, common::with_remedy(status));
       return;
     default:
       http::set_json_error(res, 500, std::string("the segment refused the delete: ") + shm::describe(status));

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/segment_advice.h"
 #include "http/server_path.h"
 #include "shm/name.h"
 
@@ -63,7 +64,7 @@ std::optional<Refusal> record_sample(shm::Segment& segment, IngestCounters& coun
                     "no room for a new server: the segment's table is full; existing servers "
                     "keep working (recreate the segment with a larger capacity)");
     case shm::Status::busy:
-      return refuse(counters, 503, Rejection::slot_busy, shm::describe(status));
+      return refuse(counters, 503, Rejection::slot_busy, common::with_remedy(status));
     default:
       return refuse(counters, 400, Rejection::invalid_value, shm::describe(status));
   }

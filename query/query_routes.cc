@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/clock.h"
+#include "common/segment_advice.h"
 #include "common/snapshot_json.h"
 #include "http/json_error.h"
 #include "http/server_path.h"
@@ -54,7 +55,7 @@ void answer_snapshot(shm::Segment& segment, const httplib::Request& req, httplib
       return;
     case shm::Status::busy:
       res.set_header("Retry-After", "1");
-      http::set_json_error(res, 503, shm::describe(shm::Status::busy));
+      http::set_json_error(res, 503, common::with_remedy(shm::Status::busy));
       return;
     default:
       http::set_json_error(res, 500, "internal error; see the worker's log");

@@ -1,3 +1,4 @@
+// Internal to shm/: only shm/*.cc and tests/shm include it.
 // Backing the segment with 2 MiB pages.
 //
 // With 4 KiB pages a segment for 1,000,000 servers spans ~600,000 pages, far

@@ -1,3 +1,6 @@
+// Public as data: the workers and shmtool read the header's counters and
+// registry through shm/segment.h (include that); the slot words' protocol is
+// internal to shm/ (shm/slot.h, shm/table.h).
 // The byte layout of the shared segment: a header page, a fingerprint array
 // (one u32 per slot, padded to whole pages), then `capacity` slots.
 //
@@ -138,7 +141,7 @@ struct ProcessEntry {
 
 // Counters shared by all processes; monotonic except used_slots. None is
 // updated inside a slot's critical section, so each may run behind the truth
-// by at most one per process killed (docs/design-notes/segment-reliability.md,
+// by at most one per process killed (docs/design.md, "Concurrency rules",
 // "Counters"); the buckets' counts are exact.
 //   offset 0  used_slots             a hint: slots holding a live (not expired)
 //                                    server; recounted when it says the table is

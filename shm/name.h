@@ -1,3 +1,4 @@
+// Public: used by the workers, the agent and shmtool.
 // Server names: the rule, its sentence, and the hash that places names in the
 // table.
 //

@@ -1,3 +1,4 @@
+// Internal to shm/: only shm/*.cc and tests/shm include it.
 // Who holds a slot, and whether they are still alive.
 //
 // A slot's lock word is a LockWord: the Linux thread id (the kernel's per-task

@@ -16,6 +16,7 @@
 #include "shm/name.h"
 #include "shm/owner.h"
 #include "shm/slot.h"
+#include "shm/table.h"
 
 namespace servertrack::shm {
 namespace bip = boost::interprocess;
@@ -42,10 +43,8 @@ std::string hex(std::uint64_t value) {
   return buf;
 }
 
-[[noreturn]] void refuse(const std::string& name, const std::string& what) {
-  throw SegmentError(SegmentError::Kind::incompatible,
-                     "segment '" + name + "' " + what + "; `shmtool create --segment " + name +
-                         " --force` recreates it (its data is lost; `shmtool dump` first keeps it)");
+[[noreturn]] void refuse(const std::string& name, const std::string& what, std::uint64_t capacity_found = 0) {
+  throw SegmentError(SegmentError::Kind::incompatible, name, "segment '" + name + "' " + what, capacity_found);
 }
 
 // The free bytes of the file system holding shared memory, for error messages.
@@ -90,9 +89,8 @@ void validate(const std::string& name, const Header& h, std::uint64_t object_siz
                      ": damaged header");
   }
   if (expected_capacity != 0 && h.capacity != expected_capacity) {
-    refuse(name, "has capacity " + std::to_string(h.capacity) + ", expected " +
-                     std::to_string(expected_capacity) + " (or run with --capacity " +
-                     std::to_string(h.capacity) + ")");
+    refuse(name, "has capacity " + std::to_string(h.capacity) + ", expected " + std::to_string(expected_capacity),
+           h.capacity);
   }
 }
 
@@ -117,7 +115,7 @@ const char* describe(Status status) noexcept {
     case Status::table_full: return "the segment has no free slot for a new server; existing servers keep working";
     case Status::busy:
       return "the server's slot is held by a writer that makes no progress (a crashed or stopped writer, or a "
-             "damaged segment: see `shmtool check`); retry shortly";
+             "damaged segment)";
     case Status::read_only: return "the segment is attached read-only";
   }
   return "unknown status";
@@ -137,7 +135,7 @@ std::string Segment::path_of(const std::string& name) { return "/dev/shm/" + nam
 
 Segment Segment::create(const CreateOptions& options) {
   if (options.capacity == 0 || options.capacity > (std::uint64_t{1} << 32)) {
-    throw SegmentError(SegmentError::Kind::system, "capacity must be between 1 and 4294967296 servers");
+    throw SegmentError(SegmentError::Kind::system, options.name, "capacity must be between 1 and 4294967296 servers");
   }
   const std::size_t bytes = segment_bytes(options.capacity);
   bip::permissions perms(options.mode);
@@ -146,10 +144,10 @@ Segment Segment::create(const CreateOptions& options) {
     object = bip::shared_memory_object(bip::create_only, options.name.c_str(), bip::read_write, perms);
   } catch (const bip::interprocess_exception& e) {
     if (e.get_error_code() == bip::already_exists_error) {
-      throw SegmentError(SegmentError::Kind::exists, "segment '" + options.name + "' already exists at " +
-                                                         path_of(options.name));
+      throw SegmentError(SegmentError::Kind::exists, options.name,
+                         "segment '" + options.name + "' already exists at " + path_of(options.name));
     }
-    throw SegmentError(SegmentError::Kind::system,
+    throw SegmentError(SegmentError::Kind::system, options.name,
                        "cannot create segment '" + options.name + "': " + e.what());
   }
   // Reserve every page now, so a too-small /dev/shm fails here and not with a
@@ -158,10 +156,10 @@ Segment Segment::create(const CreateOptions& options) {
   const int err = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
   if (err != 0) {
     bip::shared_memory_object::remove(options.name.c_str());
-    throw SegmentError(SegmentError::Kind::system,
+    throw SegmentError(SegmentError::Kind::no_space, options.name,
                        "cannot reserve " + std::to_string(bytes >> 20) + " MiB for segment '" + options.name +
                            "' of capacity " + std::to_string(options.capacity) + ": " + std::strerror(err) +
-                           free_space_note() + "; choose a smaller --capacity or enlarge /dev/shm");
+                           free_space_note());
   }
   bip::mapped_region region = map_object(object, bip::read_write, bytes);
   const std::string pages = options.huge_pages ? back_with_huge_pages(region.get_address(), bytes)
@@ -188,11 +186,10 @@ Segment Segment::attach(const AttachOptions& options) {
     object = bip::shared_memory_object(bip::open_only, options.name.c_str(), mode);
   } catch (const bip::interprocess_exception& e) {
     if (e.get_error_code() == bip::not_found_error) {
-      throw SegmentError(SegmentError::Kind::absent,
-                         "segment '" + options.name + "' does not exist (" + path_of(options.name) +
-                             "); create it with `shmtool create --segment " + options.name + "`");
+      throw SegmentError(SegmentError::Kind::absent, options.name,
+                         "segment '" + options.name + "' does not exist (" + path_of(options.name) + ")");
     }
-    throw SegmentError(SegmentError::Kind::system,
+    throw SegmentError(SegmentError::Kind::system, options.name,
                        "cannot open segment '" + options.name + "': " + e.what());
   }
   bip::offset_t size = 0;
@@ -206,12 +203,12 @@ Segment Segment::attach(const AttachOptions& options) {
   const std::uint64_t ours = pid_namespace();
   if (options.access == Access::read_write && header.pid_namespace != 0 && ours != 0 &&
       header.pid_namespace != ours) {
-    throw SegmentError(SegmentError::Kind::incompatible,
+    throw SegmentError(SegmentError::Kind::other_namespace, options.name,
                        "segment '" + options.name + "' was created in another pid namespace (pid:[" +
                            std::to_string(header.pid_namespace) + "], this process is in pid:[" +
                            std::to_string(ours) +
                            "]): its locks name thread ids of that namespace, so it can be written only from "
-                           "there; run the workers in the creator's namespace (e.g. the same container)");
+                           "there");
   }
   const std::uint64_t capacity = header.capacity;  // validated: from here on never re-read
   return Segment(options.name, options.access, std::move(region), capacity);
@@ -286,7 +283,8 @@ Status Segment::record(std::string_view name, const SampleValue& sample, std::in
     Slot* slot = table.find(name, hash, use);
     if (slot == nullptr) {
       // used_slots is a hint (shm/table.h): recount before believing "full".
-      if (counters.used_slots.load(relaxed) >= capacity_ && (!recount_due(now) || recount(now) >= capacity_)) {
+      if (counters.used_slots.load(relaxed) >= capacity_ &&
+          (!recount_due(now) || recount_used_slots(now) >= capacity_)) {
         counters.table_full_rejections.fetch_add(1, relaxed);
         return Status::table_full;
       }
@@ -311,6 +309,60 @@ Status Segment::record(std::string_view name, const SampleValue& sample, std::in
 Status Segment::copy_slot(Slot& slot, SlotCopy& out) noexcept {
   const bool may_repair = access_ == Access::read_write;
   return read_slot(slot, out, header_->counters, may_repair) == ReadResult::ok ? Status::ok : Status::busy;
+}
+
+void Segment::copy_slot_as_is(std::uint64_t index, SlotCopy& out) const noexcept {
+  copy_data_as_is(slots_[index], out);
+}
+
+Status Segment::restore_server(std::string_view name, const SlotCopy& data) noexcept {
+  if (!is_valid_name(name)) return Status::invalid_name;
+  if (access_ != Access::read_write) return Status::read_only;
+  // Judged at time 0, no server restored so far counts as expired and is reused.
+  bool busy = false;
+  Slot* slot = table().find_or_claim(name, hash_name(name), {SlotUse::whole}, 0, &busy);
+  if (slot == nullptr) return busy ? Status::busy : Status::table_full;
+  if (lock_slot(*slot, header_->counters) == LockResult::busy) return Status::busy;
+  store_data(*slot, data);
+  unlock_slot(*slot);
+  return Status::ok;
+}
+
+std::uint64_t Segment::count_live_servers(std::int64_t now) const noexcept { return table().count_servers(now).live; }
+
+std::optional<LockHolder> Segment::lock_holder(std::uint64_t index) const noexcept {
+  const LockWord word = slots_[index].lock_owner.load(std::memory_order_acquire);
+  if (word == 0) return std::nullopt;
+  return LockHolder{thread_of(word), word >> 32, owner_alive(word)};
+}
+
+FingerprintCheck Segment::check_fingerprint(std::uint64_t index) const noexcept {
+  using Fault = FingerprintCheck::Fault;
+  const std::uint32_t stored = fingerprints_[index].load(std::memory_order_acquire);
+  const std::uint32_t state = slots_[index].state.load(std::memory_order_acquire);
+  if (state == kSlotEmpty) return {stored != 0 ? Fault::on_never_used : Fault::none, stored, 0};
+  if (state == kSlotRetired) {
+    return {stored != kRetiredFingerprint ? Fault::on_deleted : Fault::none, stored, kRetiredFingerprint};
+  }
+  const std::uint32_t expected = fingerprint_of(slots_[index].name_hash);
+  const Fault fault = stored == 0                     ? Fault::missing
+                      : stored == kRetiredFingerprint ? Fault::still_retired
+                      : stored != expected            ? Fault::wrong
+                                                      : Fault::none;
+  return {fault, stored, expected};
+}
+
+Table Segment::table() const noexcept { return {fingerprints_, slots_, capacity_, &header_->counters}; }
+
+void Segment::visit_servers(std::optional<std::int64_t> live_at, void (*visit)(void*, const ServerEntry&),
+                            void* target) const {
+  SlotIdentity identity;
+  for (std::uint64_t i = 0; i < capacity_; ++i) {
+    Slot& slot = slots_[i];
+    if (slot.state.load(std::memory_order_acquire) != kSlotReady || !read_identity(slot, identity)) continue;
+    if (live_at && expired(identity.last_sample_unix, *live_at)) continue;
+    visit(target, ServerEntry{identity.name_view(), i, &slot, identity.last_sample_unix});
+  }
 }
 
 Status Segment::copy_latest_minute(Slot& slot, std::string_view name, LatestMinute& out) noexcept {
@@ -364,7 +416,7 @@ bool Segment::recount_due(std::int64_t now) noexcept {
   return (seen == 0 || now_ms - seen >= 1000) && last_recount_ms_.compare_exchange_strong(seen, now_ms, relaxed);
 }
 
-std::uint64_t Segment::recount(std::int64_t now) noexcept {
+std::uint64_t Segment::recount_used_slots(std::int64_t now) noexcept {
   const Table::ServerCount count = table().recount_used_slots(now);
   next_expiry_.store(count.next_expiry, relaxed);
   return count.live;
@@ -384,6 +436,17 @@ bool Segment::register_process(ProcessKind kind, std::int64_t now) {
     }
   }
   return false;
+}
+
+std::vector<RegisteredProcess> Segment::registered_processes() const {
+  std::vector<RegisteredProcess> out;
+  for (const ProcessEntry& entry : header_->processes) {
+    const std::uint32_t pid = entry.pid.load(std::memory_order_acquire);
+    if (pid == 0) continue;
+    out.push_back({pid, static_cast<ProcessKind>(entry.kind.load(relaxed)), entry.start_unix.load(relaxed),
+                   process_alive(pid)});
+  }
+  return out;
 }
 
 void Segment::unregister_process() noexcept {

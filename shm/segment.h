@@ -1,9 +1,14 @@
-// The shared segment: create or attach, record a sample, take a snapshot.
+// Public: used by the workers and shmtool; with shm/name.h the only shm/
+// header they include (it brings the public data headers shm/layout.h,
+// shm/server_data.h and shm/window.h). The shared segment: create or attach,
+// record a sample, take a snapshot, and what shmtool needs to inspect and
+// rebuild one. The lock and sequence protocol stays inside shm/.
 //
 // One Segment object per process (or per thread; it is a cheap view). create()
-// and attach() are cold paths and throw SegmentError with a message a person
-// can act on. record() and snapshot() are the hot paths: no allocation, no
-// syscall, no lock shared with readers; they return a Status.
+// and attach() are cold paths and throw SegmentError, whose kind and message
+// say what is wrong; the caller adds what to do about it (shmtool and the
+// workers: common/segment_advice.h). record() and snapshot() are the hot paths: no
+// allocation, no syscall, no lock shared with readers; they return a Status.
 //
 // Thread safety: record() and snapshot() may be called concurrently from any
 // thread of any attached process. The same object must not be moved or
@@ -19,12 +24,17 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "shm/layout.h"
-#include "shm/table.h"
+#include "shm/server_data.h"
 #include "shm/window.h"
 
 namespace servertrack::shm {
+
+struct Table;  // shm/table.h, internal
 
 // The largest cpu or ram value record() accepts. A bucket counts at most
 // 2^32 samples, so no sum of accepted values can overflow to infinity.
@@ -41,21 +51,42 @@ enum class Status {
   not_found,       // no such server: never recorded, deleted, or expired
   table_full,     // a new name and no free slot; existing names keep working
   busy,           // the slot stayed mid-write or locked too long (a dead writer
-                  // a read-only attach may not repair, a stopped writer, damage)
+                  // a read-only attach may not repair, a stopped writer, damage):
+                  // transient unless the segment is damaged
   read_only,      // record() on a read-only attach
 };
 
-// A short English description of a status, for logs and error bodies.
+// A short English description of a status, for logs and error bodies: what
+// happened, not what to do (common/segment_advice.h adds that).
 const char* describe(Status status) noexcept;
 
+// What create() or attach() found wrong, as facts: the message says what and
+// where, never what to do about it (the caller knows who reads it and adds the
+// remedy: common/segment_advice.h).
 class SegmentError : public std::runtime_error {
  public:
-  enum class Kind { absent, exists, incompatible, system };
-  SegmentError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  enum class Kind {
+    absent,           // no such segment
+    exists,           // create(): one is there already
+    incompatible,     // not one this build can use: other layout, damaged, or capacity
+                      // not the one expected (then capacity_found() says the segment's)
+    other_namespace,  // a read-write attach from a pid namespace other than the creator's
+    no_space,         // create(): /dev/shm cannot hold it
+    system,           // anything else the system refused
+  };
+  SegmentError(Kind kind, std::string segment, const std::string& message, std::uint64_t capacity_found = 0)
+      : std::runtime_error(message), kind_(kind), segment_(std::move(segment)), capacity_found_(capacity_found) {}
   Kind kind() const noexcept { return kind_; }
+  // The segment's name.
+  const std::string& segment() const noexcept { return segment_; }
+  // Kind::incompatible because the capacity is not the expected one: the
+  // segment's own capacity; otherwise 0.
+  std::uint64_t capacity_found() const noexcept { return capacity_found_; }
 
  private:
   Kind kind_;
+  std::string segment_;
+  std::uint64_t capacity_found_;
 };
 
 enum class Access { read_write, read_only };
@@ -77,6 +108,38 @@ struct AttachOptions {
   std::string name;
   Access access = Access::read_write;
   std::uint64_t expected_capacity = 0;  // 0: accept the segment's own capacity
+};
+
+// A process in the segment's registry (Header::processes), for `shmtool info`
+// and the checks before `shmtool remove` and `restore`.
+struct RegisteredProcess {
+  std::uint32_t pid;
+  ProcessKind kind;
+  std::int64_t start_unix;
+  bool alive;  // the pid exists (a recycled pid reads as alive: shm/owner.h)
+};
+
+// What a slot's lock word names (shm/owner.h): a thread id and the low 32 bits
+// of that thread's start time, and whether that very thread is still alive.
+struct LockHolder {
+  std::uint32_t thread;
+  std::uint64_t start_tick;
+  bool alive;
+};
+
+// How a slot's fingerprint stands against the table's rule (shm/table.h):
+// what is stored, what the slot's state and name hash call for, and the fault.
+struct FingerprintCheck {
+  enum class Fault {
+    none,
+    on_never_used,    // a slot that never held a name has one
+    on_deleted,       // a deleted server's slot is not marked retired
+    missing,          // a published name has none (0)
+    still_retired,    // a published name's slot is still marked retired
+    wrong,            // a published name's is not its name hash's
+  } fault;
+  std::uint32_t stored;
+  std::uint32_t expected;
 };
 
 // One published server, as the table walk yields it. `name` is a copy that
@@ -128,31 +191,51 @@ class Segment {
 
   // Calls visit(const ServerEntry&) for every published slot, in slot order;
   // with `live_at`, only for servers not expired at that time.
+  // One indirect call per published slot, beside that slot's cache misses.
   template <class Visit>
   void for_each_server(Visit&& visit, std::optional<std::int64_t> live_at = std::nullopt) const {
-    SlotIdentity identity;
-    for (std::uint64_t i = 0; i < capacity_; ++i) {
-      Slot& slot = slots_[i];
-      if (slot.state.load(std::memory_order_acquire) != kSlotReady || !read_identity(slot, identity)) continue;
-      if (live_at && expired(identity.last_sample_unix, *live_at)) continue;
-      visit(ServerEntry{identity.name_view(), i, &slot, identity.last_sample_unix});
-    }
+    using Target = std::remove_reference_t<Visit>;
+    visit_servers(live_at, [](void* target, const ServerEntry& entry) { (*static_cast<Target*>(target))(entry); },
+                  const_cast<void*>(static_cast<const void*>(&visit)));
   }
 
-  // A consistent copy of one slot's data (see read_slot()).
+  // A consistent copy of one slot's data: busy when a write stayed in the
+  // way (a dead writer's odd sequence word on a read-only attach, or damage).
   Status copy_slot(Slot& slot, SlotCopy& out) noexcept;
+  // Slot `index`'s data as it lies, consistent or not, with an empty name:
+  // for `shmtool check` to judge a slot copy_slot() answers busy for.
+  void copy_slot_as_is(std::uint64_t index, SlotCopy& out) const noexcept;
   // Only the newest sample's time and its minute, and whether the slot still
-  // holds server `name` (see read_latest_minute()).
+  // holds server `name`.
   Status copy_latest_minute(Slot& slot, std::string_view name, LatestMinute& out) noexcept;
+  // Gives server `name` (valid) a slot holding `data`'s buckets, retry marks
+  // and last sample time, as `shmtool restore` rebuilds a segment; meant for a
+  // fresh segment no worker uses yet (a claim judges no server expired).
+  // table_full when no slot is free.
+  Status restore_server(std::string_view name, const SlotCopy& data) noexcept;
+
+  // Servers not expired at `now`, counted by reading every slot (O(capacity)).
+  std::uint64_t count_live_servers(std::int64_t now) const noexcept;
+  // The same count, also stored in the used_slots hint (shm/layout.h, Counters).
+  std::uint64_t recount_used_slots(std::int64_t now) noexcept;
+
+  // Who holds slot `index`'s lock; nullopt when it is free.
+  std::optional<LockHolder> lock_holder(std::uint64_t index) const noexcept;
+  // Slot `index`'s fingerprint against the table's rule.
+  FingerprintCheck check_fingerprint(std::uint64_t index) const noexcept;
 
   // Records this process in the header's registry until the Segment is
   // destroyed. Returns false when the registry is full (64 live processes).
   bool register_process(ProcessKind kind, std::int64_t now);
+  // Every registry entry with a pid, in registry order, dead ones included.
+  // One liveness probe (kill(2), /proc) per entry.
+  std::vector<RegisteredProcess> registered_processes() const;
 
   Header& header() const noexcept { return *header_; }
   Slot& slot(std::uint64_t index) const noexcept { return slots_[index]; }
   Fingerprint& fingerprint(std::uint64_t index) const noexcept { return fingerprints_[index]; }
-  Table table() const noexcept { return {fingerprints_, slots_, capacity_, &header_->counters}; }
+  // The table view of the slots, for shm/ and its tests (include shm/table.h).
+  Table table() const noexcept;
   std::uint64_t capacity() const noexcept { return capacity_; }
   const std::string& name() const noexcept { return name_; }
   // After create(): the pages backing it, e.g. "2 MiB pages"; empty after attach().
@@ -162,13 +245,13 @@ class Segment {
  private:
   Segment(std::string name, Access access, boost::interprocess::mapped_region region, std::uint64_t capacity);
   void unregister_process() noexcept;
+  void visit_servers(std::optional<std::int64_t> live_at, void (*visit)(void*, const ServerEntry&),
+                     void* target) const;
   // True at most once a second per object, or when a server the last recount
   // counted live has expired at `now` (its slot may be free): a full table's
   // recount reads every slot, so a client posting new names to it cannot make
   // each POST pay for one.
   bool recount_due(std::int64_t now) noexcept;
-  // Recounts the used_slots hint (shm/table.h); returns the live servers.
-  std::uint64_t recount(std::int64_t now) noexcept;
 
   std::string name_;
   std::string pages_;

@@ -316,13 +316,29 @@ ReadResult read_consistently(Slot& slot, Counters& counters, bool may_repair, Co
 
 ReadResult read_slot(Slot& slot, SlotCopy& out, Counters& counters, bool may_repair) noexcept {
   return read_consistently(slot, counters, may_repair, [&] {
-    for (int i = 0; i < kMinuteBuckets; ++i) out.minutes[i] = load(slot.minutes[i]);
-    for (int i = 0; i < kHourBuckets; ++i) {
-      out.hours[i] = load(slot.hours[i]);
-      out.hour_newest[i] = slot.hour_newest[i].load(relaxed);
-    }
-    out.last_sample_unix = slot.last_sample_unix.load(relaxed);
+    copy_data_as_is(slot, out);
     out.name_length = copy_name(slot, out.name);
+  });
+}
+
+void copy_data_as_is(const Slot& slot, SlotCopy& out) noexcept {
+  for (int i = 0; i < kMinuteBuckets; ++i) out.minutes[i] = load(slot.minutes[i]);
+  for (int i = 0; i < kHourBuckets; ++i) {
+    out.hours[i] = load(slot.hours[i]);
+    out.hour_newest[i] = slot.hour_newest[i].load(relaxed);
+  }
+  out.last_sample_unix = slot.last_sample_unix.load(relaxed);
+  out.name_length = 0;
+}
+
+void store_data(Slot& slot, const SlotCopy& data) noexcept {
+  rewrite(slot, [&] {
+    for (int i = 0; i < kMinuteBuckets; ++i) store(slot.minutes[i], data.minutes[i]);
+    for (int i = 0; i < kHourBuckets; ++i) {
+      store(slot.hours[i], data.hours[i]);
+      slot.hour_newest[i].store(data.hour_newest[i], relaxed);
+    }
+    slot.last_sample_unix.store(data.last_sample_unix, relaxed);
   });
 }
 

@@ -1,5 +1,5 @@
-// The concurrency protocol of one slot (docs/design-notes/segment-reliability.md;
-// docs/design.md, "Concurrency rules").
+// Internal to shm/: only shm/*.cc and tests/shm include it. The concurrency
+// protocol of one slot (docs/design.md, "Concurrency rules").
 //
 // Writers: lock_slot() -> write_sample() -> unlock_slot(). The lock word holds
 // the writer's owner_id() (shm/owner.h: thread id and start time, which a
@@ -35,6 +35,7 @@
 #include <string_view>
 
 #include "shm/layout.h"
+#include "shm/server_data.h"
 
 namespace servertrack::shm {
 
@@ -46,13 +47,6 @@ struct Counters;
 inline constexpr auto kLockPatience = std::chrono::milliseconds(100);
 // How long a process remembers a slot it found wedged (see above).
 inline constexpr auto kWedgedMemory = std::chrono::seconds(1);
-// How far ahead of the writer's clock a period may start before it counts as
-// written by a wrong clock. Writers on one host share one clock; this covers
-// a writer that read the clock and was descheduled before taking the lock.
-// It is also how far after the writer's clock a sample's stated time may be
-// (the clocks of senders and appliance differ a little): record() refuses a
-// later one, so no stated sample is ever cleared as a wrong clock's.
-inline constexpr std::int64_t kClockSlack = 60;
 
 enum class LockResult { acquired, took_over, busy };
 
@@ -64,29 +58,7 @@ enum class LockResult { acquired, took_over, busy };
 LockResult lock_slot(Slot& slot, Counters& counters) noexcept;
 void unlock_slot(Slot& slot) noexcept;
 
-// One sample: its values and when it was taken.
-struct SampleValue {
-  double cpu = 0;
-  double ram = 0;
-  std::int64_t time = 0;   // unix seconds: picks its minute and hour
-  bool stated = false;     // the sender gave the time (a backfilled or resent
-                           // sample, subject to the retry rule below); otherwise
-                           // it is the arrival time
-  std::uint32_t millis = 0;  // stated: milliseconds after `time`, 0..999
-};
 
-// A sample the sender says was taken at `unix_ms` (not negative).
-constexpr SampleValue stated_sample(double cpu, double ram, std::int64_t unix_ms) noexcept {
-  return {cpu, ram, unix_ms / 1000, true, static_cast<std::uint32_t>(unix_ms % 1000)};
-}
-
-// The oldest unix second a sample may be counted at when the writer's clock
-// reads `now`: the start of the oldest hour of the 24-hour window that ends
-// in the hour of now + kClockSlack (so that no ring position may hold a newer
-// hour that the sample's would overwrite).
-constexpr std::int64_t oldest_sample_time(std::int64_t now) noexcept {
-  return ((now + kClockSlack) / 3600 - (kHourBuckets - 1)) * 3600;
-}
 
 enum class WriteResult { counted, repeat };
 
@@ -116,23 +88,7 @@ WriteResult write_sample(Slot& slot, const SampleValue& sample, std::int64_t now
 void assign_slot(Slot& slot, std::string_view name, std::uint64_t hash, std::int64_t last_sample_unix) noexcept;
 void retire_slot(Slot& slot) noexcept;
 
-// True when a server whose newest sample is `last_sample_unix` has had none
-// in the kExpirySeconds before `now`: it reads as absent and its slot may be
-// reused for a new name.
-constexpr bool expired(std::int64_t last_sample_unix, std::int64_t now) noexcept {
-  return last_sample_unix <= now - kExpirySeconds;
-}
 
-// A consistent copy of a slot: who it holds and its data.
-struct SlotCopy {
-  BucketValue minutes[kMinuteBuckets];
-  BucketValue hours[kHourBuckets];
-  std::uint32_t hour_newest[kHourBuckets];
-  std::int64_t last_sample_unix;
-  std::uint32_t name_length;  // 0 when the slot holds no published server
-  char name[kNameBytes];
-  std::string_view name_view() const noexcept { return {name, name_length}; }
-};
 
 // The name and newest sample time of the server a slot holds, consistent with
 // each other (a claim or delete may rewrite them concurrently).
@@ -153,19 +109,21 @@ enum class ReadResult { ok, busy };
 // dead writer may be repaired (by taking its lock over) rather than reported busy.
 ReadResult read_slot(Slot& slot, SlotCopy& out, Counters& counters, bool may_repair) noexcept;
 
-// The newest sample's time and the ring bucket of its minute: what a fleet
-// listing sorts by. Read like read_slot() (lock-free, retried, repaired when
-// `may_repair`) but touching 3 cache lines and the name rather than the whole
-// slot. The bucket holds that minute (index == last_sample_unix / 60,
-// count > 0) unless the slot never had a sample (last_sample_unix == 0).
-// `holds` is false when the slot no longer holds server `name` (deleted or
-// reused since the caller read its name); the rest is then meaningless.
-struct LatestMinute {
-  std::int64_t last_sample_unix;
-  BucketValue minute;
-  bool holds;
-};
+// The slot's data as it lies, without the sequence word: for a slot no
+// consistent copy can be taken of (its writer died mid-write and the caller
+// may not repair it), so `shmtool check` can still judge it. Leaves the name
+// empty. Never writes.
+void copy_data_as_is(const Slot& slot, SlotCopy& out) noexcept;
 
+// Stores `data`'s buckets, retry marks and last sample time into a slot the
+// caller holds the lock of, inside a seq-odd window (shm/segment.h,
+// Segment::restore_server()).
+void store_data(Slot& slot, const SlotCopy& data) noexcept;
+
+
+// Reads a LatestMinute (shm/server_data.h) like read_slot() (lock-free,
+// retried, repaired when `may_repair`) but touching 3 cache lines and the
+// name rather than the whole slot.
 ReadResult read_latest_minute(Slot& slot, std::string_view name, LatestMinute& out, Counters& counters,
                               bool may_repair) noexcept;
 

@@ -1,3 +1,4 @@
+// Internal to shm/: only shm/*.cc and tests/shm include it.
 // The table of slots: open addressing (linear probing) on hash_name(), probed
 // through a compact fingerprint array so a lookup reads slots only where a
 // fingerprint matches.

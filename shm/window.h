@@ -1,3 +1,5 @@
+// Public: the workers and shmtool get it through shm/segment.h; common/
+// (the snapshot's JSON) includes it for the Snapshot type alone.
 // Bucket arithmetic: from a slot's ring buffers to the two windows the API
 // answers (docs/design.md, "Time and buckets").
 //
@@ -8,7 +10,7 @@
 #include <cstdint>
 
 #include "shm/layout.h"
-#include "shm/slot.h"
+#include "shm/server_data.h"
 
 namespace servertrack::shm {
 

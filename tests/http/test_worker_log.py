@@ -5,6 +5,8 @@ the worker's kind and number (--worker-id) and its pid (http/worker_log.h):
 
 A worker is started, made to log an internal line (SIGTERM: the stop lines),
 and every line of its stderr is checked; the timestamps are within the run.
+A worker whose segment is absent logs what is wrong and the remedy
+(common/segment_advice.h) and exits 1.
 """
 
 import datetime
@@ -42,6 +44,17 @@ class WorkerLogTest(unittest.TestCase):
 
     def test_query_worker_defaults_to_number_1(self):
         self.check_lines("query", (), 1)
+
+    def test_a_worker_without_its_segment_says_how_to_create_it(self):
+        absent = TestSegment()  # named, never created
+        for kind in ("ingest", "query"):
+            with self.subTest(kind=kind):
+                with self.assertRaises(RuntimeError) as raised:
+                    Worker(kind, absent)
+                message = str(raised.exception)
+                self.assertIn("exited with 1", message)
+                self.assertIn(f"segment '{absent.name}' does not exist", message)
+                self.assertIn(f"create it with `shmtool create --segment {absent.name}`", message)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include "shm/slot.h"
 #include "tests/shm/support.h"
 
 namespace servertrack::shm::test {

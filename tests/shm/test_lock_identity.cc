@@ -110,7 +110,7 @@ TEST(LockIdentityTest, AReadWriteAttachFromAnotherPidNamespaceIsRefused) {
     Segment::attach(options);
     ADD_FAILURE() << "attached read-write from another pid namespace";
   } catch (const SegmentError& e) {
-    EXPECT_EQ(e.kind(), SegmentError::Kind::incompatible);
+    EXPECT_EQ(e.kind(), SegmentError::Kind::other_namespace);
     EXPECT_NE(std::string(e.what()).find("another pid namespace"), std::string::npos) << e.what();
   }
   options.access = Access::read_only;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "shm/name.h"
+#include "shm/table.h"
 #include "tests/shm/support.h"
 
 namespace servertrack::shm::test {

@@ -7,7 +7,7 @@ then the clock corrected and 90 more minutes. Prints how many of the samples
 acknowledged (204) in the last 60 minutes are missing from their minute and
 their hour (GET ?counts=1), and how many samples written by the wrong clock the
 windows show once the true time reaches them. Bounded: 720 POSTs, 2 GETs.
-Docs: docs/design-notes/segment-reliability.md, "Clock policy".
+Docs: docs/design.md, "Time and buckets", Clock policy.
 
   tests/bench/reliability/clock_step.py --build build
 """

@@ -12,7 +12,7 @@ naming a live process that never writes. --holder says how the word names it:
             stores the bare pid, so both choices plant that there)
   live      the live process exactly (layouts 3 and 4 only): a truly wedged slot
 Prints the medians of --rounds rounds and the ratio (c)/(b). Bounded in time (rounds
-x 2 x seconds) and count. Docs: docs/design-notes/segment-reliability.md.
+x 2 x seconds) and count. Docs: docs/design.md, "Concurrency rules", Takeover.
 
   tests/bench/reliability/wedged_slot.py --build build [--holder live]
 """

@@ -1,0 +1,76 @@
+// Public: used by the workers and shmtool (through shm/segment.h). A server's
+// data as the segment's users handle it: a sample going in, the time rules it
+// is judged by, and the copies of a slot coming out. Plain values and pure
+// constexpr functions, no protocol: how a slot is locked, written and read
+// consistently is internal to shm/ (shm/slot.h).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "shm/layout.h"
+
+namespace servertrack::shm {
+
+// How far ahead of the writer's clock a period may start before it counts as
+// written by a wrong clock. Writers on one host share one clock; this covers
+// a writer that read the clock and was descheduled before taking the lock.
+// It is also how far after the writer's clock a sample's stated time may be
+// (the clocks of senders and appliance differ a little): record() refuses a
+// later one, so no stated sample is ever cleared as a wrong clock's.
+inline constexpr std::int64_t kClockSlack = 60;
+
+// One sample: its values and when it was taken.
+struct SampleValue {
+  double cpu = 0;
+  double ram = 0;
+  std::int64_t time = 0;   // unix seconds: picks its minute and hour
+  bool stated = false;     // the sender gave the time (a backfilled or resent
+                           // sample, subject to the retry rule of shm/slot.h); otherwise
+                           // it is the arrival time
+  std::uint32_t millis = 0;  // stated: milliseconds after `time`, 0..999
+};
+
+// A sample the sender says was taken at `unix_ms` (not negative).
+constexpr SampleValue stated_sample(double cpu, double ram, std::int64_t unix_ms) noexcept {
+  return {cpu, ram, unix_ms / 1000, true, static_cast<std::uint32_t>(unix_ms % 1000)};
+}
+
+// The oldest unix second a sample may be counted at when the writer's clock
+// reads `now`: the start of the oldest hour of the 24-hour window that ends
+// in the hour of now + kClockSlack (so that no ring position may hold a newer
+// hour that the sample's would overwrite).
+constexpr std::int64_t oldest_sample_time(std::int64_t now) noexcept {
+  return ((now + kClockSlack) / 3600 - (kHourBuckets - 1)) * 3600;
+}
+
+// True when a server whose newest sample is `last_sample_unix` has had none
+// in the kExpirySeconds before `now`: it reads as absent and its slot may be
+// reused for a new name.
+constexpr bool expired(std::int64_t last_sample_unix, std::int64_t now) noexcept {
+  return last_sample_unix <= now - kExpirySeconds;
+}
+
+// A copy of a slot: who it holds and its data (Segment::copy_slot()).
+struct SlotCopy {
+  BucketValue minutes[kMinuteBuckets];
+  BucketValue hours[kHourBuckets];
+  std::uint32_t hour_newest[kHourBuckets];
+  std::int64_t last_sample_unix;
+  std::uint32_t name_length;  // 0 when the slot holds no published server
+  char name[kNameBytes];
+  std::string_view name_view() const noexcept { return {name, name_length}; }
+};
+
+// The newest sample's time and the ring bucket of its minute: what a fleet
+// listing sorts by (Segment::copy_latest_minute()). The bucket holds that minute (index == last_sample_unix / 60,
+// count > 0) unless the slot never had a sample (last_sample_unix == 0).
+// `holds` is false when the slot no longer holds server `name` (deleted or
+// reused since the caller read its name); the rest is then meaningless.
+struct LatestMinute {
+  std::int64_t last_sample_unix;
+  BucketValue minute;
+  bool holds;
+};
+
+}  // namespace servertrack::shm

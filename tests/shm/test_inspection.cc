@@ -1,0 +1,161 @@
+// What shmtool inspects and rebuilds through shm/segment.h alone: the restore
+// of one server, a slot's data as it lies, the lock holder, the fingerprint
+// against the table's rule, the process registry and the live-server count.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "shm/name.h"
+#include "shm/owner.h"
+#include "shm/table.h"
+#include "tests/shm/support.h"
+
+namespace servertrack::shm::test {
+namespace {
+
+constexpr std::int64_t kNow = 1735689600 + 3600 * 10 + 60 * 25;
+
+std::uint64_t index_of(Segment& segment, std::string_view name) {
+  std::uint64_t found = segment.capacity();
+  segment.for_each_server([&](const ServerEntry& e) {
+    if (e.name == name) found = e.slot_index;
+  });
+  return found;
+}
+
+bool same_data(const SlotCopy& a, const SlotCopy& b) {
+  const auto same = [](const BucketValue& x, const BucketValue& y) {
+    return x.index == y.index && x.count == y.count && x.cpu_sum == y.cpu_sum && x.ram_sum == y.ram_sum;
+  };
+  return std::equal(std::begin(a.minutes), std::end(a.minutes), std::begin(b.minutes), same) &&
+         std::equal(std::begin(a.hours), std::end(a.hours), std::begin(b.hours), same) &&
+         std::equal(std::begin(a.hour_newest), std::end(a.hour_newest), std::begin(b.hour_newest)) &&
+         a.last_sample_unix == b.last_sample_unix;
+}
+
+TEST(InspectionTest, RestoreServerPutsACopiedServerBackWithItsRetryMarks) {
+  TestSegment from(8);
+  const std::int64_t stated_ms = (kNow - 600) * 1000 + 250;
+  ASSERT_EQ(from->record("web-01", stated_sample(5, 6, stated_ms), kNow), Status::ok);
+  ASSERT_EQ(from->record("web-01", stated_sample(7, 8, (kNow - 3700) * 1000), kNow), Status::ok);
+  ASSERT_EQ(from->record("web-01", 1, 2, kNow), Status::ok);
+  SlotCopy copy;
+  ASSERT_EQ(from->copy_slot(from->slot(index_of(*from, "web-01")), copy), Status::ok);
+
+  TestSegment to(8);
+  ASSERT_EQ(to->restore_server("web-01", copy), Status::ok);
+  SlotCopy restored;
+  ASSERT_EQ(to->copy_slot(to->slot(index_of(*to, "web-01")), restored), Status::ok);
+  EXPECT_EQ(restored.name_view(), "web-01");
+  EXPECT_TRUE(same_data(copy, restored));
+  EXPECT_EQ(to->record("web-01", stated_sample(5, 6, stated_ms), kNow), Status::repeat);
+  EXPECT_EQ(to.counters().used_slots.load(), 1u);
+}
+
+TEST(InspectionTest, RestoreServerRefusesWhatASegmentCannotTake) {
+  TestSegment segment(1);
+  SlotCopy empty{};
+  ASSERT_EQ(segment->restore_server("a", empty), Status::ok);
+  EXPECT_EQ(segment->restore_server("b", empty), Status::table_full);
+  EXPECT_EQ(segment->restore_server("not a name", empty), Status::invalid_name);
+  Segment read_only = Segment::attach({.name = segment.name(), .access = Access::read_only});
+  EXPECT_EQ(read_only.restore_server("a", empty), Status::read_only);
+}
+
+TEST(InspectionTest, ASlotLeftMidWriteIsCopiedAsItLies) {
+  TestSegment segment(8);
+  ASSERT_EQ(segment->record("web-01", 3, 4, kNow), Status::ok);
+  const std::uint64_t index = index_of(*segment, "web-01");
+  segment->slot(index).seq.fetch_add(1);  // odd, no holder: a writer died mid-write
+  Segment read_only = Segment::attach({.name = segment.name(), .access = Access::read_only});
+  SlotCopy copy;
+  EXPECT_EQ(read_only.copy_slot(read_only.slot(index), copy), Status::busy);
+  read_only.copy_slot_as_is(index, copy);
+  EXPECT_EQ(copy.last_sample_unix, kNow);
+  EXPECT_EQ(copy.name_length, 0u);
+  const BucketValue minute = copy.minutes[(kNow / 60) % kMinuteBuckets];
+  EXPECT_EQ(minute.count, 1u);
+  EXPECT_EQ(minute.cpu_sum, 3);
+}
+
+TEST(InspectionTest, LockHolderNamesTheThreadAndWhetherItLives) {
+  TestSegment segment(8);
+  EXPECT_FALSE(segment->lock_holder(0).has_value());
+  const LockWord me = owner_id();
+  segment->slot(0).lock_owner.store(me);
+  auto holder = segment->lock_holder(0);
+  ASSERT_TRUE(holder.has_value());
+  EXPECT_EQ(holder->thread, thread_of(me));
+  EXPECT_EQ(holder->start_tick, me >> 32);
+  EXPECT_TRUE(holder->alive);
+  segment->slot(0).lock_owner.store(me + (LockWord{1} << 32));  // the same id, another start: recycled
+  holder = segment->lock_holder(0);
+  ASSERT_TRUE(holder.has_value());
+  EXPECT_FALSE(holder->alive);
+  segment->slot(0).lock_owner.store(0);
+}
+
+TEST(InspectionTest, CheckFingerprintNamesEachFault) {
+  using Fault = FingerprintCheck::Fault;
+  TestSegment segment(8);
+  ASSERT_EQ(segment->record("web-01", 1, 1, kNow), Status::ok);
+  const std::uint64_t used = index_of(*segment, "web-01");
+  const std::uint64_t never_used = (used + 4) % 8;
+  const std::uint32_t expected = fingerprint_of(hash_name("web-01"));
+  EXPECT_EQ(segment->check_fingerprint(used).fault, Fault::none);
+  EXPECT_EQ(segment->check_fingerprint(never_used).fault, Fault::none);
+
+  segment->fingerprint(used).store(0);
+  EXPECT_EQ(segment->check_fingerprint(used).fault, Fault::missing);
+  segment->fingerprint(used).store(kRetiredFingerprint);
+  EXPECT_EQ(segment->check_fingerprint(used).fault, Fault::still_retired);
+  segment->fingerprint(used).store(expected ^ 4);
+  const FingerprintCheck wrong = segment->check_fingerprint(used);
+  EXPECT_EQ(wrong.fault, Fault::wrong);
+  EXPECT_EQ(wrong.stored, expected ^ 4);
+  EXPECT_EQ(wrong.expected, expected);
+  segment->fingerprint(used).store(expected);
+
+  segment->fingerprint(never_used).store(7);
+  EXPECT_EQ(segment->check_fingerprint(never_used).fault, Fault::on_never_used);
+  segment->fingerprint(never_used).store(0);
+
+  ASSERT_EQ(segment->forget("web-01", kNow), Status::ok);
+  EXPECT_EQ(segment->check_fingerprint(used).fault, Fault::none);
+  segment->fingerprint(used).store(expected);
+  EXPECT_EQ(segment->check_fingerprint(used).fault, Fault::on_deleted);
+}
+
+TEST(InspectionTest, RegisteredProcessesListsLiveAndDeadEntries) {
+  TestSegment segment(8);
+  ASSERT_TRUE(segment->register_process(ProcessKind::ingest, kNow));
+  const std::uint32_t dead = dead_pid();
+  segment->header().processes[kMaxAttachedProcesses - 1].kind.store(static_cast<std::uint32_t>(ProcessKind::query));
+  segment->header().processes[kMaxAttachedProcesses - 1].pid.store(dead);
+  const std::vector<RegisteredProcess> all = segment->registered_processes();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].pid, static_cast<std::uint32_t>(::getpid()));
+  EXPECT_EQ(all[0].kind, ProcessKind::ingest);
+  EXPECT_EQ(all[0].start_unix, kNow);
+  EXPECT_TRUE(all[0].alive);
+  EXPECT_EQ(all[1].pid, dead);
+  EXPECT_EQ(all[1].kind, ProcessKind::query);
+  EXPECT_FALSE(all[1].alive);
+}
+
+TEST(InspectionTest, CountingLiveServersLeavesTheHintAndRecountingStoresIt) {
+  TestSegment segment(8);
+  for (const char* name : {"a", "b", "c"}) ASSERT_EQ(segment->record(name, 1, 1, kNow), Status::ok);
+  segment.counters().used_slots.store(7);
+  EXPECT_EQ(segment->count_live_servers(kNow), 3u);
+  EXPECT_EQ(segment.counters().used_slots.load(), 7u);
+  EXPECT_EQ(segment->count_live_servers(kNow + kExpirySeconds), 0u);
+  EXPECT_EQ(segment->recount_used_slots(kNow), 3u);
+  EXPECT_EQ(segment.counters().used_slots.load(), 3u);
+}
+
+}  // namespace
+}  // namespace servertrack::shm::test
