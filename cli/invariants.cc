@@ -2,74 +2,50 @@
 
 #include <fmt/core.h>
 
-#include <cmath>
-#include <span>
-
 #include "cli/format.h"
+#include "shm/invariants.h"
 
 namespace servertrack::cli {
 namespace {
 
-bool sound_sum(double sum) { return std::isfinite(sum) && sum >= 0; }
-
-void check_ring(std::span<const shm::BucketValue> ring, const char* unit, std::int64_t step, std::int64_t now,
-                std::vector<std::string>& problems) {
-  const std::int64_t current = (now + shm::kClockSlack) / step;
-  for (std::size_t pos = 0; pos < ring.size(); ++pos) {
-    const shm::BucketValue& b = ring[pos];
-    if (b.index == 0 && b.count == 0 && b.cpu_sum == 0 && b.ram_sum == 0) continue;  // never written
-    const std::string where = fmt::format("{} bucket {} (index {})", unit, pos, b.index);
-    if (b.index % ring.size() != pos) {
-      problems.push_back(fmt::format("{} belongs at ring position {}", where, b.index % ring.size()));
-    }
-    if (b.index > current) {
-      problems.push_back(fmt::format("{} is from the future: it starts {}, now is {}", where, utc_time(b.index * step),
-                                     utc_time(now)));
-    }
-    if (!sound_sum(b.cpu_sum) || !sound_sum(b.ram_sum)) {
-      problems.push_back(
-          fmt::format("{} has a negative or non-finite sum (cpu {}, ram {})", where, b.cpu_sum, b.ram_sum));
-    } else if (b.count == 0 && (b.cpu_sum != 0 || b.ram_sum != 0)) {
-      problems.push_back(
-          fmt::format("{} has no samples but non-zero sums (cpu {}, ram {})", where, b.cpu_sum, b.ram_sum));
-    }
+std::string describe(const shm::DataProblem& p, const shm::SlotCopy& data, std::int64_t now) {
+  using Kind = shm::DataProblem::Kind;
+  const bool minutes = p.ring == shm::Ring::minutes;
+  const std::size_t ring_size = minutes ? shm::kMinuteBuckets : shm::kHourBuckets;
+  const shm::BucketValue& b = p.bucket;
+  const std::string where = fmt::format("{} bucket {} (index {})", minutes ? "minute" : "hour", p.position, b.index);
+  switch (p.kind) {
+    case Kind::misplaced:
+      return fmt::format("{} belongs at ring position {}", where, b.index % ring_size);
+    case Kind::from_future:
+      return fmt::format("{} is from the future: it starts {}, now is {}", where,
+                         utc_time(std::int64_t{b.index} * (minutes ? 60 : 3600)), utc_time(now));
+    case Kind::unsound_sum:
+      return fmt::format("{} has a negative or non-finite sum (cpu {}, ram {})", where, b.cpu_sum, b.ram_sum);
+    case Kind::sums_without_samples:
+      return fmt::format("{} has no samples but non-zero sums (cpu {}, ram {})", where, b.cpu_sum, b.ram_sum);
+    case Kind::last_sample_in_future:
+      return fmt::format("last sample time {} is in the future (now {})", utc_time(data.last_sample_unix),
+                         utc_time(now));
+    case Kind::minute_after_last_sample:
+      return fmt::format("minute bucket {} (index {}) has samples after the last sample time {}", p.position,
+                         b.index, utc_time(data.last_sample_unix));
+    case Kind::retry_mark_beyond_hour:
+      return fmt::format("hour bucket {} has retry mark {}, beyond the hour's {} milliseconds", p.position,
+                         p.detail, shm::kHourMarks);
+    case Kind::hour_short_of_minutes:
+      return fmt::format("hour bucket {} (index {}) counts {} samples, fewer than its minutes' {}", p.position,
+                         b.index, b.count, p.detail);
   }
+  return "unknown problem";
 }
 
 }  // namespace
 
 std::vector<std::string> data_problems(const shm::SlotCopy& data, std::int64_t now) {
-  std::vector<std::string> problems;
-  check_ring(data.minutes, "minute", 60, now, problems);
-  check_ring(data.hours, "hour", 3600, now, problems);
-  if (data.last_sample_unix > now + shm::kClockSlack) {
-    problems.push_back(
-        fmt::format("last sample time {} is in the future (now {})", utc_time(data.last_sample_unix), utc_time(now)));
-  }
-  for (const shm::BucketValue& m : data.minutes) {
-    if (m.count > 0 && m.index > data.last_sample_unix / 60) {
-      problems.push_back(fmt::format("minute bucket {} (index {}) has samples after the last sample time {}",
-                                     m.index % shm::kMinuteBuckets, m.index, utc_time(data.last_sample_unix)));
-    }
-  }
-  constexpr std::uint32_t kHourMarks = 3600 * 1000;  // 1 + the last millisecond of an hour
-  for (int i = 0; i < shm::kHourBuckets; ++i) {
-    if (data.hour_newest[i] > kHourMarks) {
-      problems.push_back(fmt::format("hour bucket {} has retry mark {}, beyond the hour's {} milliseconds", i,
-                                     data.hour_newest[i], kHourMarks));
-    }
-  }
-  for (const shm::BucketValue& h : data.hours) {
-    std::uint64_t in_minutes = 0;
-    for (const shm::BucketValue& m : data.minutes) {
-      if (m.index / 60 == h.index) in_minutes += m.count;
-    }
-    if (in_minutes > h.count) {
-      problems.push_back(fmt::format("hour bucket {} (index {}) counts {} samples, fewer than its minutes' {}",
-                                     h.index % shm::kHourBuckets, h.index, h.count, in_minutes));
-    }
-  }
-  return problems;
+  std::vector<std::string> texts;
+  for (const shm::DataProblem& p : shm::data_problems(data, now)) texts.push_back(describe(p, data, now));
+  return texts;
 }
 
 }  // namespace servertrack::cli

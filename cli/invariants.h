@@ -1,8 +1,9 @@
-// The invariants of one server's data (its two bucket rings and last sample
-// time), shared by `shmtool check` (on the live segment) and the snapshot
-// reader (on a dump file), so both accept exactly the same data.
+// shmtool's sentences for the broken invariants of one server's data
+// (shm/invariants.h states and checks the rules), shared by `shmtool check`
+// (on the live segment), `dump` and the snapshot reader (on a dump file), so
+// all of them accept exactly the same data and say the same of it.
 //
-// Pure function; any thread; allocates only for the problem texts.
+// Pure function; any thread; allocates only for the texts.
 #pragma once
 
 #include <cstdint>
@@ -13,14 +14,8 @@
 
 namespace servertrack::cli {
 
-// One sentence per broken invariant, empty when the data is sound:
-// - a bucket that was ever written sits at ring position index % ring size;
-// - no bucket index and no last sample after `now` + shm::kClockSlack (the
-//   future: a sample may state a time up to kClockSlack ahead, shm/server_data.h);
-// - an hour's retry mark (hour_newest) within the hour's milliseconds;
-// - sums finite and >= 0, and zero when the count is zero;
-// - no minute with samples after the minute of the last sample;
-// - an hour holds at least the samples of its minutes still in the ring.
+// One sentence per broken invariant (shm::data_problems()), empty when the
+// data is sound.
 std::vector<std::string> data_problems(const shm::SlotCopy& data, std::int64_t now);
 
 }  // namespace servertrack::cli

@@ -75,7 +75,7 @@ std::vector<std::byte> encode_snapshot(const SnapshotFile& file);
 
 // The file, or one sentence saying why it is refused: wrong magic, format or
 // layout version, size, checksum, or any record that the segment could not
-// hold (invalid or duplicate name, broken bucket invariants; cli/invariants.h).
+// hold (invalid or duplicate name, broken bucket invariants; shm/invariants.h).
 std::variant<SnapshotFile, std::string> decode_snapshot(std::span<const std::byte> bytes);
 
 // FNV-1a, 64 bits.

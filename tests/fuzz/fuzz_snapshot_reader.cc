@@ -8,7 +8,7 @@
 // - a refusal is a sentence, not empty;
 // - an accepted file has at most `capacity` servers, each named by a valid
 //   name (shm::is_valid_name) that appears once, a mode that is not
-//   world-writable, and data without problems (cli/invariants.h);
+//   world-writable, and data without problems (shm/invariants.h);
 // - encoding an accepted file gives back exactly the bytes that were decoded.
 #include <cstddef>
 #include <cstdint>
