@@ -132,11 +132,11 @@ class OutageTest(unittest.TestCase):
         recorded = [name for name in fillers if name not in refused]
         agent = self.start_agent()
         agent.wait_for_log("reporting as")
-        # The first sample gets 507; the second goes in a batch answered table_full.
+        # The first sample gets 507; the second goes in a batch answered
+        # table_full (the agent spools a sample before it sends the spool).
         spooled = self.spool_one_sample_per_minute(2)
-        log = agent.stderr_text()
-        self.assertIn("507", log)
-        self.assertIn("table_full", log)
+        agent.wait_for_log("table_full")
+        self.assertIn("507", agent.stderr_text())
         self.assertEqual(delete_server(ingest, recorded[0]), 204)
         self.minutes_later(3)
         agent.wait_for_log("sent the spool")
