@@ -139,4 +139,14 @@ double elapsed_ms(const std::function<void()>& work) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
+Status record_retrying_busy(Segment& segment, std::string_view name, double cpu, double ram, std::int64_t now,
+                            std::chrono::milliseconds patience) {
+  const auto give_up = std::chrono::steady_clock::now() + patience;
+  Status status;
+  while ((status = segment.record(name, cpu, ram, now)) == Status::busy && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return status;
+}
+
 }  // namespace servertrack::shm::test

@@ -86,4 +86,11 @@ class ResultPipe {
 // Milliseconds spent in `work`.
 double elapsed_ms(const std::function<void()>& work);
 
+// record() as a client that retries a 503 does it: busy means nothing was
+// written (a live lock holder made no progress for the lock patience, e.g. one
+// descheduled on a loaded machine; docs/design.md, "Takeover"), so it is
+// retried, every millisecond for up to `patience`; any other status is returned.
+Status record_retrying_busy(Segment& segment, std::string_view name, double cpu, double ram, std::int64_t now,
+                            std::chrono::milliseconds patience = std::chrono::seconds(30));
+
 }  // namespace servertrack::shm::test
