@@ -10,7 +10,8 @@ versus without, side by side in one run.
 Uses a release build's ingest worker, shmtool and tests/cli's record_samples
 (which fills the segment through the segment library with explicit times).
 A checkpoint here is exactly what the supervisor runs (servertrack.checkpoint:
-`shmtool dump` at nice 10). Load: wrk, 1 thread, 64 keep-alive connections,
+`shmtool dump` at nice 10, unpinned). Load: wrk, 1 thread, 64 keep-alive
+connections, pinned to core 0 at raised priority (the worker pinned to core 1),
 POSTs to random names of the filled ones. Bounded: fill, 3 checkpoints, then
 2 x --rounds wrk runs of --seconds. Prints the figures, the medians, their
 ratio and the load average before and after.
@@ -29,10 +30,18 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 sys.path.insert(0, os.path.join(ROOT, "cli"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "bench", "http"))
 
+from processes import spawn  # noqa: E402
 from servertrack.checkpoint import nice_child  # noqa: E402
 
 RANDOM_NAMES = os.path.join(ROOT, "tests", "bench", "http", "random_names.lua")
+# wrk stands in for clients on other hosts: pinned to one core at raised
+# priority (tests/bench/http/processes.py), so a checkpoint cannot slow the
+# load itself. The worker gets the other core at its usual priority, and the
+# checkpoint runs as the supervisor runs it (nice 10, unpinned): it competes
+# with the worker, as it would on a host whose cores ingest keeps busy.
+CLIENT_CORE, SERVER_CORE = 0, 1
 
 
 def fill(build_dir, segment, servers):
@@ -58,10 +67,12 @@ def checkpoint(shmtool, segment, path):
 
 
 def wrk_posts(url, servers, seconds):
-    result = subprocess.run(["wrk", "-t1", "-c64", f"-d{seconds}s", "--timeout", "2s", "-s", RANDOM_NAMES,
-                             url, "--", "POST", str(servers)],
-                            capture_output=True, text=True, timeout=seconds + 30, check=True)
-    line = next(l for l in result.stdout.splitlines() if l.startswith("WRK_RESULT "))
+    client = spawn(["wrk", "-t1", "-c64", f"-d{seconds}s", "--timeout", "2s", "-s", RANDOM_NAMES,
+                    url, "--", "POST", str(servers)], CLIENT_CORE, stdout=subprocess.PIPE, text=True)
+    output, _ = client.communicate(timeout=seconds + 30)
+    if client.returncode != 0:
+        raise RuntimeError(f"wrk exited with status {client.returncode}")
+    line = next(l for l in output.splitlines() if l.startswith("WRK_RESULT "))
     figures = json.loads(line.split(" ", 1)[1])
     errors = sum(figures[k] for k in ("connect", "read", "write", "status", "timeout"))
     if errors:
@@ -117,6 +128,8 @@ def main():
                   f"{size:,} bytes ({size / 2**20:.1f} MiB, {size / seconds / 2**20:.0f} MiB/s), "
                   f"written and fsynced to {data_dir}", flush=True)
             with Worker("ingest", segment) as ingest:
+                subprocess.run(["taskset", "-a", "-p", "-c", str(SERVER_CORE), str(ingest.pid)], check=True,
+                               stdout=subprocess.DEVNULL)
                 without, with_checkpoints, dumps = [], [], []
                 for _ in range(args.rounds):
                     without.append(wrk_posts(ingest.url, args.servers, args.seconds))
