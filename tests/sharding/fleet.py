@@ -138,6 +138,13 @@ class Balancer:
         self._log.seek(0)
         return self._log.read().decode(errors="replace")
 
+    def wait_until_down(self, *servers, timeout=5):
+        """Waits until the health checks have marked each "backend/server" down
+        (HAProxy logs it). Before that, a request to a stopped worker meets a
+        refused connection and HAProxy's retry, not the fast 503."""
+        wait_until(lambda: all(f"{server} is DOWN" in self.log_text() for server in servers), timeout,
+                   f"HAProxy marks {', '.join(servers)} down")
+
     def __exit__(self, *exc):
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)

@@ -118,7 +118,7 @@ class ShardingTest(unittest.TestCase):
             lost = [name for name in NAMES if owner[name] == 1]
             kept = [name for name in NAMES if owner[name] != 1]
             nodes[1].stop_workers()
-            wait_until(lambda: latest_cpu(balancer, lost[0])[0] == 503, 5, "the balancer marks b down")
+            balancer.wait_until_down("node_b_ingest/b", "node_b_query/b")
             for name in kept:
                 self.assertEqual(latest_cpu(balancer, name), (200, sample_of(name)["cpu"]))
             for name in lost:
@@ -167,8 +167,7 @@ class ReplicationTest(unittest.TestCase):
                 self.assertFalse(held[0] & held[2] or held[2] & held[4] or held[0] & held[4])
                 lost = sorted(held[2])
                 nodes[2].stop_workers()  # b's primary
-                wait_until(lambda: http("POST", f"{balancer.url}/server/{lost[0]}", "{}", AUTH)[0] == 503,
-                           5, "the balancer marks b's primary down")
+                balancer.wait_until_down("node_b_ingest/b", "node_b_query/b")
                 for name in NAMES:
                     self.assertEqual(latest_cpu(balancer, name), (200, sample_of(name)["cpu"]))
                 # Writes through the copy port still reach the secondary.
@@ -183,8 +182,7 @@ class ReplicationTest(unittest.TestCase):
                 for url in (balancer.url, balancer.copy_url):
                     post_all(url, NAMES[:20])
                 primary.stop_workers()
-                wait_until(lambda: http("POST", f"{balancer.url}/server/late", "{}", AUTH)[0] == 503,
-                           5, "the balancer marks the primary down")
+                balancer.wait_until_down("node_a_ingest/a", "node_a_query/a")
                 for url, expected in ((balancer.url, 503), (balancer.copy_url, 204)):
                     self.assertEqual(http("POST", f"{url}/server/late", json.dumps(sample_of("late_7")),
                                           AUTH)[0], expected)
