@@ -94,6 +94,10 @@ RING_SERVER = "    server {node} unix@{socket_dir}/servertrack-{tag}-{node}{suff
 NODE = """
 frontend node_{node}{suffix}
     bind unix@{socket_dir}/servertrack-{tag}-{node}{suffix}.sock{socket_owner}
+    # Read a POST's body before answering: a node that is down answers 503 at
+    # once, and closing with the body still unread would reset the connection
+    # and lose that answer on its way back to the client.
+    option http-buffer-request
     acl write method POST DELETE
     use_backend node_{node}_ingest{suffix} if write
     default_backend node_{node}_query
