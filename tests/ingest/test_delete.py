@@ -5,16 +5,8 @@ delete from real processes: tests/shm/test_forget.cc."""
 
 import unittest
 
-from appliance import (appliance, delete_server, get_server, http, list_servers, post_sample,
-                       request_json, window_counts)
-
-
-def listed(query):
-    return sorted(server["name"] for server in list_servers(query)[1]["servers"])
-
-
-def in_fleet(query):
-    return sorted(server["name"] for server in request_json("GET", f"{query.url}/fleet")[2]["servers"])
+from appliance import (appliance, delete_server, fleet_names, get_server, http, listed_names, post_sample,
+                       window_counts)
 
 
 class DeleteTest(unittest.TestCase):
@@ -26,8 +18,8 @@ class DeleteTest(unittest.TestCase):
             self.assertEqual(post_sample(ingest, "newcomer", 1, 2), 507)
             self.assertEqual(delete_server(ingest, "web-02"), 204)
             self.assertEqual(get_server(query, "web-02")[0], 404)
-            self.assertEqual(listed(query), sorted(set(names) - {"web-02"}))
-            self.assertEqual(in_fleet(query), sorted(set(names) - {"web-02"}))
+            self.assertEqual(listed_names(query), sorted(set(names) - {"web-02"}))
+            self.assertEqual(fleet_names(query), sorted(set(names) - {"web-02"}))
             self.assertEqual(post_sample(ingest, "newcomer", 1, 2), 204)
             self.assertEqual(get_server(query, "newcomer")[0], 200)
             # Gone means gone: deleting again, or an unknown name, is 404.

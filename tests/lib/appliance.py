@@ -293,6 +293,16 @@ def list_servers(query, params=""):
     return status, answer
 
 
+def listed_names(query):
+    """The names GET /servers lists, sorted."""
+    return sorted(server["name"] for server in list_servers(query)[1]["servers"])
+
+
+def fleet_names(query):
+    """The names GET /fleet lists, sorted."""
+    return sorted(server["name"] for server in request_json("GET", f"{query.url}/fleet")[2]["servers"])
+
+
 def assert_json_error(test, status, headers, body, expected_status):
     """The contract's error shape: the status, JSON content type, {"error": text}.
     body is the raw payload (bytes) or the already parsed document."""

@@ -7,17 +7,9 @@ with libfaketime (FakeClock)."""
 import time
 import unittest
 
-from appliance import FakeClock, appliance, get_server, list_servers, post_sample, request_json
+from appliance import FakeClock, appliance, fleet_names, get_server, listed_names, post_sample
 
 CAPACITY = 16
-
-
-def listed(query):
-    return sorted(server["name"] for server in list_servers(query)[1]["servers"])
-
-
-def in_fleet(query):
-    return sorted(server["name"] for server in request_json("GET", f"{query.url}/fleet")[2]["servers"])
 
 
 class ExpiryTest(unittest.TestCase):
@@ -30,18 +22,18 @@ class ExpiryTest(unittest.TestCase):
 
             clock.set(time.time() + 23 * 3600)  # silent for 23 h: still there
             self.assertEqual(get_server(query, old[0])[0], 200)
-            self.assertEqual(len(in_fleet(query)), CAPACITY)
+            self.assertEqual(len(fleet_names(query)), CAPACITY)
             self.assertEqual(post_sample(ingest, "one-too-many", 1, 2), 507)
 
             clock.set(time.time() + 25 * 3600)
             self.assertEqual(get_server(query, old[0])[0], 404)
-            self.assertEqual(listed(query), [])
-            self.assertEqual(in_fleet(query), [])
+            self.assertEqual(listed_names(query), [])
+            self.assertEqual(fleet_names(query), [])
             new = [f"new-{i}.example.com" for i in range(CAPACITY)]
             for name in new:
                 self.assertEqual(post_sample(ingest, name, 1, 2), 204, name)
-            self.assertEqual(listed(query), sorted(new))
-            self.assertEqual(in_fleet(query), sorted(new))
+            self.assertEqual(listed_names(query), sorted(new))
+            self.assertEqual(fleet_names(query), sorted(new))
             self.assertEqual(post_sample(ingest, old[1], 1, 2), 507)
 
 
