@@ -1,5 +1,7 @@
 #include "http/bearer_token.h"
 
+#include <iterator>
+
 #include "http/json_error.h"
 
 namespace servertrack::http {
@@ -13,24 +15,30 @@ bool constant_time_equal(std::string_view presented, std::string_view secret) no
   return difference == 0;
 }
 
+const char* bearer_refusal(std::string_view first, std::size_t count, std::string_view token) noexcept {
+  if (token.empty()) return nullptr;
+  if (count == 0) {
+    return "this ingest worker needs a token: send the header 'Authorization: Bearer <token>' with "
+           "the token it was started with";
+  }
+  constexpr std::string_view kScheme = "Bearer ";
+  if (count != 1 || first.size() <= kScheme.size() || !first.starts_with(kScheme)) {
+    return "send exactly one header 'Authorization: Bearer <token>' with the token this ingest "
+           "worker was started with";
+  }
+  if (!constant_time_equal(first.substr(kScheme.size()), token)) {
+    return "the token sent is not this ingest worker's token; send the one it was started with";
+  }
+  return nullptr;
+}
+
 bool check_bearer_token(const httplib::Request& request, httplib::Response& response,
                         std::string_view token) {
-  if (token.empty()) return true;
-  constexpr std::string_view kScheme = "Bearer ";
   const auto range = request.headers.equal_range("Authorization");
+  const std::string_view first = range.first != range.second ? std::string_view(range.first->second) : "";
   const char* refusal =
-      "this ingest worker needs a token: send the header 'Authorization: Bearer <token>' with "
-      "the token it was started with";
-  if (range.first != range.second) {
-    const std::string_view header = range.first->second;
-    const bool one_bearer = std::next(range.first) == range.second && header.size() > kScheme.size() &&
-                            header.substr(0, kScheme.size()) == kScheme;
-    if (one_bearer && constant_time_equal(header.substr(kScheme.size()), token)) return true;
-    refusal = one_bearer
-                  ? "the token sent is not this ingest worker's token; send the one it was started with"
-                  : "send exactly one header 'Authorization: Bearer <token>' with the token this ingest "
-                    "worker was started with";
-  }
+      bearer_refusal(first, static_cast<std::size_t>(std::distance(range.first, range.second)), token);
+  if (refusal == nullptr) return true;
   set_json_error(response, 401, refusal);
   response.set_header("WWW-Authenticate", "Bearer");
   return false;

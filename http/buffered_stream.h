@@ -42,6 +42,10 @@ class BufferedStream final : public httplib::Stream {
   void get_local_ip_and_port(std::string& ip, int& port) const override;
   socket_t socket() const override { return fd_; }
 
+  // The fast path's view (http/fast_path.h): the request, and the output.
+  std::string_view request() const { return request_; }
+  std::string& output() { return output_; }
+
  private:
   int fd_;
   const Endpoints& endpoints_;

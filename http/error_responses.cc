@@ -7,9 +7,8 @@
 #include "http/request_body.h"
 
 namespace servertrack::http {
-namespace {
 
-const char* message_for(int status) {
+const char* error_message(int status) {
   switch (status) {
     case 400: return "the request is not valid HTTP/1.1";
     case 404: return no_such_path_message;
@@ -18,6 +17,8 @@ const char* message_for(int status) {
     default: return status < 500 ? "the request was refused" : "internal error; see the worker's log";
   }
 }
+
+namespace {
 
 std::string describe(std::exception_ptr exception) {
   try {
@@ -35,13 +36,13 @@ void answer_exception(const httplib::Request& request, httplib::Response& respon
                       std::exception_ptr exception) {
   log_line("internal error in {} {}: {}", request.method, request.path, describe(exception));
   response.headers.clear();
-  set_json_error(response, 500, message_for(500));
+  set_json_error(response, 500, error_message(500));
 }
 
 httplib::Server::HandlerResponse fill_error_body(const httplib::Request&,
                                                  httplib::Response& response) {
   if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-  set_json_error(response, response.status, message_for(response.status));
+  set_json_error(response, response.status, error_message(response.status));
   return httplib::Server::HandlerResponse::Handled;
 }
 

@@ -16,6 +16,10 @@ inline constexpr const char* no_such_path_message =
     "no such path; the API is POST /server/<name> and POST /servers on the ingest worker's port, "
     "GET /, /fleet, /servers and /server/<name> on the query worker's port";
 
+// The sentence of an error cpp-httplib or the connection layer answers
+// without a route (400, 404, 413, 414, others by class).
+const char* error_message(int status);
+
 // Exception handler: 500 with the JSON error body, one log line with the
 // exception's text (the client never sees it).
 void answer_exception(const httplib::Request& request, httplib::Response& response,

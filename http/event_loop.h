@@ -1,6 +1,7 @@
 // One event loop: one listening socket (SO_REUSEPORT, one per loop), its epoll
 // set and the connections it accepted. It serves each complete request on the
-// thread that read it (cpp-httplib's process_request over the buffered bytes),
+// thread that read it (the worker's fast path or cpp-httplib's process_request
+// over the buffered bytes),
 // with no queue and no hand-off on the fast path. http/serving_threads.h runs
 // several loops and the takeover described below.
 //
@@ -43,7 +44,6 @@
 // connection is closed.
 #pragma once
 
-#include <httplib.h>
 #include <sys/epoll.h>
 
 #include <atomic>
@@ -57,12 +57,15 @@
 #include <string>
 #include <vector>
 
+#include "http/buffered_stream.h"
 #include "http/connection_counters.h"
 
 namespace servertrack::http {
 
 inline constexpr auto kRequestTimeout = std::chrono::seconds(10);
 inline constexpr auto kKeepAliveTimeout = std::chrono::seconds(75);
+// What the Keep-Alive response header announces; the loop does not count requests.
+inline constexpr std::size_t kKeepAliveMaxRequests = 1'000'000;
 inline constexpr auto kSlowRequest = std::chrono::milliseconds(5);
 inline constexpr std::size_t kMaxConnections = 16384;
 inline constexpr unsigned kPipelinedPerTurn = 16;
@@ -70,11 +73,12 @@ inline constexpr unsigned kPipelinedPerTurn = 16;
 // this many connections still holding requests after their turn is behind.
 inline constexpr std::size_t kMaxBackloggedConnections = 512;
 
-// cpp-httplib's process_request over one framed request; returns false when
-// the connection must close (connection_closed is set for "Connection: close"
-// and HTTP/1.0 without keep-alive).
+// Serves one framed request (the fast path, else cpp-httplib's
+// process_request); returns false when the connection must close
+// (connection_closed is set for "Connection: close" and HTTP/1.0 without
+// keep-alive).
 using ServeRequest =
-    std::function<bool(httplib::Stream& stream, bool close_connection, bool& connection_closed)>;
+    std::function<bool(BufferedStream& stream, bool close_connection, bool& connection_closed)>;
 
 // What the loops of one process share: the connection cap and its count.
 struct ConnectionBudget {

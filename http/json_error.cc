@@ -1,11 +1,11 @@
 #include "http/json_error.h"
 
+#include "http/answer.h"
+
 namespace servertrack::http {
 
 void set_json_error(httplib::Response& response, int status, std::string_view message) {
-  response.status = status;
-  response.headers.erase("Content-Type");
-  response.set_content("{\"error\": " + common::json_string(message) + "}", "application/json");
+  set_answer(response, json_error(status, message));
 }
 
 }  // namespace servertrack::http

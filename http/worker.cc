@@ -26,7 +26,6 @@ namespace servertrack::http {
 namespace {
 
 constexpr auto kGracefulStopDeadline = std::chrono::milliseconds(4500);
-constexpr std::size_t kKeepAliveMaxRequests = 1'000'000;
 
 // Exposes cpp-httplib's protected process_request() to the event loop, which
 // owns the sockets; routing, handlers, logger and error handlers run as usual.
@@ -123,8 +122,8 @@ std::variant<Listeners, std::string> open_listeners(const WorkerOptions& options
   return Listeners{.fds = std::move(fds), .port = port};
 }
 
-int serve(WorkerServer& server, WorkerMetrics& metrics, const WorkerOptions& options,
-          const WorkerKind& kind) {
+int serve(WorkerServer& server, FastPath& fast, WorkerMetrics& metrics,
+          const WorkerOptions& options, const WorkerKind& kind) {
   // Held until the process exits: no worker of another segment may join this port.
   auto claimed = PortClaim::claim(options.port, options.segment);
   if (const std::string* refused = std::get_if<std::string>(&claimed)) {
@@ -139,8 +138,10 @@ int serve(WorkerServer& server, WorkerMetrics& metrics, const WorkerOptions& opt
   const Listeners& listeners = std::get<Listeners>(opened);
   ServingThreads threads(
       listeners.fds,
-      [&server](httplib::Stream& stream, bool close_connection, bool& connection_closed) {
-        return server.serve_request(stream, close_connection, connection_closed);
+      [&server, &fast](BufferedStream& stream, bool close_connection, bool& connection_closed) {
+        return fast.serve(stream.request(), close_connection, stream.output(), connection_closed)
+                   ? !connection_closed
+                   : server.serve_request(stream, close_connection, connection_closed);
       },
       server_header(kind), metrics);
   StopOnSignal stop_on_signal([&threads] { threads.stop(); }, kGracefulStopDeadline);
@@ -171,9 +172,10 @@ int run_worker(int argc, char** argv, const WorkerKind& kind, const AddRoutes& a
     tune(server, kind);
     add_healthz(server, options, kind);
     metrics.install(server, segment);
-    add_routes(server, segment, metrics, options);
+    FastPath fast(metrics, server_header(kind));
+    add_routes(server, fast.routes(), segment, metrics, options);
     add_fallbacks(server, options, kind);
-    return serve(server, metrics, options, kind);
+    return serve(server, fast, metrics, options, kind);
   } catch (const shm::SegmentError& error) {
     log_line("{}", common::with_remedy(error));
     return 1;

@@ -19,6 +19,7 @@
 
 #include <functional>
 
+#include "http/fast_path.h"
 #include "http/metrics.h"
 #include "http/worker_options.h"
 #include "shm/segment.h"
@@ -30,8 +31,10 @@ inline constexpr int kListenBacklog = 4096;
 // Adds the worker's own routes. Called once, before the server starts; the
 // segment, the metrics and the options outlive the server, and the segment may
 // be used from any connection thread.
-using AddRoutes =
-    std::function<void(httplib::Server&, shm::Segment&, WorkerMetrics&, const WorkerOptions&)>;
+// The handlers of `fast` serve the hot request shapes without cpp-httplib
+// (http/fast_path.h); the server's routes must answer the same requests alike.
+using AddRoutes = std::function<void(httplib::Server&, FastRoutes& fast, shm::Segment&,
+                                     WorkerMetrics&, const WorkerOptions&)>;
 
 // Returns the process exit code: 0 after a graceful stop, 1 when the segment
 // cannot be attached or the port cannot be bound, 2 for a wrong command line.

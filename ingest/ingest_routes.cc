@@ -7,6 +7,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "http/answer.h"
 #include "http/bearer_token.h"
 #include "common/clock.h"
 #include "common/json_string.h"
@@ -37,10 +38,15 @@ struct Ingest {
   IngestCounters counters;
 };
 
+Connection& this_thread_connection() {
+  thread_local Connection connection;
+  return connection;
+}
+
 // The body, read after the token check passed; nullptr when the response is set.
 Connection* read_authorized_body(Ingest& ingest, const httplib::Request& req, httplib::Response& res,
                                  const httplib::ContentReader& reader) {
-  thread_local Connection connection;
+  Connection& connection = this_thread_connection();
   if (!http::read_request_body(reader, res, connection.body)) {
     if (http::check_bearer_token(req, res, ingest.token)) {
       ingest.counters.count_rejected(Rejection::unreadable_body);
@@ -51,20 +57,36 @@ Connection* read_authorized_body(Ingest& ingest, const httplib::Request& req, ht
   return &connection;
 }
 
+// POST /server/<name> once its body is read and the token checked, on either path.
+http::Answer answer_sample(Ingest& ingest, std::string_view name, Connection& connection) {
+  const ParsedSample parsed = connection.parser.parse(connection.body.view());
+  const auto refusal =
+      record_sample(ingest.segment, ingest.counters, name, parsed, common::wall_clock_unix_seconds());
+  http::Answer answer;
+  if (!refusal) {
+    answer.status = 204;
+    return answer;
+  }
+  answer = http::json_error(refusal->http_status, refusal->message);
+  answer.retry_after = refusal->http_status == 503;
+  return answer;
+}
+
 void record_one(Ingest& ingest, const httplib::Request& req, httplib::Response& res,
                 const httplib::ContentReader& reader) {
   Connection* connection = read_authorized_body(ingest, req, res, reader);
-  if (connection == nullptr) return;
-  const ParsedSample parsed = connection->parser.parse(connection->body.view());
-  const auto refusal =
-      record_sample(ingest.segment, ingest.counters, http::server_name(req), parsed,
-                    common::wall_clock_unix_seconds());
-  if (refusal) {
-    if (refusal->http_status == 503) res.set_header("Retry-After", "1");
-    http::set_json_error(res, refusal->http_status, refusal->message);
-  } else {
-    res.status = 204;
+  if (connection != nullptr) http::set_answer(res, answer_sample(ingest, http::server_name(req), *connection));
+}
+
+// The fast path's POST /server/<name>: a refused token goes the general way.
+std::optional<http::Answer> record_one_fast(Ingest& ingest, const http::FastRequest& request) {
+  if (http::bearer_refusal(request.authorization, request.authorization_count, ingest.token)) {
+    return std::nullopt;
   }
+  Connection& connection = this_thread_connection();
+  connection.body.clear();
+  if (!connection.body.append(request.body.data(), request.body.size())) return std::nullopt;
+  return answer_sample(ingest, request.name, connection);
 }
 
 void record_batch(Ingest& ingest, const httplib::Request& req, httplib::Response& res,
@@ -159,9 +181,10 @@ void forget_one(Ingest& ingest, const httplib::Request& req, httplib::Response& 
 
 }  // namespace
 
-void add_ingest_routes(httplib::Server& server, shm::Segment& segment, http::WorkerMetrics& metrics,
-                       std::string ingest_token) {
+void add_ingest_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segment& segment,
+                       http::WorkerMetrics& metrics, std::string ingest_token) {
   auto ingest = std::make_shared<Ingest>(segment, std::move(ingest_token));
+  fast.post_server = [ingest](const http::FastRequest& request) { return record_one_fast(*ingest, request); };
   metrics.add_families([ingest](std::string& out) { ingest->counters.render(out); });
   server.Post(http::kServerRoute, [ingest](const httplib::Request& req, httplib::Response& res,
                                            const httplib::ContentReader& reader) {

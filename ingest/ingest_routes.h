@@ -18,6 +18,7 @@
 
 #include <string>
 
+#include "http/fast_path.h"
 #include "http/metrics.h"
 #include "shm/segment.h"
 
@@ -29,7 +30,8 @@ inline constexpr http::RouteLabel kIngestRouteLabels[] = {
     {"/servers", "/servers", false},
 };
 
-void add_ingest_routes(httplib::Server& server, shm::Segment& segment, http::WorkerMetrics& metrics,
-                       std::string ingest_token);
+// POST /server/<name> is also served on the fast path (`fast`).
+void add_ingest_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segment& segment,
+                       http::WorkerMetrics& metrics, std::string ingest_token);
 
 }  // namespace servertrack::ingest

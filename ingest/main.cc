@@ -21,8 +21,9 @@ int main(int argc, char** argv) {
   };
   return servertrack::http::run_worker(
       argc, argv, kIngest,
-      [](httplib::Server& server, servertrack::shm::Segment& segment,
-         servertrack::http::WorkerMetrics& metrics, const servertrack::http::WorkerOptions& options) {
-        servertrack::ingest::add_ingest_routes(server, segment, metrics, options.ingest_token);
+      [](httplib::Server& server, servertrack::http::FastRoutes& fast,
+         servertrack::shm::Segment& segment, servertrack::http::WorkerMetrics& metrics,
+         const servertrack::http::WorkerOptions& options) {
+        servertrack::ingest::add_ingest_routes(server, fast, segment, metrics, options.ingest_token);
       });
 }

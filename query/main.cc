@@ -20,10 +20,11 @@ int main(int argc, char** argv) {
   };
   return servertrack::http::run_worker(
       argc, argv, kQuery,
-      [](httplib::Server& server, servertrack::shm::Segment& segment,
-         servertrack::http::WorkerMetrics&, const servertrack::http::WorkerOptions& options) {
+      [](httplib::Server& server, servertrack::http::FastRoutes& fast,
+         servertrack::shm::Segment& segment, servertrack::http::WorkerMetrics&,
+         const servertrack::http::WorkerOptions& options) {
         servertrack::query::add_query_routes(
-            server, segment,
+            server, fast, segment,
             [sibling_url = options.sibling_url, bind = options.bind](const httplib::Request& req) {
               return servertrack::http::sibling_location(sibling_url, req.get_header_value("Host"), bind,
                                                          kQuery.sibling_default_port, "");

@@ -7,6 +7,7 @@
 #include "common/clock.h"
 #include "common/segment_advice.h"
 #include "common/snapshot_json.h"
+#include "http/answer.h"
 #include "http/json_error.h"
 #include "http/server_path.h"
 #include "query/dashboard/dashboard_html.h"
@@ -16,6 +17,32 @@
 
 namespace servertrack::query {
 namespace {
+
+// GET /server/<name> for a valid name, on either path.
+http::Answer snapshot_answer(shm::Segment& segment, std::string_view name, common::Counts counts) {
+  shm::Snapshot snapshot;
+  switch (segment.snapshot(name, common::wall_clock_unix_seconds(), snapshot)) {
+    case shm::Status::ok: {
+      thread_local fmt::memory_buffer json;
+      json.clear();
+      common::append_snapshot_json(snapshot, json, counts);
+      http::Answer answer;
+      answer.body = {json.data(), json.size()};
+      answer.content_type = "application/json";
+      return answer;
+    }
+    case shm::Status::not_found:
+      return http::json_error(404, "no server named " + std::string(name) +
+                                       " is being tracked: never recorded, deleted, or silent for 24 hours");
+    case shm::Status::busy: {
+      http::Answer answer = http::json_error(503, common::with_remedy(shm::Status::busy));
+      answer.retry_after = true;
+      return answer;
+    }
+    default:
+      return http::json_error(500, "internal error; see the worker's log");
+  }
+}
 
 void answer_snapshot(shm::Segment& segment, const httplib::Request& req, httplib::Response& res) {
   const std::string_view name = http::server_name(req);
@@ -40,27 +67,7 @@ void answer_snapshot(shm::Segment& segment, const httplib::Request& req, httplib
     }
     counts = value == "1" ? common::Counts::include : common::Counts::omit;
   }
-  shm::Snapshot snapshot;
-  switch (segment.snapshot(name, common::wall_clock_unix_seconds(), snapshot)) {
-    case shm::Status::ok: {
-      thread_local fmt::memory_buffer json;
-      json.clear();
-      common::append_snapshot_json(snapshot, json, counts);
-      res.set_content(json.data(), json.size(), "application/json");
-      return;
-    }
-    case shm::Status::not_found:
-      http::set_json_error(res, 404, "no server named " + std::string(name) +
-                                         " is being tracked: never recorded, deleted, or silent for 24 hours");
-      return;
-    case shm::Status::busy:
-      res.set_header("Retry-After", "1");
-      http::set_json_error(res, 503, common::with_remedy(shm::Status::busy));
-      return;
-    default:
-      http::set_json_error(res, 500, "internal error; see the worker's log");
-      return;
-  }
+  http::set_answer(res, snapshot_answer(segment, name, counts));
 }
 
 void answer_server_list(const shm::Segment& segment, const httplib::Request& req,
@@ -109,7 +116,11 @@ std::string dashboard_page(std::string_view ingest_origin) {
 
 }  // namespace
 
-void add_query_routes(httplib::Server& server, shm::Segment& segment, IngestOrigin ingest_origin) {
+void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segment& segment,
+                      IngestOrigin ingest_origin) {
+  fast.get_server = [&segment](const http::FastRequest& request) -> std::optional<http::Answer> {
+    return snapshot_answer(segment, request.name, common::Counts::omit);
+  };
   server.Get("/", [ingest_origin = std::move(ingest_origin)](const httplib::Request& req,
                                                              httplib::Response& res) {
     res.set_content(dashboard_page(ingest_origin(req)), "text/html; charset=utf-8");

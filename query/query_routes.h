@@ -14,6 +14,7 @@
 #include <functional>
 #include <string>
 
+#include "http/fast_path.h"
 #include "http/metrics.h"
 #include "shm/segment.h"
 
@@ -31,6 +32,8 @@ inline constexpr http::RouteLabel kQueryRouteLabels[] = {
 // reaches it; the dashboard's examples show it.
 using IngestOrigin = std::function<std::string(const httplib::Request& request)>;
 
-void add_query_routes(httplib::Server& server, shm::Segment& segment, IngestOrigin ingest_origin);
+// GET /server/<name> is also served on the fast path (`fast`).
+void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segment& segment,
+                      IngestOrigin ingest_origin);
 
 }  // namespace servertrack::query

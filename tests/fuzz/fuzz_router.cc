@@ -16,13 +16,10 @@
 //   response (4xx, 5xx) is declared application/json (the JSON error body).
 #include <httplib.h>
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
-#include <utility>
 
 #include "http/error_responses.h"
 #include "http/json_error.h"
@@ -30,10 +27,12 @@
 #include "http/server_path.h"
 #include "http/sibling.h"
 #include "shm/name.h"
+#include "tests/fuzz/connection_bytes.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {
 
+using servertrack::fuzz::ConnectionBytes;
 using servertrack::fuzz::require;
 namespace http = servertrack::http;
 
@@ -47,41 +46,6 @@ bool is_name_by_contract(std::string_view name) {
   return !name.empty() && name.size() <= 253 && name.front() != '.' && name.front() != '-' &&
          name.find_first_not_of(kNameCharacters) == std::string_view::npos;
 }
-
-// One client connection: reads come from the fuzz input, writes are kept.
-class ConnectionBytes final : public httplib::Stream {
- public:
-  explicit ConnectionBytes(std::string_view input) : input_(input) {}
-
-  bool is_readable() const override { return true; }
-  bool is_writable() const override { return true; }
-  ssize_t read(char* ptr, size_t size) override {
-    const std::size_t n = std::min(size, input_.size());
-    std::memcpy(ptr, input_.data(), n);
-    input_.remove_prefix(n);
-    return static_cast<ssize_t>(n);
-  }
-  ssize_t write(const char* ptr, size_t size) override {
-    written_.append(ptr, size);
-    return static_cast<ssize_t>(size);
-  }
-  void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    ip = "127.0.0.1";
-    port = 40000;
-  }
-  void get_local_ip_and_port(std::string& ip, int& port) const override {
-    ip = "127.0.0.1";
-    port = 8889;
-  }
-  socket_t socket() const override { return INVALID_SOCKET; }
-
-  bool exhausted() const { return input_.empty(); }
-  std::string take_written() { return std::exchange(written_, {}); }
-
- private:
-  std::string_view input_;
-  std::string written_;
-};
 
 bool read_body(const httplib::ContentReader& reader, httplib::Response& res) {
   thread_local http::RequestBody body(0);

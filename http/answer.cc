@@ -1,0 +1,66 @@
+#include "http/answer.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "common/json_string.h"
+#include "http/event_loop.h"
+
+namespace servertrack::http {
+namespace {
+
+std::string_view reason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 307: return "Temporary Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
+    default: return status < 500 ? "Client Error" : "Server Error";
+  }
+}
+
+}  // namespace
+
+Answer json_error(int status, std::string_view message) {
+  thread_local std::string body;
+  body.assign("{\"error\": ").append(common::json_string(message)).append("}");
+  return Answer{.status = status, .body = body, .content_type = "application/json"};
+}
+
+void append_response(std::string& out, const Answer& answer, std::string_view server_header,
+                     bool keep_alive) {
+  static const std::string keep_alive_header =
+      fmt::format("Keep-Alive: timeout={}, max={}\r\n",
+                  std::chrono::seconds(kKeepAliveTimeout).count(), kKeepAliveMaxRequests);
+  out.append("HTTP/1.1 ").append(fmt::format_int(answer.status).c_str()).append(" ");
+  out.append(reason(answer.status)).append("\r\nContent-Length: ");
+  out.append(fmt::format_int(answer.body.size()).c_str()).append("\r\n");
+  if (!answer.body.empty()) out.append("Content-Type: ").append(answer.content_type).append("\r\n");
+  out.append(keep_alive ? std::string_view(keep_alive_header) : "Connection: close\r\n");
+  if (answer.retry_after) out.append("Retry-After: 1\r\n");
+  out.append("Server: ").append(server_header).append("\r\n\r\n").append(answer.body);
+}
+
+void set_answer(httplib::Response& response, const Answer& answer) {
+  response.status = answer.status;
+  response.headers.erase("Content-Type");
+  if (!answer.body.empty()) {
+    response.set_content(answer.body.data(), answer.body.size(), std::string(answer.content_type));
+  } else {
+    response.body.clear();
+  }
+  if (answer.retry_after) response.set_header("Retry-After", "1");
+}
+
+}  // namespace servertrack::http

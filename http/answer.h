@@ -1,0 +1,38 @@
+// What a route answers, as data: the status, the body and the one optional
+// header the API adds. One handler serves both ways a request is answered:
+// set_answer() fills cpp-httplib's Response (the general path), and
+// append_response() writes the whole HTTP/1.1 response itself (the fast path
+// of http/fast_path.h and the event loop's own answers), with the headers
+// cpp-httplib would write.
+//
+// Any thread. json_error() keeps its body in a thread-local buffer that the
+// next json_error() call on the thread replaces; append_response() appends to
+// the caller's buffer and allocates only to grow it.
+#pragma once
+
+#include <httplib.h>
+
+#include <string>
+#include <string_view>
+
+namespace servertrack::http {
+
+struct Answer {
+  int status = 200;
+  std::string_view body;          // must live until written; empty: no body
+  std::string_view content_type;  // of a non-empty body
+  bool retry_after = false;       // adds "Retry-After: 1" (a 503 that will pass)
+};
+
+// {"error": "<message>"} with `status`: the JSON error body of the HTTP contract.
+Answer json_error(int status, std::string_view message);
+
+// Appends the response: status line, Content-Length, Content-Type, Connection:
+// close or Keep-Alive (kKeepAliveHeader), Retry-After, Server, then the body.
+void append_response(std::string& out, const Answer& answer, std::string_view server_header,
+                     bool keep_alive);
+
+// Sets the response's status, body, Content-Type and Retry-After.
+void set_answer(httplib::Response& response, const Answer& answer);
+
+}  // namespace servertrack::http
