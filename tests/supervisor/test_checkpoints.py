@@ -165,8 +165,8 @@ class Checkpoints(unittest.TestCase):
     def test_checkpoints_taken_under_continuous_posts_all_succeed(self):
         # Enough servers that a checkpoint's walk spans a second boundary while
         # POSTs stamp servers it has not reached yet with the newer second.
-        self.segment.__exit__()
-        self.segment = TestSegment(capacity=32768).__enter__()
+        self.segment = TestSegment(capacity=32768).__enter__()  # setUp's is removed by its cleanup
+        self.addCleanup(self.segment.__exit__, None, None, None)
         names = [f"busy_{i}" for i in range(25000)]
         now = int(time.time())
         subprocess.run([build_path("tests/cli/record_samples"), self.segment.name], check=True,
