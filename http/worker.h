@@ -3,6 +3,8 @@
 // segment, configure the HTTP server, serve until SIGTERM, exit.
 //
 // Called once from main(). The server it builds:
+// - serves the hot GET and POST /server/<name> on the fast path
+//   (http/fast_path.h), everything else through cpp-httplib;
 // - serves GET /healthz, redirects the sibling's method (307) and answers
 //   every error with the JSON error body, never with exception text;
 // - serves connections with --threads event loops (at most 64), each a thread
