@@ -6,7 +6,8 @@ namespace servertrack::http {
 namespace {
 
 constexpr std::string_view kCrlf = "\r\n";
-// cpp-httplib reads at most this many bytes of one header line.
+// cpp-httplib refuses a header line longer than this; a head of this size or
+// more goes the general way whole, whatever its lines.
 constexpr std::size_t kMaxHeadBytes = 8192;
 
 // RFC 9110 token characters: what a header name may be made of.

@@ -20,7 +20,7 @@
 // GET has no body.
 //
 // Called on the event loop's thread with one framed request
-// (http/request_framer.h); a pure function, no allocation, one pass over the
+// (http/request_framer.h); a pure function, no allocation, cost linear in the
 // header block.
 #pragma once
 
