@@ -43,11 +43,13 @@ void append_response(std::string& out, const Answer& answer, std::string_view se
   static const std::string keep_alive_header =
       fmt::format("Keep-Alive: timeout={}, max={}\r\n",
                   std::chrono::seconds(kKeepAliveTimeout).count(), kKeepAliveMaxRequests);
+  // cpp-httplib's order: its headers sorted by name, ignoring case.
   out.append("HTTP/1.1 ").append(fmt::format_int(answer.status).c_str()).append(" ");
-  out.append(reason(answer.status)).append("\r\nContent-Length: ");
-  out.append(fmt::format_int(answer.body.size()).c_str()).append("\r\n");
+  out.append(reason(answer.status)).append("\r\n");
+  if (!keep_alive) out.append("Connection: close\r\n");
+  out.append("Content-Length: ").append(fmt::format_int(answer.body.size()).c_str()).append("\r\n");
   if (!answer.body.empty()) out.append("Content-Type: ").append(answer.content_type).append("\r\n");
-  out.append(keep_alive ? std::string_view(keep_alive_header) : "Connection: close\r\n");
+  if (keep_alive) out.append(keep_alive_header);
   if (answer.retry_after) out.append("Retry-After: 1\r\n");
   out.append("Server: ").append(server_header).append("\r\n\r\n").append(answer.body);
 }

@@ -27,8 +27,9 @@ struct Answer {
 // {"error": "<message>"} with `status`: the JSON error body of the HTTP contract.
 Answer json_error(int status, std::string_view message);
 
-// Appends the response: status line, Content-Length, Content-Type, Connection:
-// close or Keep-Alive (kKeepAliveHeader), Retry-After, Server, then the body.
+// Appends the response: status line, then, as cpp-httplib orders them,
+// Connection: close, Content-Length, Content-Type, Keep-Alive (when kept
+// open), Retry-After and Server; then the body.
 void append_response(std::string& out, const Answer& answer, std::string_view server_header,
                      bool keep_alive);
 

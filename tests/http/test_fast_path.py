@@ -1,6 +1,6 @@
 """The fast path (http/fast_path.h) answers exactly as cpp-httplib does.
 
-Each request is sent twice on one connection of a real worker: as it is, which
+Each request is sent twice, each time on a new connection to a real worker: as it is, which
 the fast path serves, and with one header the routes ignore but the fast path
 declines ("X-Note: 100%": cpp-httplib decodes %XX in header values), which
 cpp-httplib serves. The two responses must be the same bytes, and the worker's
@@ -44,16 +44,18 @@ def request(method, name, body="", extra=""):
 
 
 class FastPathTest(unittest.TestCase):
-    def both_ways(self, worker, method, name, body=""):
-        """(fast answer, general answer) of one request, and the counter's increase."""
+    def both_ways(self, worker, method, name, body="", extra=""):
+        """(fast answer, general answer) of one request, each on its own
+        connection, and the counter's increase."""
         before = fast_path_count(worker)
-        with socket.create_connection(("127.0.0.1", worker.port), timeout=5) as sock:
-            sock.sendall(request(method, name, body))
-            fast, rest = read_response(sock)
-            sock.sendall(request(method, name, body, GENERAL))
-            general, rest = read_response(sock, rest)
-            self.assertEqual(rest, b"")
-        return fast, general, fast_path_count(worker) - before
+        answers = []
+        for headers in (extra, extra + GENERAL):
+            with socket.create_connection(("127.0.0.1", worker.port), timeout=5) as sock:
+                sock.sendall(request(method, name, body, headers))
+                answer, rest = read_response(sock)
+                self.assertEqual(rest, b"")
+                answers.append(answer)
+        return answers[0], answers[1], fast_path_count(worker) - before
 
     def test_posts_answer_alike_on_both_paths(self):
         with appliance() as (_, ingest, _query):
@@ -62,19 +64,21 @@ class FastPathTest(unittest.TestCase):
                                  ('{"cpu": -1, "ram": 40.1}', b"400"),
                                  ('{"cpu": 1, "ram": 2, "time": 1}', b"400"),
                                  ('[1, 2]', b"400")):
-                with self.subTest(body=body):
-                    fast, general, counted = self.both_ways(ingest, "POST", "web-01", body)
-                    self.assertTrue(fast.startswith(b"HTTP/1.1 " + status), fast)
-                    self.assertEqual(fast, general)
-                    self.assertEqual(counted, 1)
+                for extra in ("", "Connection: close\r\n"):
+                    with self.subTest(body=body, extra=extra):
+                        fast, general, counted = self.both_ways(ingest, "POST", "web-01", body, extra)
+                        self.assertTrue(fast.startswith(b"HTTP/1.1 " + status), fast)
+                        self.assertEqual(fast, general)
+                        self.assertEqual(counted, 1)
 
     def test_gets_answer_alike_on_both_paths(self):
         with appliance() as (_, ingest, query):
             self.assertEqual(http("POST", ingest.url + "/server/db-2", '{"cpu": 1, "ram": 2}')[0], 204)
-            for name, status in (("db-2", b"200"), ("nobody", b"404")):
-                with self.subTest(name=name):
+            for name, status, extra in (("db-2", b"200", ""), ("nobody", b"404", ""),
+                                        ("nobody", b"404", "Connection: close\r\n")):
+                with self.subTest(name=name, extra=extra):
                     for _ in range(3):  # a minute boundary between the two moves "start"
-                        fast, general, counted = self.both_ways(query, "GET", name)
+                        fast, general, counted = self.both_ways(query, "GET", name, extra=extra)
                         if fast == general:
                             break
                     self.assertTrue(fast.startswith(b"HTTP/1.1 " + status), fast)
