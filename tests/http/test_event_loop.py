@@ -10,7 +10,7 @@ import socket
 import time
 import unittest
 
-from appliance import appliance, get_server, http
+from appliance import appliance, get_server, http, recent_minutes
 from raw_client import post, raise_file_limit, read_responses, read_until_closed
 
 IDLE_CONNECTIONS = 10_000
@@ -56,7 +56,7 @@ class EventLoopTest(unittest.TestCase):
                 self.assertEqual(read_responses(conn, 1), [204])
             status, document = get_server(query, "chunked")
             self.assertEqual(status, 200)
-            self.assertEqual(document["last_60_minutes"]["cpu"][-1], 1.5)
+            self.assertEqual(recent_minutes(document, "cpu"), [1.5])
 
     def test_huge_header_is_431_and_closed(self):
         with appliance() as (_, ingest, _):

@@ -6,7 +6,7 @@ refused with 400 and records nothing."""
 import unittest
 
 from appliance import (appliance, assert_json_error, get_server, list_servers, listed_names, post_batch, post_sample,
-                       request_json)
+                       recent_minutes, request_json)
 
 HOST_NAMES = ["web-01", "web_01", "db-2.prod.example.com", "ip-10-0-12-34.eu-west-1.compute.internal",
               "WEB-01", "_underscore", "9lives"]
@@ -31,7 +31,7 @@ class NamesTest(unittest.TestCase):
             for i, name in enumerate(HOST_NAMES):
                 status, snapshot = get_server(query, name)
                 self.assertEqual(status, 200, name)
-                self.assertEqual(snapshot["last_60_minutes"]["cpu"][-1], i, name)
+                self.assertEqual(recent_minutes(snapshot, "cpu"), [i], name)
             self.assertEqual(listed_names(query), sorted(HOST_NAMES))
 
     def test_253_bytes_are_a_name_and_254_are_not(self):

@@ -267,6 +267,13 @@ def get_server(query, name):
     return status, document
 
 
+def recent_minutes(document, key):
+    """The values of `key` ("cpu" or "ram") in the last two minutes of a
+    snapshot, empty ones left out: [value] for a sample posted just before the
+    GET, also when a minute began in between."""
+    return [value for value in document["last_60_minutes"][key][-2:] if value is not None]
+
+
 def window_counts(query, name):
     """({minute start: samples}, {hour start: samples}) of the buckets of both
     windows that hold samples (unix seconds), or None when GET is not 200."""
