@@ -1,5 +1,6 @@
 #include "http/fast_request.h"
 
+#include "http/header_text.h"
 #include "shm/name.h"
 
 namespace servertrack::http {
@@ -16,23 +17,8 @@ bool is_token_char(char c) noexcept {
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-bool equals_ignoring_case(std::string_view text, std::string_view lower) noexcept {
-  if (text.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i] >= 'A' && text[i] <= 'Z' ? static_cast<char>(text[i] + 32) : text[i];
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
-
-bool starts_with_ignoring_case(std::string_view text, std::string_view lower) noexcept {
-  return text.size() >= lower.size() && equals_ignoring_case(text.substr(0, lower.size()), lower);
-}
-
-std::string_view trimmed(std::string_view value) noexcept {
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  return value;
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) noexcept {
+  return text.size() >= prefix.size() && equals_ignoring_case(text.substr(0, prefix.size()), prefix);
 }
 
 // Visible characters, spaces and tabs only (no CR, LF, NUL or DEL).
