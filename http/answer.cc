@@ -38,6 +38,12 @@ Answer json_error(int status, std::string_view message) {
   return Answer{.status = status, .body = body, .content_type = "application/json"};
 }
 
+Answer retry_later(std::string_view message) {
+  Answer answer = json_error(503, message);
+  answer.retry_after = true;
+  return answer;
+}
+
 void append_response(std::string& out, const Answer& answer, std::string_view server_header,
                      bool keep_alive) {
   static const std::string keep_alive_header =

@@ -27,6 +27,10 @@ struct Answer {
 // {"error": "<message>"} with `status`: the JSON error body of the HTTP contract.
 Answer json_error(int status, std::string_view message);
 
+// 503 with "Retry-After: 1" and the JSON error body: nothing was done, and the
+// same request may be sent again in a second (a busy slot, an overloaded loop).
+Answer retry_later(std::string_view message);
+
 // Appends the response: status line, then, as cpp-httplib orders them,
 // Connection: close, Content-Length, Content-Type, Keep-Alive (when kept
 // open), Retry-After and Server; then the body.

@@ -12,11 +12,8 @@ Answer answer_for(int status) {
       return json_error(408, "the request did not arrive completely in time; send it again");
     case 431:
       return json_error(431, "the request line and headers are larger than 16 KiB");
-    case 503: {
-      Answer answer = json_error(503, "the worker is overloaded; retry in a second");
-      answer.retry_after = true;
-      return answer;
-    }
+    case 503:
+      return retry_later("the worker is overloaded; retry in a second");
     default:
       return json_error(status, error_message(status));
   }

@@ -62,14 +62,13 @@ http::Answer answer_sample(Ingest& ingest, std::string_view name, Connection& co
   const ParsedSample parsed = connection.parser.parse(connection.body.view());
   const auto refusal =
       record_sample(ingest.segment, ingest.counters, name, parsed, common::wall_clock_unix_seconds());
-  http::Answer answer;
   if (!refusal) {
-    answer.status = 204;
-    return answer;
+    http::Answer recorded;
+    recorded.status = 204;
+    return recorded;
   }
-  answer = http::json_error(refusal->http_status, refusal->message);
-  answer.retry_after = refusal->http_status == 503;
-  return answer;
+  return refusal->http_status == 503 ? http::retry_later(refusal->message)
+                                     : http::json_error(refusal->http_status, refusal->message);
 }
 
 void record_one(Ingest& ingest, const httplib::Request& req, httplib::Response& res,
@@ -171,8 +170,7 @@ void forget_one(Ingest& ingest, const httplib::Request& req, httplib::Response& 
       http::set_json_error(res, 404, "no server named " + common::json_string(name) + " is being tracked");
       return;
     case shm::Status::busy:
-      res.set_header("Retry-After", "1");
-      http::set_json_error(res, 503, common::with_remedy(status));
+      http::set_answer(res, http::retry_later(common::with_remedy(status)));
       return;
     default:
       http::set_json_error(res, 500, std::string("the segment refused the delete: ") + shm::describe(status));

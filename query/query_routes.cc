@@ -34,11 +34,8 @@ http::Answer snapshot_answer(shm::Segment& segment, std::string_view name, commo
     case shm::Status::not_found:
       return http::json_error(404, "no server named " + std::string(name) +
                                        " is being tracked: never recorded, deleted, or silent for 24 hours");
-    case shm::Status::busy: {
-      http::Answer answer = http::json_error(503, common::with_remedy(shm::Status::busy));
-      answer.retry_after = true;
-      return answer;
-    }
+    case shm::Status::busy:
+      return http::retry_later(common::with_remedy(shm::Status::busy));
     default:
       return http::json_error(500, "internal error; see the worker's log");
   }
