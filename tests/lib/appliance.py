@@ -170,26 +170,40 @@ def kill_and_reap(proc, faketime):
 class Worker:
     """One real worker process, healthy when the constructor returns."""
 
+    # A port free_port() found may be taken by another test's worker before
+    # this one binds it (tests run in parallel): then a worker that was not
+    # given a port starts again on another, at most this many times in all.
+    PORT_ATTEMPTS = 5
+
     def __init__(self, kind, segment, port=None, args=(), env=None, start_timeout=15):
         if kind not in WORKER_BINARIES:
             raise ValueError(f"unknown worker kind {kind!r}; use 'ingest' or 'query'")
         self.kind = kind
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         segment_name = getattr(segment, "name", segment)
-        command = [build_path(WORKER_BINARIES[kind]), "--bind", "127.0.0.1",
-                   "--port", str(self.port), "--segment", segment_name, *args]
-        self._stderr = tempfile.TemporaryFile()
         environment = {**os.environ, **(env or {})}
         self._faketime = FAKETIME_LIBRARY in environment.get("LD_PRELOAD", "")
-        self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=self._stderr, env=environment)
-        self.pid = self.proc.pid
-        try:
-            self._wait_healthy(start_timeout)
-        except BaseException:
-            self.kill()
-            raise
+        for attempt in range(1, (self.PORT_ATTEMPTS if port is None else 1) + 1):
+            self.port = port or free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+            command = [build_path(WORKER_BINARIES[kind]), "--bind", "127.0.0.1",
+                       "--port", str(self.port), "--segment", segment_name, *args]
+            self._stderr = tempfile.TemporaryFile()
+            self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=self._stderr, env=environment)
+            self.pid = self.proc.pid
+            try:
+                self._wait_healthy(start_timeout)
+                return
+            except BaseException:
+                self.kill()
+                lost_the_port = self.proc.returncode == 1 and self._port_taken()
+                if port is not None or attempt == self.PORT_ATTEMPTS or not lost_the_port:
+                    raise
+                self._stderr.close()
+
+    def _port_taken(self):
+        text = self.stderr_text()
+        return "is already served by the workers of segment" in text or "and the port free?" in text
 
     def _wait_healthy(self, timeout):
         deadline = time.monotonic() + timeout
