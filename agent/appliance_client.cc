@@ -12,8 +12,7 @@ namespace {
 
 constexpr std::size_t kQuotedErrorBytes = 300;
 constexpr const char* kTableFullRemedy =
-    "the appliance has no free slot for a new server: delete servers or recreate its segment larger; "
-    "samples wait in the spool";
+    "the appliance has no free slot for a new server: delete servers or recreate its segment larger";
 
 // The {"error": "..."} sentence of an answer, or its first bytes.
 std::string error_text(const std::string& body) {
@@ -50,7 +49,8 @@ std::optional<std::vector<RefusedItem>> refused_items(const std::string& body, s
     if (entry["error"].get_string().get(text) == simdjson::SUCCESS) item.error = text;
     items.push_back(std::move(item));
   }
-  std::sort(items.begin(), items.end(), [](const RefusedItem& a, const RefusedItem& b) { return a.index < b.index; });
+  std::sort(items.begin(), items.end(),
+            [](const RefusedItem& a, const RefusedItem& b) { return a.index < b.index; });
   return items;
 }
 
@@ -79,13 +79,15 @@ DeliveryResult without_answer(httplib::Error error, const std::string& url, bool
     case httplib::Error::ExceedRedirectCount:
       return {Delivery::misdirected, detail, "--url redirects in a loop: point it at the appliance", {}};
     default:
-      return {Delivery::unavailable, detail, "the appliance or the network is down; samples wait in the spool", {}};
+      return {Delivery::unavailable, detail, "the appliance or the network is down", {}};
   }
 }
 
 // The class and remedy of an answer that is not 2xx.
+// `array_size`: 0 for one sample.
 DeliveryResult refusal(int status, const httplib::Response& response, const std::string& url,
-                       bool array, bool has_token) {
+                       std::size_t array_size, bool has_token) {
+  const bool array = array_size > 0;
   DeliveryResult result{Delivery::misdirected,
                         std::to_string(status) + " " + error_text(response.body), {}, {}};
   if (status >= 300 && status < 400) {
@@ -112,22 +114,20 @@ DeliveryResult refusal(int status, const httplib::Response& response, const std:
                     "proxy or another site";
   } else if (status == 413) {
     result.delivery = Delivery::too_large;
-    result.remedy = array ? "the array is over the body limit of the appliance or a proxy; sending smaller "
-                            "ones"
-                          : "one sample is over the body limit of a proxy in front of the appliance: raise "
-                            "it (the appliance takes 64 KiB)";
+    result.remedy = array_size > 1 ? "the array is over the body limit of the appliance or a proxy"
+                                   : "one sample is over the body limit of a proxy in front of the "
+                                     "appliance: raise it (the appliance takes 64 KiB)";
   } else if (status == 408 || status == 429) {
     result.delivery = Delivery::unavailable;
-    result.remedy = status == 408 ? "the request timed out on its way (a slow network or proxy); it is sent again"
-                                  : "a rate limit of the appliance or a proxy: raise it for agents; "
-                                    "samples wait in the spool";
+    result.remedy = status == 408 ? "the request timed out on its way (a slow network or proxy); it is sent "
+                                    "again"
+                                  : "a rate limit of the appliance or a proxy: raise it for agents";
   } else if (status == 507) {
     result.delivery = Delivery::unavailable;
     result.remedy = kTableFullRemedy;
   } else if (status >= 500) {
     result.delivery = Delivery::unavailable;
-    result.remedy = "the appliance (or, for a node that is down, its balancer) cannot take samples now; "
-                    "they wait in the spool";
+    result.remedy = "the appliance (or, for a node that is down, its balancer) cannot take samples now";
   } else {
     result.remedy = url + " answers this status to a sample: point --url at the appliance";
   }
@@ -140,7 +140,7 @@ DeliveryResult refused_for_now(const RefusedItem& item, std::int64_t sample_time
   return {Delivery::unavailable,
           fmt::format("the appliance refused the spooled sample of {} for now ({}: {})", sample_time,
                       item.reason, item.error),
-          item.reason == "table_full" ? kTableFullRemedy : "it is sent again at the next interval", {}};
+          item.reason == "table_full" ? kTableFullRemedy : "it is sent again at the next sample", {}};
 }
 
 bool RefusedItem::invalid() const {
@@ -184,7 +184,7 @@ DeliveryResult ApplianceClient::post(std::string_view name, const std::string& b
       client_->Post(path_prefix_ + "/server/" + std::string(name), body, "application/json");
   if (!result) return without_answer(result.error(), base_url_, has_ca_file_);
   const int status = result->status;
-  if (status < 200 || status >= 300) return refusal(status, *result, base_url_, array_size > 0, has_token_);
+  if (status < 200 || status >= 300) return refusal(status, *result, base_url_, array_size, has_token_);
   DeliveryResult accepted{Delivery::accepted, std::to_string(status), {}, {}};
   if (array_size == 0) return accepted;
   std::optional<std::vector<RefusedItem>> refused = refused_items(result->body, array_size);

@@ -30,10 +30,10 @@ KEPT = {
     409: (78, "--url"),
     413: (78, "raise"),
     429: (75, "rate limit"),
-    500: (75, "spool"),
-    502: (75, "spool"),
-    503: (75, "spool"),
-    504: (75, "spool"),
+    500: (75, "cannot take samples now"),
+    502: (75, "cannot take samples now"),
+    503: (75, "cannot take samples now"),
+    504: (75, "cannot take samples now"),
     507: (75, "free slot"),
     301: (78, "loop"),  # to itself: followed until the redirect limit
     300: (78, "not followed"),  # no Location

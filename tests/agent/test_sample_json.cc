@@ -26,8 +26,8 @@ TEST(SampleJson, TheLongestSamplesStayWithinTheBound) {
       EXPECT_LE(json.size(), kMaxSampleJsonBytes) << json;
     }
   }
-  const std::string longest =
-      sample_json(Sample{std::numeric_limits<std::int64_t>::min(), 1.2345678901234567e-100, 2.2250738585072014e-308});
+  const std::string longest = sample_json(
+      Sample{std::numeric_limits<std::int64_t>::min(), 1.2345678901234567e-100, 2.2250738585072014e-308});
   EXPECT_EQ(longest.size(), kMaxSampleJsonBytes) << longest;
 }
 
