@@ -36,6 +36,13 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
   app.add_option("--metrics-textfile", options.metrics_textfile,
                  "a file in the Prometheus text format (the supervisor's checkpoint counters) "
                  "appended to GET /metrics at each scrape; a missing file adds nothing");
+  if (kind.peers_problem) {
+    app.add_option("--peers", options.peers,
+                   "every node of a sharded fleet, this one included, as NAME=HOST:QUERY_PORT,...: "
+                   "GET /fleet and /servers then answer for all of them (README: More than one host)")
+        ->check(CLI::Validator([problem = kind.peers_problem](std::string& value) { return problem(value); },
+                               "NAME=HOST:PORT,..."));
+  }
   std::string token_file;
   if (kind.process == shm::ProcessKind::ingest) {
     auto* token = app.add_option("--ingest-token", options.ingest_token,
