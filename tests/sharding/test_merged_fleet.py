@@ -4,7 +4,8 @@ HAProxy configuration of deploy/haproxy/generate.py. Through the balancer,
 /fleet and /servers list every node's servers sorted and paged as one; a
 stopped node is named in the JSON and on the landing page (headless Chromium)
 while the others stay listed; /node/<node>/ shows that node alone, page
-included.
+included. A peer that accepts and never answers costs the merged answer
+about its read timeout, and the worker's other requests go on meanwhile.
 
 Expected rows are computed from what was posted and from each appliance's own
 segment (shmtool list), not read back from the merged answer."""
@@ -12,11 +13,15 @@ segment (shmtool list), not read back from the merged answer."""
 import contextlib
 import json
 import os
+import socket
+import subprocess
 import sys
+import threading
+import time
 import unittest
 import urllib.parse
 
-from appliance import http
+from appliance import WORKER_BINARIES, TestSegment, Worker, build_path, free_port, http
 from fleet import Appliance, Balancer
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dashboard"))
@@ -156,6 +161,47 @@ class MergedFleetTest(unittest.TestCase):
         self.assertIn("on 2 of 3 nodes", page.evaluate("document.querySelector('#fleet-count').textContent"))
         first = page.evaluate("document.querySelector('#fleet-rows tr[data-name]').dataset.name")
         self.assertEqual(first, self.expected_by_cpu("ac")[0][1])
+
+
+class PeerBoundsTest(unittest.TestCase):
+    def test_a_silent_peer_is_named_within_its_timeout_and_blocks_nothing_else(self):
+        silent = socket.socket()
+        self.addCleanup(silent.close)
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # connections complete in the backlog; nothing is ever read or answered
+        port = free_port()
+        peers = f"own=127.0.0.1:{port},quiet=127.0.0.1:{silent.getsockname()[1]}"
+        with TestSegment(64) as segment, \
+                Worker("query", segment, port=port, args=("--peers", peers, "--threads", "1")) as query:
+            answer = {}
+
+            def merged():
+                started = time.monotonic()
+                answer["status"], _, answer["body"] = http("GET", query.url + "/fleet", timeout=10)
+                answer["seconds"] = time.monotonic() - started
+
+            thread = threading.Thread(target=merged)
+            thread.start()
+            time.sleep(0.3)
+            started = time.monotonic()
+            self.assertEqual(http("GET", query.url + "/healthz", timeout=5)[0], 200)
+            healthz_seconds = time.monotonic() - started
+            thread.join(15)
+            page = json.loads(answer["body"])
+            self.assertEqual((answer["status"], page["nodes"], page["unreachable"]), (200, ["own", "quiet"], ["quiet"]))
+            self.assertIn("quiet", page["node_errors"])
+            self.assertLess(answer["seconds"], 4.5, "1 s to connect and 2 s per read, at most")
+            self.assertGreater(answer["seconds"], 1.5, "it waited for the read timeout")
+            self.assertLess(healthz_seconds, 1.0, "the loop was handed to a spare thread meanwhile")
+
+    def test_a_wrong_peers_option_is_refused_at_start(self):
+        with TestSegment(64) as segment:
+            for bad in ("a=host", "a=h:1,a=h:2", "A=h:1", "a=h:99999"):
+                done = subprocess.run([build_path(WORKER_BINARIES["query"]), "--port", "0", "--segment",
+                                       segment.name, "--peers", bad],
+                                      capture_output=True, text=True, timeout=10)
+                self.assertEqual(done.returncode, 2, bad)
+                self.assertIn("--peers", done.stderr + done.stdout, bad)
 
 
 if __name__ == "__main__":
