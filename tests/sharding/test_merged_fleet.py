@@ -178,21 +178,21 @@ class PeerBoundsTest(unittest.TestCase):
             def merged():
                 started = time.monotonic()
                 answer["status"], _, answer["body"] = http("GET", query.url + "/fleet", timeout=10)
-                answer["seconds"] = time.monotonic() - started
+                answer["done"] = time.monotonic()
+                answer["seconds"] = answer["done"] - started
 
             thread = threading.Thread(target=merged)
             thread.start()
             time.sleep(0.3)
-            started = time.monotonic()
             self.assertEqual(http("GET", query.url + "/healthz", timeout=5)[0], 200)
-            healthz_seconds = time.monotonic() - started
+            healthz_done = time.monotonic()
             thread.join(15)
             page = json.loads(answer["body"])
             self.assertEqual((answer["status"], page["nodes"], page["unreachable"]), (200, ["own", "quiet"], ["quiet"]))
             self.assertIn("quiet", page["node_errors"])
             self.assertLess(answer["seconds"], 4.5, "1 s to connect and 2 s per read, at most")
             self.assertGreater(answer["seconds"], 1.5, "it waited for the read timeout")
-            self.assertLess(healthz_seconds, 1.0, "the loop was handed to a spare thread meanwhile")
+            self.assertLess(healthz_done, answer["done"], "the loop was handed to a spare thread meanwhile")
 
     def test_a_wrong_peers_option_is_refused_at_start(self):
         with TestSegment(64) as segment:
