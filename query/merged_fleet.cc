@@ -13,12 +13,12 @@ namespace {
 
 constexpr std::string_view kBadCursor = "cursor must be the next_cursor of a previous page, unchanged";
 
-// A row of one node's page, its JSON kept as the node wrote it.
+// A row of one node's page, as the node wrote it (in that page's parser).
 struct NodeRow {
   std::optional<double> value;
-  std::string name;
+  std::string_view name;
   std::size_t peer;  // index in the peers, which are sorted by node name
-  std::string json;  // the row object, minified
+  simdjson::dom::object row;
   FleetKey key() const { return {value, name}; }
 };
 
@@ -42,9 +42,8 @@ std::optional<double> sort_value(FleetSort sort, simdjson::dom::object row) {
 }
 
 // Adds the rows of one node's page; false when it is not a fleet page.
-bool take_page(const std::string& body, FleetSort sort, std::size_t peer, std::vector<NodeRow>& rows,
-               std::uint64_t& total, bool& more) {
-  simdjson::dom::parser parser;
+bool take_page(simdjson::dom::parser& parser, const std::string& body, FleetSort sort, std::size_t peer,
+               std::vector<NodeRow>& rows, std::uint64_t& total, bool& more) {
   simdjson::dom::object page;
   simdjson::dom::array servers;
   std::uint64_t node_total = 0;
@@ -60,7 +59,7 @@ bool take_page(const std::string& body, FleetSort sort, std::size_t peer, std::v
       rows.resize(first);
       return false;
     }
-    rows.push_back({sort_value(sort, row), std::string(name), peer, simdjson::minify(row)});
+    rows.push_back({sort_value(sort, row), name, peer, row});
   }
   simdjson::dom::element next;
   total += node_total;
@@ -90,11 +89,12 @@ std::optional<std::string> append_merged_fleet_json(const std::vector<Peer>& pee
   }
   std::vector<PeerAnswer> answers = fetch(peers, targets);
 
+  std::vector<simdjson::dom::parser> parsers(peers.size());  // hold the rows' text
   std::vector<NodeRow> rows;
   std::uint64_t total = 0;
   bool more = false;
   for (std::size_t i = 0; i < peers.size(); ++i) {
-    if (answers[i].error.empty() && !take_page(answers[i].body, order.sort, i, rows, total, more)) {
+    if (answers[i].error.empty() && !take_page(parsers[i], answers[i].body, order.sort, i, rows, total, more)) {
       answers[i].error = "answered something that is not a /fleet page";
     }
   }
@@ -110,7 +110,7 @@ std::optional<std::string> append_merged_fleet_json(const std::vector<Peer>& pee
                  describe(order.sort), describe(order.order), total);
   for (std::size_t i = 0; i < shown; ++i) {
     fmt::format_to(it, "{}{{\"node\":{},", i > 0 ? "," : "", common::json_string(peers[rows[i].peer].node));
-    out.append(std::string_view(rows[i].json).substr(1));
+    out.append(std::string_view(simdjson::minify(rows[i].row)).substr(1));
   }
   // More rows than shown, or a node that has rows beyond its page: another page.
   const bool next = shown > 0 && (rows.size() > shown || more);
