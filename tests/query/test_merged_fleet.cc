@@ -236,6 +236,9 @@ TEST(MergedFleet, ACursorThatIsNotAMergedOneIsRefusedBeforeAnyNodeIsAsked) {
     EXPECT_EQ(out.size(), 0u);
   }
   EXPECT_EQ(nodes.fetches, 0);
+  const auto refused = parse_fleet_query(request_of("/fleet?cursor_included=yes"));
+  ASSERT_TRUE(std::holds_alternative<std::string>(refused));
+  EXPECT_EQ(std::get<std::string>(refused), "cursor_included must be 1 or 0");
 }
 
 MergedPage merged_servers(ThreeNodes& nodes, const std::string& target) {
