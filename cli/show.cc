@@ -2,7 +2,7 @@
 // worker's JSON (common/snapshot_json.h renders both the same way).
 #include <fmt/core.h>
 
-#include <algorithm>
+#include <array>
 #include <cmath>
 #include <string>
 
@@ -30,15 +30,22 @@ std::string percent(double value) { return std::isfinite(value) ? fmt::format("{
 // Every bucket with `all_buckets`, else only those with samples.
 template <int N>
 void print_window(const char* title, const shm::Window<N>& window, bool all_buckets) {
-  TextTable table({"START", "SAMPLES", "CPU MEAN %", "RAM MEAN %"}, {false, true, true, true});
-  const auto mean = [](const shm::MetricMean& m) { return m.count == 0 ? std::string("-") : percent(m.mean); };
+  TextTable table({"START", "CPU SAMPLES", "CPU MEAN %", "CPU MAX %", "RAM SAMPLES", "RAM MEAN %", "RAM MAX %"},
+                  {false, true, true, true, true, true, true});
+  // A metric with no sample in the bucket has no mean or peak, whatever the other has.
+  const auto cells = [](const shm::MetricMean& m) -> std::array<std::string, 3> {
+    if (m.count == 0) return {"0", "-", "-"};
+    return {std::to_string(m.count), percent(m.mean), percent(m.max)};
+  };
   int shown = 0;
   for (int i = 0; i < window.length; ++i) {
     const shm::BucketMean& b = window.buckets[i];
     if (b.cpu.count == 0 && b.ram.count == 0 && !all_buckets) continue;
     ++shown;
-    table.add_row({utc_time(window.start + std::int64_t{i} * window.step),
-                   std::to_string(std::max(b.cpu.count, b.ram.count)), mean(b.cpu), mean(b.ram)});
+    const auto cpu = cells(b.cpu);
+    const auto ram = cells(b.ram);
+    table.add_row({utc_time(window.start + std::int64_t{i} * window.step), cpu[0], cpu[1], cpu[2], ram[0], ram[1],
+                   ram[2]});
   }
   if (all_buckets) {
     fmt::print("\n{} ({} buckets of {} s, oldest first):\n", title, window.length, window.step);
