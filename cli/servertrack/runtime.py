@@ -124,10 +124,8 @@ def cmd_run(options):
             "or pass --build-dir with the build that has them")
         return 2
     problem = unreadable_token_file(options.ingest_token_file) or unusable_data_dir(options.data_dir, options.segment)
-    unloadable = []
     if not problem:
-        problem, unloadable = prepare_segment(options.build_dir, options.segment, options.capacity,
-                                              options.data_dir)
+        problem = prepare_segment(options.build_dir, options.segment, options.capacity, options.data_dir)
     if problem:
         log(problem)
         return 2
@@ -136,7 +134,7 @@ def cmd_run(options):
     checkpointer = None
     if options.checkpoint_interval > 0:
         checkpointer = Checkpointer(options.build_dir, options.segment, options.data_dir,
-                                    options.checkpoint_interval, unloadable)
+                                    options.checkpoint_interval)
 
     def tick():
         announce()
