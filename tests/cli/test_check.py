@@ -31,7 +31,7 @@ class CheckTest(ShmtoolTestCase):
         result = run_shmtool("check", "--segment", self.name, "--now", NOW)
         with SegmentBytes(self.name) as segment:
             self.assertEqual(bytes(segment.map), before, "check changed the segment")
-        lines = result.stdout.splitlines()
+        lines = [line for line in result.stdout.splitlines() if not line.startswith("note: ")]  # no problems
         if result.returncode == 0:
             self.assertEqual(lines, [f"segment '{self.name}' is sound: 8 slots, 2 servers checked"])
             return []
