@@ -122,7 +122,7 @@ class Checkpointer:
         self.due = time.monotonic() + interval
         self.running = None  # (Popen, path, started) while a dump runs
         self.succeeded = self.partial = self.failed = 0
-        self.skipped = []  # the lines naming the servers the last partial checkpoint skipped
+        self.skipped = []  # the names of the servers the last checkpoint kept out
         self.failing = False
         self.last_success_unix = 0.0
         self.write_metrics()
@@ -160,6 +160,7 @@ class Checkpointer:
         seconds = time.monotonic() - started
         lines = output.splitlines()
         skipped = [line for line in lines if line.startswith("skipped server ")]
+        skipped_names = [line.split("'")[1] for line in skipped]  # the reasons may name the time
         repaired = [line for line in lines if line.startswith("repaired server ")]
         written = path if proc.returncode == 0 else None
         if proc.returncode == EXIT_PARTIAL and os.path.exists(path):
@@ -171,14 +172,15 @@ class Checkpointer:
             self.partial += proc.returncode == EXIT_PARTIAL
             self.last_success_unix = time.time()
             when = " at stop" if final else ""
-            summary = lines[0] if lines else output
-            if skipped and skipped != self.skipped:
+            summary = next((line for line in lines if line.startswith("dumped ")), output)
+            if skipped and skipped_names != self.skipped:
                 log(f"checkpoint{when}: {summary}, a partial checkpoint: {len(skipped)} server"
                     f"{'' if len(skipped) == 1 else 's'} kept out:\n  " + "\n  ".join(skipped)
                     + f"\n  `shmtool check --segment {self.segment}` shows why; every other server is saved")
-            elif final or self.succeeded + self.partial == 1 or self.failing or repaired or skipped != self.skipped:
+            elif (final or self.succeeded + self.partial == 1 or self.failing or repaired
+                  or skipped_names != self.skipped):
                 log(f"checkpoint{when}: {summary} in {seconds:.1f} s" + "".join(f"; {line}" for line in repaired))
-            self.skipped = skipped
+            self.skipped = skipped_names
             self.failing = False
             self.prune()
         else:
