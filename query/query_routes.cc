@@ -67,29 +67,33 @@ void answer_snapshot(shm::Segment& segment, const httplib::Request& req, httplib
   http::set_answer(res, snapshot_answer(segment, name, counts));
 }
 
-void answer_server_list(const shm::Segment& segment, const httplib::Request& req,
-                        httplib::Response& res) {
-  const auto query = parse_server_list_query(req);
+void answer_server_list(const shm::Segment& segment, const http::AccessPolicy& access,
+                        const httplib::Request& req, httplib::Response& res) {
+  auto query = parse_server_list_query(req);
   if (const std::string* error = std::get_if<std::string>(&query)) {
     http::set_json_error(res, 400, *error);
     return;
   }
+  ServerListQuery& list = std::get<ServerListQuery>(query);
+  list.prefix = narrowed_prefix(list.prefix, access.decide(req).prefix);
   thread_local fmt::memory_buffer json;
   json.clear();
-  append_server_list_json(segment, std::get<ServerListQuery>(query), json);
+  append_server_list_json(segment, list, json);
   res.set_content(json.data(), json.size(), "application/json");
 }
 
-void answer_fleet(shm::Segment& segment, const httplib::Request& req, httplib::Response& res) {
-  const auto query = parse_fleet_query(req);
+void answer_fleet(shm::Segment& segment, const http::AccessPolicy& access,
+                  const httplib::Request& req, httplib::Response& res) {
+  auto query = parse_fleet_query(req);
   if (const std::string* error = std::get_if<std::string>(&query)) {
     http::set_json_error(res, 400, *error);
     return;
   }
+  FleetQuery& fleet = std::get<FleetQuery>(query);
+  fleet.prefix = narrowed_prefix(fleet.prefix, access.decide(req).prefix);
   thread_local fmt::memory_buffer json;
   json.clear();
-  const auto error =
-      append_fleet_json(segment, std::get<FleetQuery>(query), common::wall_clock_unix_seconds(), json);
+  const auto error = append_fleet_json(segment, fleet, common::wall_clock_unix_seconds(), json);
   if (error) {
     http::set_json_error(res, 400, *error);
     return;
@@ -113,8 +117,14 @@ std::string dashboard_page(std::string_view ingest_origin) {
 
 }  // namespace
 
+std::string narrowed_prefix(std::string_view asked, std::string_view allowed) {
+  if (asked.starts_with(allowed)) return std::string(asked);
+  if (allowed.starts_with(asked)) return std::string(allowed);
+  return "-";
+}
+
 void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segment& segment,
-                      IngestOrigin ingest_origin) {
+                      const http::AccessPolicy& access, IngestOrigin ingest_origin) {
   fast.get_server = [&segment](const http::FastRequest& request) -> std::optional<http::Answer> {
     return snapshot_answer(segment, request.name, common::Counts::omit);
   };
@@ -122,11 +132,11 @@ void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segm
                                                              httplib::Response& res) {
     res.set_content(dashboard_page(ingest_origin(req)), "text/html; charset=utf-8");
   });
-  server.Get("/servers", [&segment](const httplib::Request& req, httplib::Response& res) {
-    answer_server_list(segment, req, res);
+  server.Get("/servers", [&segment, &access](const httplib::Request& req, httplib::Response& res) {
+    answer_server_list(segment, access, req, res);
   });
-  server.Get("/fleet", [&segment](const httplib::Request& req, httplib::Response& res) {
-    answer_fleet(segment, req, res);
+  server.Get("/fleet", [&segment, &access](const httplib::Request& req, httplib::Response& res) {
+    answer_fleet(segment, access, req, res);
   });
   server.Get(http::kServerRoute, [&segment](const httplib::Request& req, httplib::Response& res) {
     answer_snapshot(segment, req, res);

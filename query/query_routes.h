@@ -5,6 +5,10 @@
 //   GET /fleet            every server's latest load and last hour, hottest first (query/fleet.h)
 //   GET /metrics          this worker's metrics (http/metrics.h)
 //
+// The worker's access policy (http/access_policy.h) has checked every
+// request's token; /servers and /fleet list only the names the token's prefix
+// allows (narrowed_prefix()).
+//
 // Added once by main() through run_worker(); handlers run on connection
 // threads, each rendering into its own reused buffer.
 #pragma once
@@ -14,6 +18,7 @@
 #include <functional>
 #include <string>
 
+#include "http/access_policy.h"
 #include "http/fast_path.h"
 #include "http/metrics.h"
 #include "shm/segment.h"
@@ -34,6 +39,11 @@ using IngestOrigin = std::function<std::string(const httplib::Request& request)>
 
 // GET /server/<name> is also served on the fast path (`fast`).
 void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segment& segment,
-                      IngestOrigin ingest_origin);
+                      const http::AccessPolicy& access, IngestOrigin ingest_origin);
+
+// The prefix a listing uses when `asked` for and the token allows only names
+// starting with `allowed`: the longer of the two when one starts with the
+// other, else "-", which no name starts with (shm/name.h).
+std::string narrowed_prefix(std::string_view asked, std::string_view allowed);
 
 }  // namespace servertrack::query
