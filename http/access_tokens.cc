@@ -41,9 +41,9 @@ std::vector<std::string_view> fields_of(std::string_view line) {
 // The scope bits of "read,write", or the error sentence.
 std::variant<std::uint8_t, std::string> parse_scopes(std::string_view text) {
   std::uint8_t scopes = 0;
-  while (!text.empty()) {
-    const std::size_t comma = text.find(',');
-    const std::string_view word = text.substr(0, comma);
+  for (std::size_t start = 0; start <= text.size();) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string_view word = text.substr(start, comma - start);
     bool known = false;
     for (const Scope scope : {Scope::read, Scope::write, Scope::remove, Scope::metrics}) {
       if (word == scope_name(scope)) {
@@ -55,7 +55,7 @@ std::variant<std::uint8_t, std::string> parse_scopes(std::string_view text) {
       return fmt::format("unknown scope '{}' (scopes are read, write, delete, metrics, "
                          "separated by commas without spaces)", word);
     }
-    text.remove_prefix(comma == std::string_view::npos ? text.size() : comma + 1);
+    start = comma + 1;
   }
   return scopes;
 }
