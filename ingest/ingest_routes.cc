@@ -103,13 +103,16 @@ void record_batch(Ingest& ingest, const httplib::Request& req, httplib::Response
     http::set_json_error(res, refusal.http_status, refusal.message);
     return;
   }
-  const http::AccessDecision access = ingest.access.decide(req);
+  http::AccessDecision access = ingest.access.decide(req);
   for (const auto entry : entries) {
     if (!entry.key.starts_with(access.prefix)) {
-      http::set_json_error(res, 403, "this token may only write samples for servers whose names start with " +
-                                         common::json_string(access.prefix) + "; nothing was recorded");
-      http::log_line("refused POST \"/servers\" name {}: 403, token {}", common::json_string(entry.key),
-                     common::json_string(access.label));
+      const std::string message = "this token may only write samples for servers whose names start with " +
+                                  common::json_string(access.prefix) + "; nothing was recorded";
+      access.status = 403;
+      access.message = message;
+      access.name = entry.key;
+      http::log_refusal(access, req.method);
+      http::set_answer(res, http::refusal_answer(access));
       return;
     }
   }
