@@ -185,6 +185,7 @@ int run_worker(int argc, char** argv, const WorkerKind& kind, const AddRoutes& a
     return 2;
   }
   AccessPolicy& access = *std::get<std::unique_ptr<AccessPolicy>>(loaded);
+  if (options.check_tokens) return 0;
   try {
     // Read-write for both kinds: the query worker registers too, and may repair a
     // slot whose writer died mid-write instead of answering 503.

@@ -54,6 +54,8 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
   app.add_flag("--insecure-open", options.insecure_open,
                "serve a non-loopback --bind without --tokens-file: anyone who reaches it reads "
                "every server");
+  app.add_flag("--check-tokens", options.check_tokens,
+               "check the command line and the token files, then exit: 0 when they read, 2 when not");
   if (kind.process == shm::ProcessKind::ingest) {
     auto* token = app.add_option("--ingest-token", options.access.ingest_token,
                                  "POSTs and DELETEs then need 'Authorization: Bearer <token>' (prefer "

@@ -42,6 +42,8 @@ struct WorkerOptions {
   AccessSources access;
   // --insecure-open: serve a non-loopback --bind without a tokens file.
   bool insecure_open = false;
+  // --check-tokens: read the token files, say whether they read, exit (the supervisor's check).
+  bool check_tokens = false;
 };
 
 // True for 127.0.0.0/8, ::1, ::ffff:127.x.y.z and "localhost".
