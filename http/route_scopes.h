@@ -2,6 +2,8 @@
 // line a route, looked up by method and path. A route that appears later
 // (/alerts, the Prometheus API, the line protocol) is one more line here.
 //
+// Open: /healthz, and the dashboard's page (its data, /fleet and the rest,
+// needs read; the page asks for the token: query/dashboard/index.html).
 // A path that matches no line needs the scope of its method (GET and HEAD
 // read, POST write, DELETE delete), so a route added without its line is
 // guarded, not open; other methods are refused (405) before any route.
@@ -27,7 +29,7 @@ struct RouteScope {
 inline constexpr RouteScope kRouteScopes[] = {
     {"GET", "/healthz", std::nullopt},
     {"GET", "/metrics", Scope::metrics},
-    {"GET", "/", Scope::read},
+    {"GET", "/", std::nullopt},  // the dashboard's page: code, no data (a browser cannot send a token with it)
     {"GET", "/servers", Scope::read},
     {"GET", "/fleet", Scope::read},
     {"GET", "/server/<name>", Scope::read},

@@ -65,7 +65,7 @@ TEST(RouteScopes, EveryRouteHasItsScopeAndUnlistedPathsAreGuarded) {
   EXPECT_EQ(route_access("GET", "/metrics").scope, Scope::metrics);
   EXPECT_EQ(route_access("HEAD", "/fleet").scope, Scope::read);
   EXPECT_EQ(route_access("GET", "/servers").scope, Scope::read);
-  EXPECT_EQ(route_access("GET", "/").scope, Scope::read);
+  EXPECT_FALSE(route_access("GET", "/").scope);
   const RouteAccess get = route_access("GET", "/server/web-01");
   EXPECT_EQ(get.scope, Scope::read);
   EXPECT_TRUE(get.named);

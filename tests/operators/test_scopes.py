@@ -45,7 +45,7 @@ ROUTES = [
     ("query", "GET", "/server/{name}", "read"),
     ("query", "GET", "/servers", "read"),
     ("query", "GET", "/fleet", "read"),
-    ("query", "GET", "/", "read"),
+    ("query", "GET", "/", None),  # the dashboard's page; its data needs read
     ("query", "GET", "/metrics", "metrics"),
     ("query", "GET", "/healthz", None),
 ]
