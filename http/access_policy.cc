@@ -1,6 +1,10 @@
 #include "http/access_policy.h"
 
 #include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <memory>
+#include <stdexcept>
 
 #include "common/json_string.h"
 #include "http/bearer_token.h"
@@ -23,6 +27,22 @@ std::string_view verb(Scope scope) {
     case Scope::metrics: return "read /metrics";
   }
   return "?";
+}
+
+// The SHA-256 digest of `token`, in `out` (32 bytes). The algorithm is fetched
+// once and each thread reuses one context: no allocation after a thread's first call.
+void digest_into(std::string_view token, std::string& out) {
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context(EVP_MD_CTX_new(),
+                                                                                 EVP_MD_CTX_free);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (sha256 == nullptr || context == nullptr || EVP_DigestInit_ex(context.get(), sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), token.data(), token.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), digest, &length) != 1) {
+    throw std::runtime_error("OpenSSL's SHA-256 is not available");
+  }
+  out.assign(reinterpret_cast<const char*>(digest), length);
 }
 
 AccessDecision refused(AccessDecision decision, int status, std::string_view message) {
@@ -83,6 +103,12 @@ std::variant<std::shared_ptr<const AccessPolicy::TokenSet>, std::string> AccessP
                                       .scopes = kWriteAndDelete, .prefix = ""});
   }
   if (!set->tokens.empty()) set->guarded |= kWriteAndDelete;
+  std::string digest;
+  for (std::size_t i = 0; i < set->tokens.size(); ++i) {
+    digest_into(set->tokens[i].secret, digest);
+    // A token on two lines (two files, or --ingest-token too): the first one counts.
+    set->by_digest.emplace(digest, i);
+  }
   return set;
 }
 
@@ -136,9 +162,12 @@ AccessDecision AccessPolicy::decide(std::string_view method, std::string_view pa
   if (!presented) {
     return refused(decision, 401, "send exactly one header 'Authorization: Bearer <token>'");
   }
+  thread_local std::string digest;
+  digest_into(*presented, digest);
+  const auto found = set.by_digest.find(digest);
   const AccessToken* match = nullptr;
-  for (const AccessToken& token : set.tokens) {
-    if (constant_time_equal(*presented, token.secret)) match = &token;
+  if (found != set.by_digest.end() && constant_time_equal(*presented, set.tokens[found->second].secret)) {
+    match = &set.tokens[found->second];
   }
   if (match == nullptr) {
     return refused(decision, 401,

@@ -11,10 +11,14 @@
 // decide() is called on event loop threads, concurrently: by the fast path
 // (http/fast_path.h; a refusal goes the general way), by cpp-httplib's
 // pre-routing handler (refuse_unauthorized()) and by the loop before it sends
-// "100 Continue" (refusal_for_head()). It compares the presented token with
-// every token in constant time (http/bearer_token.h): O(tokens x token
-// length), no allocation when allowed; one atomic load per call, and a mutex
-// only on the first call of a thread after a reload.
+// "100 Continue" (refusal_for_head()). It finds the presented token by its
+// SHA-256 digest (a hash map of the tokens' digests: what a lookup's timing
+// could reveal is about digests, which say nothing about a token's bytes),
+// then compares it with that token in constant time (http/bearer_token.h): the
+// same cost for 1 or 2,000 tokens (about 0.15 us of CPU, against 50 us for a
+// constant-time compare with each of 2,000; tests/bench/micro/bench_access),
+// no allocation; one atomic load per call, and a mutex only on the first call
+// of a thread after a reload.
 //
 // reload() (SIGHUP, from the signal thread) re-reads the files; a file that
 // does not read keeps the tokens in force. A request decided before the
@@ -31,6 +35,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -76,6 +81,7 @@ class AccessPolicy {
 
   struct TokenSet {
     std::vector<AccessToken> tokens;
+    std::unordered_map<std::string, std::size_t> by_digest;  // SHA-256 of a token -> its index
     std::uint8_t guarded = 0;  // bits of Scope
   };
 
