@@ -4,7 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "http/worker_log.h"
+#include <fmt/format.h>
 
 namespace servertrack::http {
 namespace {
@@ -26,9 +26,9 @@ void block_worker_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-StopOnSignal::StopOnSignal(std::function<void()> stop, std::chrono::milliseconds deadline,
-                           std::function<void()> reload)
-    : stop_(std::move(stop)), reload_(std::move(reload)), deadline_(deadline) {
+StopOnSignal::StopOnSignal(std::function<void(int signal_number)> stop, std::chrono::milliseconds deadline,
+                           std::function<void(std::string_view line)> log, std::function<void()> reload)
+    : stop_(std::move(stop)), deadline_(deadline), log_(std::move(log)), reload_(std::move(reload)) {
   block_worker_signals();
   waiter_ = std::thread([this] { wait_for_signal(); });
 }
@@ -56,12 +56,11 @@ void StopOnSignal::wait_for_signal() {
     lock.unlock();
     reload_();
   }
-  log_line("signal {}: stopping; finishing requests in flight", signal_number);
   lock.unlock();
-  stop_();
+  stop_(signal_number);
   lock.lock();
   if (!main_finished_.wait_for(lock, deadline_, [this] { return finished_; })) {
-    log_line("still busy {} ms after the signal; exiting anyway", deadline_.count());
+    log_(fmt::format("still busy {} ms after the signal; exiting anyway", deadline_.count()));
     _exit(0);
   }
 }

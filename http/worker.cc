@@ -162,8 +162,13 @@ int serve(WorkerServer& server, FastPath& fast, WorkerMetrics& metrics, AccessPo
         return refusal_for_head(access, head, header);
       },
       server_header(kind), metrics);
-  StopOnSignal stop_on_signal([&threads] { threads.stop(); }, kGracefulStopDeadline,
-                              [&access] { log_line("SIGHUP: tokens {}", access.reload()); });
+  StopOnSignal stop_on_signal(
+      [&threads](int signal_number) {
+        log_line("signal {}: stopping; finishing requests in flight", signal_number);
+        threads.stop();
+      },
+      kGracefulStopDeadline, [](std::string_view line) { log_line("{}", line); },
+      [&access] { log_line("SIGHUP: tokens {}", access.reload()); });
   log_line("listening on http://{}:{} ({} event loops; {})", bracketed_host(options.bind),
            listeners.port, listeners.fds.size(), describe_access(access, options));
   threads.run();

@@ -56,6 +56,11 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
                "every server");
   app.add_flag("--check-tokens", options.check_tokens,
                "check the command line and the token files, then exit: 0 when they read, 2 when not");
+  if (kind.peers_problem) {
+    app.add_option("--peers", options.peers,
+                   "every node of a sharded fleet, this one included, as NAME=HOST:QUERY_PORT,...: "
+                   "GET /fleet and /servers then answer for all of them (README: More than one host)");
+  }
   if (kind.process == shm::ProcessKind::ingest) {
     auto* token = app.add_option("--ingest-token", options.access.ingest_token,
                                  "POSTs and DELETEs then need 'Authorization: Bearer <token>' (prefer "
@@ -71,6 +76,12 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
     return app.exit(error);
   }
   set_log_identity(kind.name, options.worker_id);
+  if (kind.peers_problem) {
+    if (const std::string problem = kind.peers_problem(options.peers); !problem.empty()) {
+      log_line("{}", problem);
+      return 2;
+    }
+  }
   if (options.access.tokens_file.empty() && !options.insecure_open && !is_loopback(options.bind)) {
     log_line("--bind {} serves other hosts: give --tokens-file (README: Exposing it safely), or "
              "--insecure-open to let anyone who reaches it read and write every server",

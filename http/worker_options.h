@@ -27,6 +27,9 @@ struct WorkerKind {
   bool redirects_get;            // true: GETs go to the sibling; false: POSTs do
   bool deletes_servers;          // answers DELETE /server/<name> (the ingest worker)
   std::span<const RouteLabel> routes;  // the worker's own routes, as /metrics labels them
+  // Non-null: the worker takes --peers (the query worker, query/peers.h); says
+  // what is wrong with a value, "" when nothing is.
+  std::string (*peers_problem)(const std::string& peers) = nullptr;
 };
 
 struct WorkerOptions {
@@ -44,6 +47,7 @@ struct WorkerOptions {
   bool insecure_open = false;
   // --check-tokens: read the token files, say whether they read, exit (the supervisor's check).
   bool check_tokens = false;
+  std::string peers;  // --peers, checked by kind.peers_problem; "" for none
 };
 
 // True for 127.0.0.0/8, ::1, ::ffff:127.x.y.z and "localhost".

@@ -77,6 +77,8 @@ def worker_commands(options):
                 "--port", str(ports[kind]), "--segment", options.segment,
                 "--sibling-url", url(host, ports[siblings[kind]])]
         argv += access_options(options, kind)
+        if kind == "query" and options.peers:
+            argv += ["--peers", options.peers]
         if options.checkpoint_interval:
             # The supervisor's checkpoint counters, in every worker's /metrics.
             argv += ["--metrics-textfile", metrics_path(options.data_dir, options.segment)]
@@ -232,6 +234,10 @@ def add_run_options(parser, default_build):
     parser.add_argument("--insecure-open", action="store_true",
                         help="serve a non-loopback --bind without --tokens-file: anyone who reaches it "
                              "reads every server")
+    parser.add_argument("--peers", metavar="NAME=HOST:PORT,...",
+                        help="every node of a sharded fleet, this one included, with its query port, as "
+                             "the balancer's --node lines name them: /fleet and /servers then list all "
+                             "of them (README: More than one host; default: this node only)")
 
 
 def add_runtime_commands(sub, default_build):
