@@ -15,7 +15,7 @@ import unittest
 import urllib.parse
 from http.client import HTTPConnection
 
-from appliance import appliance, build_path
+from appliance import TestSegment, Worker, appliance, build_path, free_port
 
 SAMPLE = {"cpu": 10, "ram": 20}
 
@@ -253,6 +253,42 @@ class Scopes(unittest.TestCase):
                 self.assertTrue(answer.startswith(b"HTTP/1.1 " + status), answer)
                 self.assertNotIn(b"100 Continue", answer)
                 self.assertIn(b"Connection: close", answer)
+
+
+class PeersWithTokens(unittest.TestCase):
+    """A query worker given --peers asks them with the client's token: the
+    merged /fleet and /servers list the token's names of every node."""
+
+    def test_merged_listings_use_the_clients_token(self):
+        with tempfile.TemporaryDirectory() as folder:
+            tokens_file = os.path.join(folder, "tokens")
+            with open(tokens_file, "w") as f:
+                for label, (token, scopes, prefix) in TOKENS.items():
+                    f.write(f"{label} {token} {scopes} {prefix}\n")
+            access = ("--tokens-file", tokens_file)
+            ports = {"a": free_port(), "b": free_port()}
+            peers = ",".join(f"{node}=127.0.0.1:{port}" for node, port in ports.items())
+            with TestSegment() as seg_a, TestSegment() as seg_b, \
+                    Worker("ingest", seg_a, args=access) as ingest_a, Worker("ingest", seg_b, args=access) as ingest_b, \
+                    Worker("query", seg_a, port=ports["a"], args=(*access, "--peers", peers)) as query_a, \
+                    Worker("query", seg_b, port=ports["b"], args=(*access, "--peers", peers)):
+                for ingest, names in ((ingest_a, ("db-1", "web-01")), (ingest_b, ("db-2", "web-02"))):
+                    for name in names:
+                        self.assertEqual(send(ingest.url, "POST", f"/server/{name}", ADMIN.items(), SAMPLE)[0], 204)
+                reader = [("Authorization", f"Bearer {TOKENS['team-db'][0]}")]
+                for path in ("/fleet", "/servers"):
+                    with self.subTest(path=path):
+                        status, _, body = send(query_a.url, "GET", path, reader)
+                        answer = json.loads(body)
+                        self.assertEqual(status, 200, answer)
+                        self.assertEqual(answer["unreachable"], [], answer)
+                        self.assertEqual(sorted(s["name"] for s in answer["servers"]), ["db-1", "db-2"])
+                        self.assertEqual(send(query_a.url, "GET", path, [])[0], 401)
+                        status, _, body = send(query_a.url, "GET", path + "?prefix=web", reader)
+                        self.assertEqual((status, json.loads(body)["servers"]), (200, []))
+                viewer = [("Authorization", f"Bearer {TOKENS['viewer'][0]}")]
+                answer = json.loads(send(query_a.url, "GET", "/fleet", viewer)[2])
+                self.assertEqual(sorted(s["name"] for s in answer["servers"]), ["db-1", "db-2", "web-01", "web-02"])
 
 
 class Exposure(unittest.TestCase):
