@@ -4,6 +4,13 @@
 //   GET /servers          the known servers, sorted and paged (query/server_list.h)
 //   GET /fleet            every server's latest load and last hour, hottest first (query/fleet.h)
 //   GET /metrics          this worker's metrics (http/metrics.h)
+// Given peers (--peers, query/peers.h), /servers and /fleet answer for every
+// node of the fleet (query/merged_server_list.h, query/merged_fleet.h) unless
+// the request carries the node-scope header.
+//
+// The worker's access policy (http/access_policy.h) has checked every
+// request's token; /servers and /fleet list only the names the token's prefix
+// allows (narrowed_prefix()).
 //
 // Added once by main() through run_worker(); handlers run on connection
 // threads, each rendering into its own reused buffer.
@@ -14,8 +21,10 @@
 #include <functional>
 #include <string>
 
+#include "http/access_policy.h"
 #include "http/fast_path.h"
 #include "http/metrics.h"
+#include "query/peers.h"
 #include "shm/segment.h"
 
 namespace servertrack::query {
@@ -34,6 +43,15 @@ using IngestOrigin = std::function<std::string(const httplib::Request& request)>
 
 // GET /server/<name> is also served on the fast path (`fast`).
 void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segment& segment,
-                      IngestOrigin ingest_origin);
+                      const http::AccessPolicy& access, IngestOrigin ingest_origin,
+                      std::vector<Peer> peers);
+
+// A prefix no name starts with (shm/name.h): the listing is empty, no peer is asked.
+inline constexpr std::string_view kNoNamePrefix = "-";
+
+// The prefix a listing uses when `asked` for and the token allows only names
+// starting with `allowed`: the longer of the two when one starts with the
+// other, else kNoNamePrefix.
+std::string narrowed_prefix(std::string_view asked, std::string_view allowed);
 
 }  // namespace servertrack::query
