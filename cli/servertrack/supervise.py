@@ -1,4 +1,5 @@
-"""Supervision: start every worker, restart one that exits, stop them all on a signal.
+"""Supervision: start every worker, restart one that exits, stop them all on a signal,
+pass SIGHUP on to them (they re-read their token files).
 
 Restart policy (README: Restarts and the log). The first restart waits
 BACKOFF_FIRST seconds, each further one twice the previous, at most
@@ -119,14 +120,16 @@ class SupervisedWorker:
 
 
 class Supervisor:
-    """Starts the workers, restarts any that exit, stops them all on a signal.
+    """Starts the workers, restarts any that exit, stops them all on SIGINT or
+    SIGTERM, and passes SIGHUP on to every running worker (a reload: they
+    re-read their token files and keep their connections).
 
     Single-threaded: signals are read from a wakeup pipe (signal.set_wakeup_fd)
     and children are reaped when SIGCHLD arrives, so workers are forked only
     from the main thread (see die_with_parent).
     """
 
-    STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self, commands, backoff_factory=Backoff):
         self.workers = [SupervisedWorker(name, argv, backoff_factory()) for name, argv in commands]
@@ -139,7 +142,10 @@ class Supervisor:
         for worker in self.workers:
             worker.start(now)
         while True:
-            stops = [n for n in self.wait_for_event(wakeup) if n in self.STOP_SIGNALS]
+            received = self.wait_for_event(wakeup)
+            stops = [n for n in received if n in self.STOP_SIGNALS]
+            if signal.SIGHUP in received and not stops:
+                self.forward_reload()
             if stops:
                 log(f"{signal.Signals(stops[0]).name} received; stopping every worker")
                 return self.stop_all()
@@ -155,7 +161,7 @@ class Supervisor:
 
     def install_signal_pipe(self):
         read_end, write_end = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        for number in self.STOP_SIGNALS + (signal.SIGCHLD,):
+        for number in self.STOP_SIGNALS + (signal.SIGHUP, signal.SIGCHLD):
             signal.signal(number, lambda *_: None)
         signal.set_wakeup_fd(write_end)
         return read_end
@@ -172,6 +178,12 @@ class Supervisor:
             return list(os.read(wakeup, 256))
         except BlockingIOError:
             return []
+
+    def forward_reload(self):
+        running = [w for w in self.workers if w.proc is not None]
+        log(f"SIGHUP received; {len(running)} workers re-read their token files")
+        for worker in running:
+            worker.proc.send_signal(signal.SIGHUP)
 
     def stop_all(self):
         running = [w for w in self.workers if w.proc is not None]
