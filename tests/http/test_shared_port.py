@@ -95,20 +95,20 @@ class SharedPortTest(unittest.TestCase):
         with TestSegment() as segment, open(claim_path(port), "a+") as held:
             self.addCleanup(os.unlink, claim_path(port))
             fcntl.flock(held, fcntl.LOCK_EX)  # as a claimer stopped mid-claim would hold it
-            started = time.monotonic()
             proc = subprocess.Popen([build_path("ingest/servertrack-ingest"), "--bind", "127.0.0.1",
                                      "--port", str(port), "--segment", segment.name],
                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                     text=True)
             try:
                 first_line = proc.stderr.readline()
-                self.assertLess(time.monotonic() - started, 3, "the wait was not said at once")
+                said = time.monotonic()
                 self.assertIn(f"waiting for the claim of port {port}", first_line)
                 self.assertIn("giving up after 5 s", first_line)
-                self.assertEqual(proc.wait(timeout=20), 69)
+                self.assertEqual(proc.wait(timeout=30), 69)
+                # Said when the wait began, not when it ended (a loaded host may start the worker slowly).
+                self.assertGreaterEqual(time.monotonic() - said, 4)
                 rest = proc.stderr.read()
                 self.assertIn(f"gave up claiming port {port} after 5 s", rest)
-                self.assertGreaterEqual(time.monotonic() - started, 5)
             finally:
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGKILL)

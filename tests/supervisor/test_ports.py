@@ -1,8 +1,8 @@
-"""Ports and starts that say what is wrong (README: Running several appliances):
-a second appliance started on ports another one holds stops at once, non-zero,
-naming the holder's segment and pid, and never prints the "running" banner; a
-worker that cannot have its port (its claim stuck) stops the supervisor with
-an error instead of being restarted forever."""
+"""Ports and starts that say what is wrong (README: Restarts and the log; the port
+claims under Where the data lives): a second appliance started on ports another
+one holds stops at once, non-zero, naming the holder's segment and pid, and never
+prints the "running" banner; a worker that cannot have its port (its claim stuck)
+stops the supervisor with an error instead of being restarted forever."""
 import fcntl
 import os
 import unittest
