@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/port_claim.h"
 #include "common/segment_advice.h"
 #include "http/error_responses.h"
 #include "http/event_loop.h"
 #include "http/json_error.h"
 #include "http/listening_socket.h"
-#include "http/port_claim.h"
 #include "http/metrics.h"
 #include "http/request_body.h"
 #include "http/sibling.h"
@@ -140,10 +140,11 @@ std::variant<Listeners, std::string> open_listeners(const WorkerOptions& options
 int serve(WorkerServer& server, FastPath& fast, WorkerMetrics& metrics, AccessPolicy& access,
           const WorkerOptions& options, const WorkerKind& kind) {
   // Held until the process exits: no worker of another segment may join this port.
-  auto claimed = PortClaim::claim(options.port, options.segment);
+  auto claimed = common::PortClaim::claim(options.port, options.segment,
+                                         [](const std::string& waiting) { log_line("{}", waiting); });
   if (const std::string* refused = std::get_if<std::string>(&claimed)) {
     log_line("{}", *refused);
-    return 1;
+    return common::kExitPortUnavailable;
   }
   auto opened = open_listeners(options);
   if (const std::string* error = std::get_if<std::string>(&opened)) {

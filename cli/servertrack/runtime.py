@@ -6,6 +6,7 @@ worker command lines to supervise.Supervisor and prints where to go once both
 ports answer /healthz.
 """
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import urllib.request
 from servertrack import defaults, devtools
 from servertrack.checkpoint import Checkpointer, metrics_path, remove_stale_temporaries
 from servertrack.log import log
+from servertrack.ports import EXIT_PORT_UNAVAILABLE, held_by_another
 from servertrack.programs import CHECKOUT, missing_programs, program
 from servertrack.segment import prepare_segment
 from servertrack.supervise import Supervisor
@@ -90,11 +92,13 @@ def worker_commands(options):
     return commands
 
 
-def healthy(host, port):
+def healthy(host, port, segment):
+    """True when the worker answering at host:port is one of this appliance's:
+    another appliance's on the same port must not pass for it."""
     try:
         with urllib.request.urlopen(f"{url(host, port)}/healthz", timeout=0.5) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
+            return response.status == 200 and json.load(response).get("segment") == segment
+    except (urllib.error.URLError, OSError, ValueError):
         return False
 
 
@@ -114,7 +118,8 @@ def announce_when_ready(options):
 
     def tick():
         nonlocal announced
-        if announced or not (healthy(probe, options.ingest_port) and healthy(probe, options.query_port)):
+        if announced or not all(healthy(probe, port, options.segment)
+                                for port in (options.ingest_port, options.query_port)):
             return
         announced = True
         print(f"ServerTrack is running (segment '{options.segment}'). Ctrl-C stops it.\n"
@@ -125,6 +130,20 @@ def announce_when_ready(options):
               + describe_access(options)
               + f"  data             {describe_checkpoints(options)}", flush=True)
     return tick
+
+
+def fatal_exit(options):
+    """The supervisor's judge of a worker's exit: the sentence that stops the
+    appliance, or None to restart the worker. A worker whose port is not its
+    appliance's (held for another segment, or its claim stuck) would fail the
+    same way every time."""
+    def judge(returncode):
+        if returncode != EXIT_PORT_UNAVAILABLE:
+            return None
+        held = held_by_another(options.ingest_port, options.segment) or held_by_another(options.query_port,
+                                                                                         options.segment)
+        return held or "a worker could not claim its port (its line above says why)"
+    return judge
 
 
 def default_data_dir():
@@ -150,11 +169,12 @@ def cmd_run(options):
         log("not built: " + ", ".join(missing) + "\n  `./servertrack up` installs, builds and runs; "
             "or pass --build-dir with the build that has them")
         return 2
-    problem = unusable_access(options) or unusable_data_dir(options.data_dir, options.segment)
-    unloadable = []
+    problem = (unusable_access(options)
+               or held_by_another(options.ingest_port, options.segment)
+               or held_by_another(options.query_port, options.segment)
+               or unusable_data_dir(options.data_dir, options.segment))
     if not problem:
-        problem, unloadable = prepare_segment(options.build_dir, options.segment, options.capacity,
-                                              options.data_dir)
+        problem = prepare_segment(options.build_dir, options.segment, options.capacity, options.data_dir)
     if problem:
         log(problem)
         return 2
@@ -163,14 +183,14 @@ def cmd_run(options):
     checkpointer = None
     if options.checkpoint_interval > 0:
         checkpointer = Checkpointer(options.build_dir, options.segment, options.data_dir,
-                                    options.checkpoint_interval, unloadable)
+                                    options.checkpoint_interval)
 
     def tick():
         announce()
         if checkpointer:
             checkpointer.tick()
 
-    status = Supervisor(worker_commands(options)).run(on_tick=tick)
+    status = Supervisor(worker_commands(options)).run(on_tick=tick, fatal_exit=fatal_exit(options))
     if checkpointer:
         checkpointer.final()
     log("stopped")

@@ -4,7 +4,9 @@ pass SIGHUP on to them (they re-read their token files).
 Restart policy (README: Restarts and the log). The first restart waits
 BACKOFF_FIRST seconds, each further one twice the previous, at most
 BACKOFF_CAP; a worker that ran at least HEALTHY_AFTER seconds before exiting
-starts the sequence again. On stop, workers get SIGTERM and STOP_GRACE seconds
+starts the sequence again. An exit the caller's fatal_exit judges fatal (one
+that would repeat at every restart, e.g. a port held by another appliance)
+stops every worker instead, and run() returns 1. On stop, workers get SIGTERM and STOP_GRACE seconds
 to exit before SIGKILL.
 
 Single-threaded by design: workers are forked only from the main thread, which
@@ -90,15 +92,22 @@ class SupervisedWorker:
             return
         log(f"{self.name} {verb}, pid {self.proc.pid}")
 
-    def reap(self, now):
-        """If the process has exited: log it and schedule the restart."""
+    def reap(self, now, fatal_exit):
+        """If the process has exited: log it and schedule the restart. Returns the
+        sentence fatal_exit(returncode) gave (then no restart is scheduled), or None."""
         if self.proc is None or self.proc.poll() is None:
-            return
+            return None
         pid, returncode = self.proc.pid, self.proc.returncode
         self.proc = None
+        fatal = fatal_exit(returncode)
+        if fatal:
+            log(f"{self.name} pid {pid} {describe_exit(returncode)} after {now - self.started_at:.1f} s; "
+                "not restarting it")
+            return fatal
         delay = self.schedule_restart(now)
         log(f"{self.name} pid {pid} {describe_exit(returncode)} after {now - self.started_at:.1f} s; "
             f"restarting in {delay:g} s")
+        return None
 
     def schedule_restart(self, now):
         delay = self.backoff.next_delay(now - self.started_at)
@@ -125,8 +134,9 @@ class Supervisor:
     def __init__(self, commands, backoff_factory=Backoff):
         self.workers = [SupervisedWorker(name, argv, backoff_factory()) for name, argv in commands]
 
-    def run(self, on_tick=lambda: None):
-        """Supervises until a stop signal; returns 0 after every worker is gone."""
+    def run(self, on_tick=lambda: None, fatal_exit=lambda returncode: None):
+        """Supervises until a stop signal (returns 0) or a fatal worker exit
+        (returns 1), after every worker is gone."""
         wakeup = self.install_signal_pipe()
         now = time.monotonic()
         for worker in self.workers:
@@ -141,7 +151,11 @@ class Supervisor:
                 return self.stop_all()
             now = time.monotonic()
             for worker in self.workers:
-                worker.reap(now)
+                fatal = worker.reap(now, fatal_exit)
+                if fatal:
+                    log(f"stopping: {fatal}")
+                    self.stop_all()
+                    return 1
                 worker.restart_if_due(now)
             on_tick()
 

@@ -197,7 +197,7 @@ class Worker:
                 return
             except BaseException:
                 self.kill()
-                lost_the_port = self.proc.returncode == 1 and self._port_taken()
+                lost_the_port = self.proc.returncode in (1, 69) and self._port_taken()  # 69: claim refused
                 if port is not None or attempt == self.PORT_ATTEMPTS or not lost_the_port:
                     raise
                 self._stderr.close()
