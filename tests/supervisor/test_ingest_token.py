@@ -98,6 +98,15 @@ class IngestToken(unittest.TestCase):
                 self.assertNotIn(old, run.log())
                 self.assertNotIn(new, run.log())
 
+    def test_insecure_open_is_said_in_the_banner_and_passed_to_the_workers(self):
+        with TestSegment() as segment:
+            with Supervised(segment.name, segment.capacity, extra_args=("--insecure-open",)) as run:
+                run.wait_ready()
+                self.assertIn("OPEN to other hosts (--insecure-open): anyone who reaches 127.0.0.1 reads every "
+                              "server and writes them", run.log())
+                self.assertTrue(wait_until(lambda: run.log().count("OPEN to other hosts (--insecure-open)") >= 3, 10),
+                                "both workers say so too: " + run.log())
+
     def test_a_wrong_tokens_file_or_an_open_bind_stops_the_supervisor_before_any_worker(self):
         secret = os.urandom(16).hex()
         self.write_token(f"reader {secret} read,wirte\n")
