@@ -16,6 +16,7 @@ namespace {
 struct CreateArgs {
   std::string segment{common::kDefaultSegment};
   std::uint64_t capacity = common::kDefaultCapacity;
+  int days = common::kDefaultDays;
   std::string mode = "0660";
   bool force = false;
 };
@@ -40,12 +41,13 @@ mode_t parse_mode(const std::string& text) {
   return static_cast<mode_t>(mode);
 }
 
-std::string describe_size(std::uint64_t capacity) { return human_bytes(shm::segment_bytes(capacity)); }
+std::string describe_size(std::uint64_t capacity, int days) { return human_bytes(shm::segment_bytes(capacity, days)); }
 
 void report_existing(const shm::Segment& segment) {
   const shm::Header& h = segment.header();
-  fmt::print("segment '{}' already exists at {} with capacity {} ({}, mode {:04o}); left unchanged\n", segment.name(),
-             shm::Segment::path_of(segment.name()), h.capacity, describe_size(h.capacity), h.mode);
+  fmt::print("segment '{}' already exists at {} with capacity {}, {} days ({}, mode {:04o}); left unchanged\n",
+             segment.name(),
+             shm::Segment::path_of(segment.name()), h.capacity, h.days, describe_size(h.capacity, static_cast<int>(h.days)), h.mode);
 }
 
 int create(const CreateArgs& args) {
@@ -65,10 +67,10 @@ int create(const CreateArgs& args) {
     }
     try {
       shm::Segment created =
-          shm::Segment::create({args.segment, args.capacity, mode, common::wall_clock_unix_seconds()});
-      fmt::print("created segment '{}' at {}: capacity {} servers, {} in {}, mode {:04o}\n", args.segment,
-                 shm::Segment::path_of(args.segment), args.capacity, describe_size(args.capacity), created.pages(),
-                 static_cast<unsigned>(mode));
+          shm::Segment::create({args.segment, args.capacity, args.days, mode, common::wall_clock_unix_seconds()});
+      fmt::print("created segment '{}' at {}: capacity {} servers, {} days, {} in {}, mode {:04o}\n", args.segment,
+                 shm::Segment::path_of(args.segment), args.capacity, args.days, describe_size(args.capacity, args.days),
+                 created.pages(), static_cast<unsigned>(mode));
       return kExitOk;
     } catch (const shm::SegmentError& e) {
       // Another process created it between our look and our create: look again.
@@ -89,6 +91,9 @@ void add_create(CLI::App& app, Action& selected) {
   command->add_option("--capacity", args->capacity, "number of server slots")
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32));
+  command->add_option("--days", args->days, "UTC days of the day window (0: only the last 60 minutes and 24 hours)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, shm::kMaxDays));
   command->add_option("--mode", args->mode, "octal permission bits; never world-writable")->capture_default_str();
   command->add_flag("--force", args->force,
                     "replace an incompatible segment (its data is lost; `shmtool dump` keeps it)");

@@ -7,6 +7,7 @@
 // live workers: a live writer's lock is never taken.
 #include <fmt/core.h>
 
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -42,29 +43,31 @@ struct Skipped {
 // names of servers repaired on the way (read-write only) go to `repaired`.
 SnapshotFile take_snapshot(shm::Segment& segment, std::vector<Skipped>& skipped, std::vector<std::string>& repaired) {
   const shm::Header& h = segment.header();
-  SnapshotFile file{shm::kLayoutVersion, segment.capacity(), h.created_unix, 0, h.mode, {}};
+  SnapshotFile file{shm::kLayoutVersion, segment.capacity(), h.created_unix, 0, h.mode, segment.days(),
+                    kSnapshotFormatVersion, {}};
+  auto data = std::make_unique<shm::SlotCopy>();  // one scratch copy, reused
   segment.for_each_server([&](const shm::ServerEntry& server) {
-    SnapshotServer copy{std::string(server.name), {}};
-    if (!shm::is_valid_name(copy.name)) {
-      skipped.push_back({copy.name, "its name is damaged (`shmtool check` shows the slot)"});
+    std::string name(server.name);
+    if (!shm::is_valid_name(name)) {
+      skipped.push_back({name, "its name is damaged (`shmtool check` shows the slot)"});
       return;
     }
     const auto holder = segment.lock_holder(server.slot_index);
     const bool half_written = holder && !holder->alive && (server.slot->seq.load(std::memory_order_acquire) & 1) != 0;
-    if (segment.copy_slot(*server.slot, copy.data) != shm::Status::ok) {
-      skipped.push_back({copy.name,
+    if (segment.copy_slot(*server.slot, *data) != shm::Status::ok) {
+      skipped.push_back({name,
                          "it was left mid-write by a writer that died (the next sample for it, any worker's "
                          "read of it, `shmtool dump --repair` or `shmtool check --repair` repairs it)"});
       return;
     }
-    if (half_written && segment.access() == shm::Access::read_write) repaired.push_back(copy.name);
-    if (copy.data.name_view() != copy.name) return;  // deleted or reused meanwhile: gone
+    if (half_written && segment.access() == shm::Access::read_write) repaired.push_back(name);
+    if (data->name_view() != name) return;  // deleted or reused meanwhile: gone
     // The clock read after the copy: a sample recorded just before it is not "from the future".
-    if (const auto problems = data_problems(copy.data, common::wall_clock_unix_seconds()); !problems.empty()) {
-      skipped.push_back({copy.name, problems.front()});
+    if (const auto problems = data_problems(*data, common::wall_clock_unix_seconds()); !problems.empty()) {
+      skipped.push_back({name, problems.front()});
       return;
     }
-    file.servers.push_back(std::move(copy));
+    file.servers.push_back(SnapshotServer::from_copy(std::move(name), *data));
   });
   // After the walk: a sample recorded while it ran is never newer than the dump.
   file.dumped_unix = common::wall_clock_unix_seconds();

@@ -2,6 +2,7 @@
 // worker's JSON (common/snapshot_json.h renders both the same way).
 #include <fmt/core.h>
 
+#include <array>
 #include <cmath>
 #include <string>
 
@@ -29,24 +30,28 @@ std::string percent(double value) { return std::isfinite(value) ? fmt::format("{
 // Every bucket with `all_buckets`, else only those with samples.
 template <int N>
 void print_window(const char* title, const shm::Window<N>& window, bool all_buckets) {
-  TextTable table({"START", "SAMPLES", "CPU MEAN %", "RAM MEAN %"}, {false, true, true, true});
+  TextTable table({"START", "CPU SAMPLES", "CPU MEAN %", "CPU MAX %", "RAM SAMPLES", "RAM MEAN %", "RAM MAX %"},
+                  {false, true, true, true, true, true, true});
+  // A metric with no sample in the bucket has no mean or peak, whatever the other has.
+  const auto cells = [](const shm::MetricMean& m) -> std::array<std::string, 3> {
+    if (m.count == 0) return {"0", "-", "-"};
+    return {std::to_string(m.count), percent(m.mean), percent(m.max)};
+  };
   int shown = 0;
-  for (int i = 0; i < N; ++i) {
+  for (int i = 0; i < window.length; ++i) {
     const shm::BucketMean& b = window.buckets[i];
-    if (b.count == 0 && !all_buckets) continue;
+    if (b.cpu.count == 0 && b.ram.count == 0 && !all_buckets) continue;
     ++shown;
-    const std::string start = utc_time(window.start + std::int64_t{i} * window.step);
-    if (b.count == 0) {
-      table.add_row({start, "0", "-", "-"});
-    } else {
-      table.add_row({start, std::to_string(b.count), percent(b.cpu), percent(b.ram)});
-    }
+    const auto cpu = cells(b.cpu);
+    const auto ram = cells(b.ram);
+    table.add_row({utc_time(window.start + std::int64_t{i} * window.step), cpu[0], cpu[1], cpu[2], ram[0], ram[1],
+                   ram[2]});
   }
   if (all_buckets) {
-    fmt::print("\n{} ({} buckets of {} s, oldest first):\n", title, N, window.step);
+    fmt::print("\n{} ({} buckets of {} s, oldest first):\n", title, window.length, window.step);
   } else {
     fmt::print("\n{} ({} of {} buckets of {} s have samples, oldest first; --all shows every bucket):\n",
-               title, shown, N, window.step);
+               title, shown, window.length, window.step);
   }
   if (shown > 0) fmt::print("{}", table.render("  "));
 }
@@ -73,6 +78,10 @@ int show(const ShowArgs& args) {
              human_age(snapshot.last_sample_unix, args.now));
   print_window("last 60 minutes", snapshot.last_60_minutes, args.all_buckets);
   print_window("last 24 hours", snapshot.last_24_hours, args.all_buckets);
+  if (snapshot.last_days.length > 0) {
+    print_window(fmt::format("last {} days", snapshot.last_days.length).c_str(), snapshot.last_days,
+                 args.all_buckets);
+  }
   return kExitOk;
 }
 

@@ -58,7 +58,7 @@ std::optional<Refusal> record_sample(shm::Segment& segment, IngestCounters& coun
       return refuse(counters, 400, Rejection::invalid_time,
                     fmt::format("\"time\" {} is older than the 24-hour window, which starts at {} "
                                 "(unix seconds); the sample can no longer be counted",
-                                unix_seconds(sample.time_ms), shm::oldest_sample_time(now)));
+                                unix_seconds(sample.time_ms), shm::oldest_sample_time(now, segment.days())));
     case shm::Status::table_full:
       return refuse(counters, 507, Rejection::table_full,
                     "no room for a new server: the segment's table is full; existing servers "

@@ -50,10 +50,10 @@ TEST(AttachTest, AttachSeesTheCreatorsData) {
   EXPECT_EQ(attached.capacity(), 16u);
   Snapshot s;
   ASSERT_EQ(attached.snapshot("web1", kNow, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 1u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 1u);
   ASSERT_EQ(attached.record("web1", 4, 8, kNow), Status::ok);
   ASSERT_EQ(created->snapshot("web1", kNow, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 2u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 2u);
 }
 
 TEST(AttachTest, CreatingAnExistingNameFailsWithExists) {
@@ -61,6 +61,7 @@ TEST(AttachTest, CreatingAnExistingNameFailsWithExists) {
   CreateOptions options;
   options.name = existing.name();
   options.capacity = 32;
+  options.days = 30;
   try {
     Segment::create(options);
     ADD_FAILURE() << "second create succeeded";
@@ -106,10 +107,20 @@ TEST(AttachTest, ADamagedSlotsOffsetIsRefused) {
 }
 
 TEST(AttachTest, AnotherSlotSizeIsRefused) {
-  TestSegment segment(16);
+  TestSegment segment(16, 30);
   segment->header().slot_size = 1000;
   expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
-                 {"slot size 1000", std::to_string(sizeof(Slot))});
+                 {"slot size 1000", std::to_string(slot_bytes(30)), "with 30 days"});
+}
+
+TEST(AttachTest, DaysBeyondTheMostOrNotMatchingTheSlotSizeAreRefused) {
+  TestSegment segment(16, 30);
+  EXPECT_EQ(Segment::attach(attach_options(segment.name())).days(), 30);
+  segment->header().days = kMaxDays + 1;
+  expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible, {"367 days", "damaged"});
+  segment->header().days = 10;  // 10 days make smaller slots: the slots would be misread
+  expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
+                 {"slot size " + std::to_string(slot_bytes(30)), "with 10 days"});
 }
 
 TEST(AttachTest, AnUnexpectedCapacityIsRefused) {
@@ -122,10 +133,10 @@ TEST(AttachTest, AnUnexpectedCapacityIsRefused) {
 TEST(AttachTest, ATruncatedObjectIsRefused) {
   TestSegment segment(16);
   const std::string path = Segment::path_of(segment.name());
-  const auto short_size = segment_bytes(16) - sizeof(Slot);
+  const auto short_size = segment_bytes(16, 0) - slot_bytes(0);
   ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(short_size)), 0);
   expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
-                 {std::to_string(short_size) + " bytes", "needs " + std::to_string(segment_bytes(16)),
+                 {std::to_string(short_size) + " bytes", "needs " + std::to_string(segment_bytes(16, 0)),
                   "truncated"});
   ASSERT_EQ(::truncate(path.c_str(), 100), 0);
   expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
@@ -152,6 +163,7 @@ TEST(AttachTest, AnExplicitModeIsApplied) {
   CreateOptions options;
   options.name = unique_segment_name();
   options.capacity = 4;
+  options.days = 30;
   options.mode = 0600;
   const mode_t old = ::umask(077);
   Segment segment = Segment::create(options);
@@ -169,8 +181,8 @@ TEST(AttachTest, AReadOnlyAttachSnapshotsButDoesNotRecord) {
   EXPECT_EQ(reader.record("web2", 1, 1, kNow), Status::read_only);
   Snapshot s;
   ASSERT_EQ(reader.snapshot("web1", kNow, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 1u);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu, 4);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 1u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.mean, 4);
   EXPECT_EQ(segment.counters().samples_recorded.load(), 1u);
   EXPECT_EQ(segment.counters().used_slots.load(), 1u);
 }
@@ -195,9 +207,9 @@ TEST(AttachTest, ValuesBeyondTheBoundAreRefusedAndNoSumOverflows) {
   for (int i = 0; i < 1000; ++i) ASSERT_EQ(segment->record("big", kMaxSampleValue, kMaxSampleValue, kNow), Status::ok);
   Snapshot s;
   ASSERT_EQ(segment->snapshot("big", kNow, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 1000u);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu, kMaxSampleValue);
-  EXPECT_TRUE(std::isfinite(s.last_24_hours.buckets[23].ram));
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 1000u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.mean, kMaxSampleValue);
+  EXPECT_TRUE(std::isfinite(s.last_24_hours.buckets[23].ram.mean));
 }
 
 }  // namespace

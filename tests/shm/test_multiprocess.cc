@@ -68,13 +68,13 @@ ReaderReport read_until_done(Segment& segment, std::uint64_t total) {
     }
     std::uint64_t minute_counts = 0;
     for (const BucketMean& b : s.last_60_minutes.buckets) {
-      minute_counts += b.count;
-      r.torn += b.cpu != b.ram;
+      minute_counts += b.cpu.count;
+      r.torn += b.cpu.mean != b.ram.mean || b.cpu.count != b.ram.count;
     }
     const BucketMean& hour = s.last_24_hours.buckets[23];
-    r.torn += hour.cpu != hour.ram;
-    r.inconsistent += minute_counts != hour.count;
-    r.with_data += hour.count != 0;
+    r.torn += hour.cpu.mean != hour.ram.mean || hour.cpu.count != hour.ram.count;
+    r.inconsistent += minute_counts != hour.cpu.count;
+    r.with_data += hour.cpu.count != 0;
   }
   return r;
 }
@@ -158,19 +158,20 @@ TEST(MultiProcessTest, ConcurrentWritersLoseNothingAndReadersNeverSeeATornBucket
     SlotCopy copy;
     ASSERT_EQ(segment->copy_slot(*slot, copy), Status::ok);
     for (int k = 0; k < kMinuteBuckets; ++k) {
-      const BucketValue& b = copy.minutes[(kHour / 60 + k) % kMinuteBuckets];
+      const MinuteValue& b = copy.minutes[(kHour / 60 + k) % kMinuteBuckets];
       const Expected& e = minutes[n][k];
-      const bool same = b.count == e.count && b.cpu_sum == e.sum && b.ram_sum == e.sum &&
-                        (e.count == 0 || b.index == kHour / 60 + k);
+      const bool same = b.count[kCpu] == e.count && b.count[kRam] == e.count && b.sum[kCpu] == e.sum &&
+                        b.sum[kRam] == e.sum && (e.count == 0 || b.index == kHour / 60 + k);
       if (!same && ++mismatches <= 5) {
-        ADD_FAILURE() << server(n) << " minute " << k << ": count " << b.count << " sum " << b.cpu_sum
-                      << "/" << b.ram_sum << ", expected " << e.count << " " << e.sum;
+        ADD_FAILURE() << server(n) << " minute " << k << ": count " << b.count[kCpu] << " sum " << b.sum[kCpu]
+                      << "/" << b.sum[kRam] << ", expected " << e.count << " " << e.sum;
       }
     }
-    const BucketValue& h = copy.hours[(kHour / 3600) % kHourBuckets];
-    EXPECT_EQ(h.count, hours[n].count) << server(n);
-    EXPECT_EQ(h.cpu_sum, hours[n].sum) << server(n);
-    EXPECT_EQ(h.ram_sum, hours[n].sum) << server(n);
+    const HourValue& h = copy.hours[(kHour / 3600) % kHourBuckets];
+    EXPECT_EQ(h.count[kCpu], hours[n].count) << server(n);
+    EXPECT_EQ(h.count[kRam], hours[n].count) << server(n);
+    EXPECT_EQ(h.sum[kCpu], hours[n].sum) << server(n);
+    EXPECT_EQ(h.sum[kRam], hours[n].sum) << server(n);
   }
   EXPECT_EQ(mismatches, 0);
   EXPECT_EQ(segment.counters().samples_recorded.load(), total);
@@ -207,8 +208,8 @@ TEST(MultiProcessTest, ConcurrentFirstInsertsOfOneNameEndInOneSlot) {
     EXPECT_EQ(slots_per_name[name], 1) << name;
     Snapshot s;
     ASSERT_EQ(segment->snapshot(name, kHour, s), Status::ok) << name;
-    EXPECT_EQ(s.last_60_minutes.buckets[59].count, std::uint32_t{kProcesses * kRecordsPerRound}) << name;
-    EXPECT_DOUBLE_EQ(s.last_60_minutes.buckets[59].cpu, (kProcesses - 1) / 2.0) << name;
+    EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, std::uint32_t{kProcesses * kRecordsPerRound}) << name;
+    EXPECT_DOUBLE_EQ(s.last_60_minutes.buckets[59].cpu.mean, (kProcesses - 1) / 2.0) << name;
   }
   EXPECT_EQ(segment.counters().used_slots.load(), std::uint64_t{kRounds});
   EXPECT_EQ(segment.counters().samples_recorded.load(),

@@ -69,9 +69,10 @@ class TakeoverTest : public ::testing::Test {
     Snapshot s;
     ASSERT_EQ(segment_->snapshot("victim", kNow, s), Status::ok);
     for (const BucketMean& b : {s.last_60_minutes.buckets[59], s.last_24_hours.buckets[23]}) {
-      EXPECT_EQ(b.count, count);
-      EXPECT_DOUBLE_EQ(b.cpu, mean);
-      EXPECT_DOUBLE_EQ(b.ram, mean);
+      EXPECT_EQ(b.cpu.count, count);
+      EXPECT_EQ(b.ram.count, count);
+      EXPECT_DOUBLE_EQ(b.cpu.mean, mean);
+      EXPECT_DOUBLE_EQ(b.ram.mean, mean);
     }
     EXPECT_EQ(slot_->seq.load() % 2, 0u);
     EXPECT_EQ(slot_->lock_owner.load(), 0u);
@@ -98,8 +99,8 @@ TEST_F(TakeoverTest, AReaderProceedsAtOnceAndSeesOnlyCompleteSamples) {
   const double snapshot_ms = elapsed_ms([&] { EXPECT_EQ(segment_->snapshot("victim", kNow, s), Status::ok); });
   std::printf("snapshot() after the holder was killed: %.3f ms\n", snapshot_ms);
   EXPECT_LT(snapshot_ms, kLivenessMs);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 3u);
-  EXPECT_EQ(s.last_24_hours.buckets[23].count, 3u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 3u);
+  EXPECT_EQ(s.last_24_hours.buckets[23].cpu.count, 3u);
   EXPECT_EQ(segment_.counters().lock_takeovers.load(), 1u);
   ASSERT_EQ(segment_->record("victim", 40, 40, kNow), Status::ok);
   expect_victim(4, 25);
@@ -158,10 +159,64 @@ TEST_F(TakeoverTest, AReadOnlyReaderAnswersBusyAndAReadWriteReaderRepairs) {
   options.access = Access::read_write;
   Segment read_write = Segment::attach(options);
   ASSERT_EQ(read_write.snapshot("victim", kNow, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 3u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 3u);
   EXPECT_EQ(segment_.counters().lock_takeovers.load(), 1u);
   EXPECT_EQ(read_only.snapshot("victim", kNow, s), Status::ok);  // repaired for everyone
   expect_victim(3, 20);
+}
+
+// The write step a child parks at (shm::testing::set_write_step_hook), and
+// the hook that parks it there.
+int park_at_step = 0;
+void park_at(int step) {
+  if (step == park_at_step) park();
+}
+
+// A writer killed after each ring of a stated sample (1: its minute written,
+// 2: its hour, 3: its day) leaves no trace of it: counts, sums, peaks and
+// retry marks are rolled back in all three rings, so the same sample, sent
+// again, counts exactly once (a mark left behind would make it a repeat; a
+// count left behind would count it twice).
+TEST(CrashPointTest, AStatedSampleCutShortAtAnyRingCountsOnceWhenSentAgain) {
+  for (int step = 1; step <= 3; ++step) {
+    SCOPED_TRACE("killed after step " + std::to_string(step));
+    TestSegment segment(4, 30);
+    const SampleValue before = stated_sample(10, 20, (kNow - 30) * 1000);
+    const SampleValue victim = stated_sample(99, 98, (kNow - 20) * 1000);
+    ASSERT_EQ(segment->record("web-1", before, kNow), Status::ok);
+    ResultPipe parked;
+    const pid_t pid = run_child([&] {
+      parked_signal = &parked;
+      park_at_step = step;
+      shm::testing::set_write_step_hook(&park_at);
+      segment->record("web-1", victim, kNow);
+      return 1;
+    });
+    char byte;
+    ASSERT_TRUE(parked.receive(&byte, 1, seconds(10))) << "the writer never reached the step";
+    ASSERT_EQ(::kill(pid, SIGKILL), 0);
+    ASSERT_EQ(wait_child(pid, seconds(10)), 128 + SIGKILL);
+
+    Snapshot s;
+    ASSERT_EQ(segment->snapshot("web-1", kNow, s), Status::ok);  // repairs
+    EXPECT_EQ(segment.counters().lock_takeovers.load(), 1u);
+    EXPECT_EQ(s.last_sample_unix, kNow - 30);
+    for (const BucketMean& b : {s.last_60_minutes.buckets[58], s.last_24_hours.buckets[23], s.last_days.buckets[29]}) {
+      EXPECT_EQ(b.cpu.count, 1u);
+      EXPECT_EQ(b.ram.count, 1u);
+      EXPECT_EQ(b.cpu.max, 10.0);
+      EXPECT_EQ(b.ram.max, 20.0);
+    }
+    ASSERT_EQ(segment->record("web-1", victim, kNow), Status::ok);
+    EXPECT_EQ(segment->record("web-1", victim, kNow), Status::repeat);
+    EXPECT_EQ(segment->record("web-1", before, kNow), Status::repeat);
+    ASSERT_EQ(segment->snapshot("web-1", kNow, s), Status::ok);
+    for (const BucketMean& b : {s.last_60_minutes.buckets[58], s.last_24_hours.buckets[23], s.last_days.buckets[29]}) {
+      EXPECT_EQ(b.cpu.count, 2u);
+      EXPECT_EQ(b.cpu.max, 99.0);
+      EXPECT_EQ(b.ram.mean, 59.0);
+    }
+  }
 }
 
 TEST(ClaimTakeoverTest, ASlotLeftMidClaimByADeadProcessIsClaimedByTheNextInserter) {
@@ -189,7 +244,7 @@ TEST(ClaimTakeoverTest, ASlotLeftMidClaimByADeadProcessIsClaimedByTheNextInserte
   EXPECT_EQ(segment.counters().used_slots.load(), 1u);
   Snapshot s;
   ASSERT_EQ(segment->snapshot("fresh", kNow, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 1u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 1u);
 }
 
 }  // namespace
