@@ -20,6 +20,8 @@ count among the two kept.
 
 Checkpointer is driven from the supervisor's main thread (tick() from its loop,
 final() after the workers stopped); it never raises on a failed checkpoint.
+`servertrack checkpoint` (the Debian package's prerm, before an upgrade) calls
+final() once, with metrics=False so that the running supervisor's counters stay.
 """
 import glob
 import os
@@ -75,7 +77,8 @@ def nice_child():
 class Checkpointer:
     """Writes a checkpoint every `interval` seconds and once more at stop."""
 
-    def __init__(self, build_dir, segment, data_dir, interval, unloadable=()):
+    def __init__(self, build_dir, segment, data_dir, interval, unloadable=(), metrics=True):
+        self.metrics = metrics
         self.shmtool = program(build_dir, "shmtool")
         self.segment, self.data_dir, self.interval = segment, data_dir, interval
         self.unloadable = set(unloadable)
@@ -94,14 +97,14 @@ class Checkpointer:
         if self.running is None and time.monotonic() >= self.due:
             self.start()
 
-    def final(self):
+    def final(self, when="at stop"):
         """After the workers stopped: the last checkpoint, with everything they acknowledged."""
         if self.running:
             self.running[0].wait()
             self.finish()
         self.start()
         self.running[0].wait()
-        return self.finish(final=True)
+        return self.finish(final=when)
 
     def start(self):
         path = checkpoint_path(self.data_dir, self.segment, self.next_sequence)
@@ -112,7 +115,8 @@ class Checkpointer:
                                 stderr=subprocess.STDOUT, text=True, preexec_fn=nice_child)
         self.running = (proc, path, time.monotonic())
 
-    def finish(self, final=False):
+    def finish(self, final=None):
+        """Reaps the running dump; `final` names the last one in the log ("at stop")."""
         proc, path, started = self.running
         self.running = None
         output = proc.stdout.read().strip()
@@ -122,7 +126,7 @@ class Checkpointer:
             self.succeeded += 1
             self.last_success_unix = time.time()
             if final or self.succeeded == 1 or self.failing:
-                log(f"checkpoint{' at stop' if final else ''}: {output} in {seconds:.1f} s")
+                log(f"checkpoint{' ' + final if final else ''}: {output} in {seconds:.1f} s")
             self.failing = False
             self.prune()
         else:
@@ -138,6 +142,8 @@ class Checkpointer:
             os.unlink(path)
 
     def write_metrics(self):
+        if not self.metrics:
+            return
         text = (
             "# HELP servertrack_checkpoints_total Checkpoints this supervisor tried, by result.\n"
             "# TYPE servertrack_checkpoints_total counter\n"
