@@ -16,8 +16,10 @@ namespace {
 // The longest `stale` accepted: ten years.
 constexpr std::int64_t kMaxStaleSeconds = 10LL * 366 * 24 * 3600;
 
+// The means of a server's latest minute with samples, and when it began.
 struct Latest {
   std::optional<double> cpu, ram;
+  std::optional<std::int64_t> minute_start;
 };
 
 // A row kept for the page: its own copy of the name, since the slot may be
@@ -35,13 +37,15 @@ std::optional<double> finite(double value) {
   return std::isfinite(value) ? std::optional<double>(value) : std::nullopt;
 }
 
-Latest mean_of(std::uint32_t count, double cpu_sum, double ram_sum) {
-  return {finite(cpu_sum / count), finite(ram_sum / count)};
+Latest mean_of(std::int64_t minute, std::uint32_t count, double cpu_sum, double ram_sum) {
+  return {finite(cpu_sum / count), finite(ram_sum / count), minute * 60};
 }
 
 // The means of the newest minute with samples in the 60 minutes ending at
-// `now`. The newest sample's own minute answers it in one bucket; only a
-// sample stamped after `now` (a clock set back) needs the whole window.
+// `now`, whether or not it is the current one (a backfilled or stopped
+// server's is older). The newest sample's own minute answers it in one
+// bucket; only a sample stamped after `now` (a clock set back) needs the whole
+// window.
 Latest latest_minute(shm::Segment& segment, shm::Slot& slot, std::string_view name,
                      const shm::LatestMinute& seen, std::int64_t now) {
   const std::int64_t minute = seen.last_sample_unix / 60;
@@ -50,15 +54,18 @@ Latest latest_minute(shm::Segment& segment, shm::Slot& slot, std::string_view na
     shm::SlotCopy copy;
     if (segment.copy_slot(slot, copy) != shm::Status::ok || copy.name_view() != name) return {};
     const auto window = shm::make_snapshot(copy, now).last_60_minutes;
-    for (auto bucket = window.buckets.rbegin(); bucket != window.buckets.rend(); ++bucket) {
-      if (bucket->count > 0) return {finite(bucket->cpu), finite(bucket->ram)};
+    for (std::size_t i = window.buckets.size(); i-- > 0;) {
+      const auto& bucket = window.buckets[i];
+      if (bucket.count > 0) {
+        return {finite(bucket.cpu), finite(bucket.ram), window.start + static_cast<std::int64_t>(i) * window.step};
+      }
     }
     return {};
   }
   if (minute <= current - shm::kMinuteBuckets || seen.minute.index != minute || seen.minute.count == 0) {
     return {};
   }
-  return mean_of(seen.minute.count, seen.minute.cpu_sum, seen.minute.ram_sum);
+  return mean_of(minute, seen.minute.count, seen.minute.cpu_sum, seen.minute.ram_sum);
 }
 
 std::optional<double> sort_value(FleetSort sort, const Latest& latest, std::int64_t last_sample) {
@@ -86,6 +93,11 @@ void append_row(shm::Segment& segment, const Row& row, std::int64_t now, fmt::me
   append_number_or_null(row.latest.cpu, out);
   fmt::format_to(it, ",\"ram\":");
   append_number_or_null(row.latest.ram, out);
+  if (row.latest.minute_start) {
+    fmt::format_to(it, ",\"latest_minute\":{}", *row.latest.minute_start);
+  } else {
+    fmt::format_to(it, ",\"latest_minute\":null");
+  }
   fmt::format_to(it, ",\"last_60_minutes\":");
   shm::SlotCopy copy;
   if (segment.copy_slot(*row.slot, copy) == shm::Status::ok && copy.name_view() == row.name) {
