@@ -12,6 +12,8 @@
 #include "http/server_path.h"
 #include "query/dashboard/dashboard_html.h"
 #include "query/fleet.h"
+#include "query/prometheus_api.h"
+#include "query/prometheus_export.h"
 #include "query/server_list.h"
 #include "shm/name.h"
 
@@ -128,6 +130,10 @@ void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segm
   server.Get("/fleet", [&segment](const httplib::Request& req, httplib::Response& res) {
     answer_fleet(segment, req, res);
   });
+  server.Get(kExportPath, [&segment](const httplib::Request& req, httplib::Response& res) {
+    answer_prometheus_export(segment, req, res);
+  });
+  add_prometheus_api(server, segment);
   server.Get(http::kServerRoute, [&segment](const httplib::Request& req, httplib::Response& res) {
     answer_snapshot(segment, req, res);
   });
