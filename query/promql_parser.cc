@@ -177,6 +177,7 @@ class Parser {
       } else {
         return left;
       }
+      reject_bool(at);
       left = make_binary(at, op, false, std::move(left), parse_multiplicative());
     }
   }
@@ -195,6 +196,7 @@ class Parser {
       } else {
         return left;
       }
+      reject_bool(at);
       left = make_binary(at, op, false, std::move(left), parse_unary());
     }
   }
@@ -223,6 +225,10 @@ class Parser {
     return expr;
   }
 
+  void reject_bool(std::size_t at) {
+    if (lower(peek_identifier()) == "bool") fail(at, "bool modifier can only be used on comparison operators");
+  }
+
   void reject_set_operators() {
     const std::string word = lower(peek_identifier());
     if (word == "and" || word == "or" || word == "unless") {
@@ -243,16 +249,11 @@ class Parser {
                  "minute and hour means");
     }
     if (peek() == '@') fail(pos_, "the @ modifier is not supported");
-    const std::string word = lower(peek_identifier());
-    if (word == "offset") fail(pos_, "the offset modifier is not supported");
-    if (word == "on" || word == "ignoring" || word == "group_left" || word == "group_right") {
-      fail(pos_, "vector matching (" + word + ") is not supported");
-    }
+    if (lower(peek_identifier()) == "offset") fail(pos_, "the offset modifier is not supported");
   }
 
   ExprPtr make_binary(std::size_t at, BinaryOp op, bool return_bool, ExprPtr left, ExprPtr right) {
     reject_selector_modifiers();
-    if (return_bool && !is_comparison(op)) fail(at, "bool modifier can only be used on comparison operators");
     if (left->type == ValueType::vector && right->type == ValueType::vector) {
       fail(at, "binary operators between two vectors are not supported; one side must be a number");
     }
@@ -301,11 +302,13 @@ class Parser {
     }
     if (keyword == "inf") return number_literal(std::numeric_limits<double>::infinity());
     if (keyword == "nan") return number_literal(std::numeric_limits<double>::quiet_NaN());
+    if (keyword == "on" || keyword == "ignoring" || keyword == "group_left" || keyword == "group_right") {
+      fail(start, "vector matching (" + keyword + ") is not supported");
+    }
     skip_space();
     if (peek() == '(') fail(start, "the function " + std::string(word) + "() is not supported");
     if (keyword == "by" || keyword == "without" || keyword == "bool" || keyword == "offset" ||
-        keyword == "and" || keyword == "or" || keyword == "unless" || keyword == "on" ||
-        keyword == "ignoring" || keyword == "group_left" || keyword == "group_right") {
+        keyword == "and" || keyword == "or" || keyword == "unless") {
       fail(start, "unexpected keyword \"" + std::string(word) + "\"");
     }
     return parse_selector(std::string(word), start);
