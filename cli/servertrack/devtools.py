@@ -18,6 +18,7 @@ PACKAGES = [
     "meson", "ninja-build", "g++", "pkg-config",
     "libboost-dev", "libcpp-httplib-dev", "libsimdjson-dev", "libfmt-dev",
     "libgtest-dev", "libcli11-dev", "libbenchmark-dev",
+    "libre2-dev",  # the PromQL subset's label regexes, as Prometheus matches them
     "zlib1g-dev",  # the agent's spool records carry a crc32
     "python3", "faketime", "curl",
     # tests: the dashboard in headless Chromium, /metrics through a real parser
@@ -26,6 +27,8 @@ PACKAGES = [
     "systemd",
     # tests: the deploy/ recipes run by the real proxies, with a test certificate
     "nginx", "haproxy", "openssl",
+    # tests: a real Prometheus scraping ServerTrack, promtool querying its API
+    "prometheus",
 ]
 
 # What `test --fuzz` adds: clang with libFuzzer and the sanitizer runtimes.
