@@ -546,7 +546,18 @@ std::variant<ExprPtr, std::string> parse(std::string_view query) {
         ++column;
       }
     }
-    return std::to_string(line) + ":" + std::to_string(column) + ": parse error: " + error.message;
+    // Quoted query text may hold any byte: the sentence stays one printable line.
+    std::string message = std::to_string(line) + ":" + std::to_string(column) + ": parse error: ";
+    for (const char c : error.message) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (byte >= 0x20 && byte < 0x7f) {
+        message.push_back(c);
+      } else {
+        static constexpr char kHex[] = "0123456789abcdef";
+        message += {'\\', 'x', kHex[byte >> 4], kHex[byte & 15]};
+      }
+    }
+    return message;
   }
 }
 
