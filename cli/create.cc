@@ -16,6 +16,7 @@ namespace {
 struct CreateArgs {
   std::string segment{common::kDefaultSegment};
   std::uint64_t capacity = common::kDefaultCapacity;
+  int days = common::kDefaultDays;
   std::string mode = "0660";
   bool force = false;
 };
@@ -65,10 +66,10 @@ int create(const CreateArgs& args) {
     }
     try {
       shm::Segment created =
-          shm::Segment::create({args.segment, args.capacity, mode, common::wall_clock_unix_seconds()});
-      fmt::print("created segment '{}' at {}: capacity {} servers, {} in {}, mode {:04o}\n", args.segment,
-                 shm::Segment::path_of(args.segment), args.capacity, describe_size(args.capacity), created.pages(),
-                 static_cast<unsigned>(mode));
+          shm::Segment::create({args.segment, args.capacity, args.days, mode, common::wall_clock_unix_seconds()});
+      fmt::print("created segment '{}' at {}: capacity {} servers, {} days, {} in {}, mode {:04o}\n", args.segment,
+                 shm::Segment::path_of(args.segment), args.capacity, args.days, describe_size(args.capacity),
+                 created.pages(), static_cast<unsigned>(mode));
       return kExitOk;
     } catch (const shm::SegmentError& e) {
       // Another process created it between our look and our create: look again.
@@ -89,6 +90,9 @@ void add_create(CLI::App& app, Action& selected) {
   command->add_option("--capacity", args->capacity, "number of server slots")
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32));
+  command->add_option("--days", args->days, "UTC days of the day window (0: only the last 60 minutes and 24 hours)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, shm::kMaxDays));
   command->add_option("--mode", args->mode, "octal permission bits; never world-writable")->capture_default_str();
   command->add_flag("--force", args->force,
                     "replace an incompatible segment (its data is lost; `shmtool dump` keeps it)");

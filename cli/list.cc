@@ -39,7 +39,9 @@ std::vector<Row> collect(shm::Segment& segment, const ListArgs& args, std::int64
     if (segment.copy_slot(*server.slot, copy) == shm::Status::ok && copy.name_view() == server.name) {
       row.last_sample_unix = copy.last_sample_unix;
       std::uint64_t count = 0;
-      for (const auto& bucket : shm::make_snapshot(copy, args.now).last_60_minutes.buckets) count += bucket.count;
+      for (const auto& bucket : shm::make_snapshot(copy, args.now).last_60_minutes.buckets) {
+        count += std::max(bucket.cpu.count, bucket.ram.count);  // each sample carries one metric or both
+      }
       row.samples_last_hour = count;
     }
     if (row.last_sample_unix >= since) rows.push_back(std::move(row));

@@ -14,6 +14,7 @@
 
 #include "cli/command.h"
 #include "cli/file_io.h"
+#include "common/defaults.h"
 #include "cli/format.h"
 #include "cli/processes.h"
 #include "cli/snapshot_file.h"
@@ -79,7 +80,7 @@ int restore(const RestoreArgs& args) {
   const std::string temporary = fmt::format("{}.restore-{}", args.segment, ::getpid());
   try {
     shm::Segment segment =
-        shm::Segment::create({temporary, capacity, static_cast<mode_t>(snapshot.mode), snapshot.created_unix});
+        shm::Segment::create({temporary, capacity, common::kDefaultDays, static_cast<mode_t>(snapshot.mode), snapshot.created_unix});
     fill(segment, snapshot);
     const std::string from = shm::Segment::path_of(temporary);
     const std::string to = shm::Segment::path_of(args.segment);

@@ -2,6 +2,7 @@
 // worker's JSON (common/snapshot_json.h renders both the same way).
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -30,23 +31,20 @@ std::string percent(double value) { return std::isfinite(value) ? fmt::format("{
 template <int N>
 void print_window(const char* title, const shm::Window<N>& window, bool all_buckets) {
   TextTable table({"START", "SAMPLES", "CPU MEAN %", "RAM MEAN %"}, {false, true, true, true});
+  const auto mean = [](const shm::MetricMean& m) { return m.count == 0 ? std::string("-") : percent(m.mean); };
   int shown = 0;
-  for (int i = 0; i < N; ++i) {
+  for (int i = 0; i < window.length; ++i) {
     const shm::BucketMean& b = window.buckets[i];
-    if (b.count == 0 && !all_buckets) continue;
+    if (b.cpu.count == 0 && b.ram.count == 0 && !all_buckets) continue;
     ++shown;
-    const std::string start = utc_time(window.start + std::int64_t{i} * window.step);
-    if (b.count == 0) {
-      table.add_row({start, "0", "-", "-"});
-    } else {
-      table.add_row({start, std::to_string(b.count), percent(b.cpu), percent(b.ram)});
-    }
+    table.add_row({utc_time(window.start + std::int64_t{i} * window.step),
+                   std::to_string(std::max(b.cpu.count, b.ram.count)), mean(b.cpu), mean(b.ram)});
   }
   if (all_buckets) {
-    fmt::print("\n{} ({} buckets of {} s, oldest first):\n", title, N, window.step);
+    fmt::print("\n{} ({} buckets of {} s, oldest first):\n", title, window.length, window.step);
   } else {
     fmt::print("\n{} ({} of {} buckets of {} s have samples, oldest first; --all shows every bucket):\n",
-               title, shown, N, window.step);
+               title, shown, window.length, window.step);
   }
   if (shown > 0) fmt::print("{}", table.render("  "));
 }
@@ -73,6 +71,10 @@ int show(const ShowArgs& args) {
              human_age(snapshot.last_sample_unix, args.now));
   print_window("last 60 minutes", snapshot.last_60_minutes, args.all_buckets);
   print_window("last 24 hours", snapshot.last_24_hours, args.all_buckets);
+  if (snapshot.last_days.length > 0) {
+    print_window(fmt::format("last {} days", snapshot.last_days.length).c_str(), snapshot.last_days,
+                 args.all_buckets);
+  }
   return kExitOk;
 }
 

@@ -1,22 +1,23 @@
 #include "common/snapshot_json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
 
 namespace servertrack::common {
 namespace {
 
-using Mean = double (*)(const shm::BucketMean&);
+using Metric = const shm::MetricMean& (*)(const shm::BucketMean&);
 
 template <int N>
-void append_series(const shm::Window<N>& window, Mean mean, fmt::memory_buffer& out) {
+void append_series(const shm::Window<N>& window, Metric metric, fmt::memory_buffer& out) {
   auto it = std::back_inserter(out);
   out.push_back('[');
   for (int i = 0; i < N; ++i) {
     if (i > 0) out.push_back(',');
-    const shm::BucketMean& bucket = window.buckets[i];
-    const double value = mean(bucket);
-    if (bucket.count == 0 || !std::isfinite(value)) {
+    const shm::MetricMean& m = metric(window.buckets[i]);
+    const double value = m.mean;
+    if (m.count == 0 || !std::isfinite(value)) {
       fmt::format_to(it, "null");
     } else {
       fmt::format_to(it, "{}", value);
@@ -29,7 +30,8 @@ template <int N>
 void append_counts(const shm::Window<N>& window, fmt::memory_buffer& out) {
   fmt::format_to(std::back_inserter(out), ",\"count\":[");
   for (int i = 0; i < N; ++i) {
-    fmt::format_to(std::back_inserter(out), "{}{}", i > 0 ? "," : "", window.buckets[i].count);
+    const shm::BucketMean& b = window.buckets[i];
+    fmt::format_to(std::back_inserter(out), "{}{}", i > 0 ? "," : "", std::max(b.cpu.count, b.ram.count));
   }
   out.push_back(']');
 }
@@ -38,9 +40,9 @@ template <int N>
 void append_window_body(const shm::Window<N>& window, Counts counts, fmt::memory_buffer& out) {
   fmt::format_to(std::back_inserter(out), "{{\"start\":{},\"step\":{},\"cpu\":", window.start,
                  window.step);
-  append_series(window, [](const shm::BucketMean& b) { return b.cpu; }, out);
+  append_series(window, [](const shm::BucketMean& b) -> const shm::MetricMean& { return b.cpu; }, out);
   fmt::format_to(std::back_inserter(out), ",\"ram\":");
-  append_series(window, [](const shm::BucketMean& b) { return b.ram; }, out);
+  append_series(window, [](const shm::BucketMean& b) -> const shm::MetricMean& { return b.ram; }, out);
   if (counts == Counts::include) append_counts(window, out);
   out.push_back('}');
 }

@@ -35,9 +35,11 @@ std::optional<double> finite(double value) {
   return std::isfinite(value) ? std::optional<double>(value) : std::nullopt;
 }
 
-Latest mean_of(std::uint32_t count, double cpu_sum, double ram_sum) {
-  return {finite(cpu_sum / count), finite(ram_sum / count)};
+std::optional<double> mean_of(const shm::MetricMean& metric) {
+  return metric.count > 0 ? finite(metric.mean) : std::nullopt;
 }
+
+Latest mean_of(const shm::BucketMean& bucket) { return {mean_of(bucket.cpu), mean_of(bucket.ram)}; }
 
 // The means of the newest minute with samples in the 60 minutes ending at
 // `now`. The newest sample's own minute answers it in one bucket; only a
@@ -51,14 +53,12 @@ Latest latest_minute(shm::Segment& segment, shm::Slot& slot, std::string_view na
     if (segment.copy_slot(slot, copy) != shm::Status::ok || copy.name_view() != name) return {};
     const auto window = shm::make_snapshot(copy, now).last_60_minutes;
     for (auto bucket = window.buckets.rbegin(); bucket != window.buckets.rend(); ++bucket) {
-      if (bucket->count > 0) return {finite(bucket->cpu), finite(bucket->ram)};
+      if (bucket->cpu.count > 0 || bucket->ram.count > 0) return mean_of(*bucket);
     }
     return {};
   }
-  if (minute <= current - shm::kMinuteBuckets || seen.minute.index != minute || seen.minute.count == 0) {
-    return {};
-  }
-  return mean_of(seen.minute.count, seen.minute.cpu_sum, seen.minute.ram_sum);
+  if (minute <= current - shm::kMinuteBuckets) return {};
+  return mean_of(seen.minute);
 }
 
 std::optional<double> sort_value(FleetSort sort, const Latest& latest, std::int64_t last_sample) {
@@ -145,7 +145,9 @@ std::optional<std::string> append_fleet_json(shm::Segment& segment, const FleetQ
         if (!entry.name.starts_with(query.prefix)) return;
         shm::LatestMinute seen{};
         if (segment.copy_latest_minute(*entry.slot, entry.name, seen) != shm::Status::ok) {
-          seen = {entry.last_sample_unix, {}, true};
+          seen = {};
+          seen.last_sample_unix = entry.last_sample_unix;
+          seen.holds = true;
         }
         if (!seen.holds) return;  // deleted or reused since its name was read
         if (seen.last_sample_unix <= 0) return;  // claimed, first sample not yet written

@@ -36,6 +36,7 @@ inline constexpr std::size_t kMaxNameLength = 253;  // the rule: shm/name.h
 inline constexpr std::size_t kNameBytes = 256;      // the slot's name field
 inline constexpr int kMinuteBuckets = 60;
 inline constexpr int kHourBuckets = 24;
+inline constexpr int kMaxDays = 366;  // the longest day window a segment may keep
 inline constexpr int kMaxAttachedProcesses = 64;
 
 inline constexpr std::uint32_t kSlotEmpty = 0;

@@ -137,6 +137,10 @@ Segment Segment::create(const CreateOptions& options) {
   if (options.capacity == 0 || options.capacity > (std::uint64_t{1} << 32)) {
     throw SegmentError(SegmentError::Kind::system, options.name, "capacity must be between 1 and 4294967296 servers");
   }
+  if (options.days < 0 || options.days > kMaxDays) {
+    throw SegmentError(SegmentError::Kind::system, options.name,
+                       "days must be between 0 and " + std::to_string(kMaxDays));
+  }
   const std::size_t bytes = segment_bytes(options.capacity);
   bip::permissions perms(options.mode);
   bip::shared_memory_object object;
@@ -176,6 +180,7 @@ Segment Segment::create(const CreateOptions& options) {
   h->layout_version.store(kLayoutVersion, std::memory_order_release);  // last: now ready
   Segment created(options.name, Access::read_write, std::move(region), options.capacity);
   created.pages_ = pages;
+  created.days_ = options.days;
   return created;
 }
 
@@ -236,6 +241,7 @@ Segment::Segment(Segment&& other) noexcept
       fingerprints_(std::exchange(other.fingerprints_, nullptr)),
       slots_(std::exchange(other.slots_, nullptr)),
       capacity_(std::exchange(other.capacity_, 0)),
+      days_(std::exchange(other.days_, 0)),
       registry_index_(std::exchange(other.registry_index_, -1)),
       last_recount_ms_(other.last_recount_ms_.load(relaxed)),
       next_expiry_(other.next_expiry_.load(relaxed)) {}
@@ -251,6 +257,7 @@ Segment& Segment::operator=(Segment&& other) noexcept {
     fingerprints_ = std::exchange(other.fingerprints_, nullptr);
     slots_ = std::exchange(other.slots_, nullptr);
     capacity_ = std::exchange(other.capacity_, 0);
+    days_ = std::exchange(other.days_, 0);
     registry_index_ = std::exchange(other.registry_index_, -1);
     last_recount_ms_.store(other.last_recount_ms_.load(relaxed), relaxed);
     next_expiry_.store(other.next_expiry_.load(relaxed), relaxed);
@@ -266,8 +273,9 @@ Status Segment::record(std::string_view name, double cpu, double ram, std::int64
 
 Status Segment::record(std::string_view name, const SampleValue& sample, std::int64_t now) noexcept {
   if (!is_valid_name(name)) return Status::invalid_name;
-  if (!(sample.cpu >= 0 && sample.cpu <= kMaxSampleValue && sample.ram >= 0 && sample.ram <= kMaxSampleValue &&
-        now >= 0 && sample.time >= 0 && sample.millis < 1000)) {
+  const auto in_range = [](double value) { return value >= 0 && value <= kMaxSampleValue; };
+  if (!((sample.has_cpu || sample.has_ram) && (!sample.has_cpu || in_range(sample.cpu)) &&
+        (!sample.has_ram || in_range(sample.ram)) && now >= 0 && sample.time >= 0 && sample.millis < 1000)) {
     return Status::invalid_value;
   }
   if (sample.time > now + kClockSlack) return Status::time_in_future;

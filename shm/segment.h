@@ -43,7 +43,8 @@ inline constexpr double kMaxSampleValue = 1e15;
 enum class Status {
   ok,
   invalid_name,    // breaks the name rule (shm/name.h)
-  invalid_value,   // cpu or ram not a number from 0 to kMaxSampleValue, or a negative time
+  invalid_value,   // cpu or ram not a number from 0 to kMaxSampleValue, neither metric
+                   // given, or a negative time
   time_in_future,  // a sample time more than kClockSlack after now
   time_too_old,    // a sample time before oldest_sample_time(now), the 24-hour window
   repeat,          // a stated-time sample already counted (the retry rule,
@@ -99,6 +100,7 @@ const char* describe(ProcessKind kind) noexcept;
 struct CreateOptions {
   std::string name;
   std::uint64_t capacity = 0;  // slots, 1 to 2^32
+  int days = -1;               // UTC days of the day window, 0 (none) to kMaxDays; required
   mode_t mode = 0660;
   std::int64_t created_unix = 0;  // 0: the current time
   bool huge_pages = true;         // back it with 2 MiB pages (shm/huge_pages.h)
@@ -237,6 +239,8 @@ class Segment {
   // The table view of the slots, for shm/ and its tests (include shm/table.h).
   Table table() const noexcept;
   std::uint64_t capacity() const noexcept { return capacity_; }
+  // The UTC days of the day window (CreateOptions::days): 0 = no day window.
+  int days() const noexcept { return days_; }
   const std::string& name() const noexcept { return name_; }
   // After create(): the pages backing it, e.g. "2 MiB pages"; empty after attach().
   const std::string& pages() const noexcept { return pages_; }
@@ -261,6 +265,7 @@ class Segment {
   Fingerprint* fingerprints_ = nullptr;
   Slot* slots_ = nullptr;
   std::uint64_t capacity_ = 0;
+  int days_ = 0;
   int registry_index_ = -1;
   std::atomic<std::int64_t> last_recount_ms_{0};  // steady clock; 0 = never
   std::atomic<std::int64_t> next_expiry_{0};      // wall clock: see recount_due()

@@ -29,11 +29,14 @@ struct SampleValue {
                            // sample, subject to the retry rule of shm/slot.h); otherwise
                            // it is the arrival time
   std::uint32_t millis = 0;  // stated: milliseconds after `time`, 0..999
+  bool has_cpu = true;       // which metrics the sample carries: at least one
+  bool has_ram = true;       // (record() answers invalid_value otherwise); a
+                             // metric it lacks is neither counted nor marked
 };
 
 // A sample the sender says was taken at `unix_ms` (not negative).
 constexpr SampleValue stated_sample(double cpu, double ram, std::int64_t unix_ms) noexcept {
-  return {cpu, ram, unix_ms / 1000, true, static_cast<std::uint32_t>(unix_ms % 1000)};
+  return {cpu, ram, unix_ms / 1000, true, static_cast<std::uint32_t>(unix_ms % 1000), true, true};
 }
 
 // The oldest unix second a sample may be counted at when the writer's clock
@@ -60,17 +63,6 @@ struct SlotCopy {
   std::uint32_t name_length;  // 0 when the slot holds no published server
   char name[kNameBytes];
   std::string_view name_view() const noexcept { return {name, name_length}; }
-};
-
-// The newest sample's time and the ring bucket of its minute: what a fleet
-// listing sorts by (Segment::copy_latest_minute()). The bucket holds that minute (index == last_sample_unix / 60,
-// count > 0) unless the slot never had a sample (last_sample_unix == 0).
-// `holds` is false when the slot no longer holds server `name` (deleted or
-// reused since the caller read its name); the rest is then meaningless.
-struct LatestMinute {
-  std::int64_t last_sample_unix;
-  BucketValue minute;
-  bool holds;
 };
 
 }  // namespace servertrack::shm

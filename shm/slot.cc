@@ -344,12 +344,19 @@ void store_data(Slot& slot, const SlotCopy& data) noexcept {
 
 ReadResult read_latest_minute(Slot& slot, std::string_view name, LatestMinute& out, Counters& counters,
                               bool may_repair) noexcept {
-  return read_consistently(slot, counters, may_repair, [&] {
+  BucketValue minute, hour;
+  const ReadResult result = read_consistently(slot, counters, may_repair, [&] {
     out.holds = slot.state.load(relaxed) == kSlotReady && slot.name_length == name.size() &&
                 std::memcmp(slot.name, name.data(), name.size()) == 0;
     out.last_sample_unix = slot.last_sample_unix.load(relaxed);
-    out.minute = load(slot.minutes[periods_of(std::max<std::int64_t>(out.last_sample_unix, 0)).minute_pos]);
+    const Periods p = periods_of(std::max<std::int64_t>(out.last_sample_unix, 0));
+    minute = load(slot.minutes[p.minute_pos]);
+    hour = load(slot.hours[p.hour_pos]);
   });
+  const Periods p = periods_of(std::max<std::int64_t>(out.last_sample_unix, 0));
+  out.minute = bucket_mean(minute, p.minute);
+  out.hour = bucket_mean(hour, p.hour);
+  return result;
 }
 
 void assign_slot(Slot& slot, std::string_view name, std::uint64_t hash, std::int64_t last_sample_unix) noexcept {

@@ -36,6 +36,7 @@
 
 #include "shm/layout.h"
 #include "shm/server_data.h"
+#include "shm/window.h"
 
 namespace servertrack::shm {
 
@@ -121,7 +122,7 @@ void copy_data_as_is(const Slot& slot, SlotCopy& out) noexcept;
 void store_data(Slot& slot, const SlotCopy& data) noexcept;
 
 
-// Reads a LatestMinute (shm/server_data.h) like read_slot() (lock-free,
+// Reads a LatestMinute (shm/window.h) like read_slot() (lock-free,
 // retried, repaired when `may_repair`) but touching 3 cache lines and the
 // name rather than the whole slot.
 ReadResult read_latest_minute(Slot& slot, std::string_view name, LatestMinute& out, Counters& counters,

@@ -1,6 +1,6 @@
 """The appliance's defaults, in one place.
 
-The values every program shares (segment, capacity, ports) come from
+The values every program shares (segment, capacity, days, ports) come from
 common/defaults.ini, the file meson also compiles into the C++ programs
 (common/defaults.h), so the supervisor, both workers and shmtool cannot
 disagree (docs/design.md, "Defaults"). An install carries the file next to
@@ -15,7 +15,7 @@ DEFAULTS_FILE = (os.path.join(CHECKOUT, "common", "defaults.ini") if CHECKOUT
 
 
 def read_defaults(path=DEFAULTS_FILE):
-    """{segment, capacity, query_port, ingest_port} from a defaults.ini:
+    """{segment, capacity, days, query_port, ingest_port} from a defaults.ini:
     "key = value" lines, # comments."""
     values = {}
     with open(path) as f:
@@ -30,6 +30,7 @@ def read_defaults(path=DEFAULTS_FILE):
 _shared = read_defaults()
 SEGMENT = _shared["segment"]
 CAPACITY = _shared["capacity"]
+DAYS = _shared["days"]
 QUERY_PORT = _shared["query_port"]
 INGEST_PORT = _shared["ingest_port"]
 

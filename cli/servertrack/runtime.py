@@ -126,7 +126,7 @@ def cmd_run(options):
     problem = unreadable_token_file(options.ingest_token_file) or unusable_data_dir(options.data_dir, options.segment)
     unloadable = []
     if not problem:
-        problem, unloadable = prepare_segment(options.build_dir, options.segment, options.capacity,
+        problem, unloadable = prepare_segment(options.build_dir, options.segment, options.capacity, options.days,
                                               options.data_dir)
     if problem:
         log(problem)
@@ -163,6 +163,13 @@ def positive(text):
     return value
 
 
+def days(text):
+    value = int(text)
+    if not 0 <= value <= 366:
+        raise argparse.ArgumentTypeError(f"must be 0 to 366 days, not {value}")
+    return value
+
+
 def seconds(text):
     value = float(text)
     if not value >= 0 or value == float("inf"):
@@ -193,6 +200,9 @@ def add_run_options(parser, default_build):
     parser.add_argument("--capacity", type=positive,
                         help="server slots; default: those of the segment or checkpoint found, else "
                              f"{defaults.CAPACITY} (sized for 100,000 servers)")
+    parser.add_argument("--days", type=days,
+                        help="UTC days of a new segment's day window, 0 to 366 (0: only the last 60 minutes "
+                             f"and 24 hours); default: those of the segment or checkpoint found, else {defaults.DAYS}")
     parser.add_argument("--data-dir", type=os.path.abspath, default=default_data_dir(),
                         help="where checkpoints are written and restored from (default: %(default)s)")
     parser.add_argument("--checkpoint-interval", type=seconds, default=defaults.CHECKPOINT_INTERVAL,

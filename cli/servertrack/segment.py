@@ -29,14 +29,15 @@ def shmtool_words(result):
     return (result.stderr.strip() or result.stdout.strip()).removeprefix("shmtool: ")
 
 
-def ensure_segment(build_dir, segment, capacity):
+def ensure_segment(build_dir, segment, capacity, days):
     """Creates the segment if absent; a compatible one is reused as it is.
 
     Returns None on success, else the message to show: shmtool's own words and
     the command that replaces the segment.
     """
     shmtool = program(build_dir, "shmtool")
-    result = subprocess.run([shmtool, "create", "--segment", segment, "--capacity", str(capacity)],
+    result = subprocess.run([shmtool, "create", "--segment", segment, "--capacity", str(capacity),
+                             "--days", str(days)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if result.returncode == 0:
         log(result.stdout.strip())
@@ -44,7 +45,7 @@ def ensure_segment(build_dir, segment, capacity):
     return (f"cannot use segment '{segment}':\n{result.stdout.rstrip()}\n"
             f"To keep its data, run again with the options it was created with. To replace it\n"
             f"(its data is lost; `{shmtool} dump --segment {segment} FILE` saves it first):\n"
-            f"  {shmtool} create --segment {segment} --capacity {capacity} --force")
+            f"  {shmtool} create --segment {segment} --capacity {capacity} --days {days} --force")
 
 
 def restore_newest(shmtool, segment, data_dir, capacity, replace):
@@ -71,18 +72,21 @@ def restore_newest(shmtool, segment, data_dir, capacity, replace):
     return False, None, unloadable
 
 
-def prepare_segment(build_dir, segment, capacity, data_dir):
+def prepare_segment(build_dir, segment, capacity, days, data_dir):
     """Makes the segment ready for the workers. `capacity` is --capacity, or None
-    to adopt the segment's or the checkpoint's own.
+    to adopt the segment's or the checkpoint's own; `days` is --days, or None
+    for the default: the day window of a segment created anew (a segment or
+    checkpoint found keeps its own).
 
     Returns (problem, unloadable): a message that stops the start (or None),
     and the checkpoints that failed to load.
     """
     shmtool = program(build_dir, "shmtool")
+    new_days = defaults.DAYS if days is None else days
     info = run([shmtool, "info", "--json", "--segment", segment])
     if info.returncode == 0:
         if capacity is not None:
-            return ensure_segment(build_dir, segment, capacity), []
+            return ensure_segment(build_dir, segment, capacity, new_days), []
         facts = json.loads(info.stdout)
         log(f"using segment '{segment}' as it is: capacity {facts['capacity']}, "
             f"{facts['used_slots']} servers")
@@ -91,7 +95,7 @@ def prepare_segment(build_dir, segment, capacity, data_dir):
     if migrating:
         words = shmtool_words(info)
         if OTHER_LAYOUT not in words or not checkpoint_files(data_dir, segment):
-            return ensure_segment(build_dir, segment, capacity or defaults.CAPACITY), []
+            return ensure_segment(build_dir, segment, capacity or defaults.CAPACITY, new_days), []
         log(f"{words.split(';')[0]}: migrating it through the newest checkpoint in {data_dir}")
     restored, problem, unloadable = restore_newest(shmtool, segment, data_dir, capacity, replace=migrating)
     if restored or problem:
@@ -100,4 +104,4 @@ def prepare_segment(build_dir, segment, capacity, data_dir):
         return f"cannot migrate segment '{segment}': no checkpoint in {data_dir} loads", unloadable
     if unloadable:
         log(f"no checkpoint in {data_dir} loads; starting with an empty segment")
-    return ensure_segment(build_dir, segment, capacity or defaults.CAPACITY), unloadable
+    return ensure_segment(build_dir, segment, capacity or defaults.CAPACITY, new_days), unloadable

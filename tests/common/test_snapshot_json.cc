@@ -41,9 +41,9 @@ TEST(SnapshotJson, EmptyBucketsAreNull) {
 
 TEST(SnapshotJson, MeansAreShortestRoundTripAndLastIsNewest) {
   shm::Snapshot snapshot = empty_snapshot();
-  snapshot.last_60_minutes.buckets[59] = {.count = 2, .cpu = 12.04, .ram = 0.1 + 0.2};
-  snapshot.last_60_minutes.buckets[0] = {.count = 1, .cpu = 0, .ram = 1e300};
-  snapshot.last_24_hours.buckets[23] = {.count = 3, .cpu = 100, .ram = 5e-324};
+  snapshot.last_60_minutes.buckets[59] = {.cpu = {2, 12.04}, .ram = {2, 0.1 + 0.2}};
+  snapshot.last_60_minutes.buckets[0] = {.cpu = {1, 0}, .ram = {1, 1e300}};
+  snapshot.last_24_hours.buckets[23] = {.cpu = {3, 100}, .ram = {3, 5e-324}};
   const std::string json = render(snapshot);
   EXPECT_NE(json.find(R"("cpu":[0,null,)"), std::string::npos) << json;
   EXPECT_NE(json.find(R"("ram":[1e+300,null,)"), std::string::npos) << json;
@@ -56,7 +56,7 @@ TEST(SnapshotJson, MeansAreShortestRoundTripAndLastIsNewest) {
 TEST(SnapshotJson, NonFiniteMeansAreNullNeverNanOrInf) {
   shm::Snapshot snapshot = empty_snapshot();
   snapshot.last_60_minutes.buckets[59] = {
-      .count = 1, .cpu = std::numeric_limits<double>::infinity(), .ram = std::nan("")};
+      .cpu = {1, std::numeric_limits<double>::infinity()}, .ram = {1, std::nan("")}};
   EXPECT_EQ(render(snapshot), render(empty_snapshot()));
 }
 

@@ -19,6 +19,7 @@ CreateOptions options_for(const std::string& name, std::uint64_t capacity) {
   CreateOptions options;
   options.name = name;
   options.capacity = capacity;
+  options.days = 30;
   return options;
 }
 

@@ -50,10 +50,10 @@ TEST(AttachTest, AttachSeesTheCreatorsData) {
   EXPECT_EQ(attached.capacity(), 16u);
   Snapshot s;
   ASSERT_EQ(attached.snapshot("web1", kNow, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 1u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 1u);
   ASSERT_EQ(attached.record("web1", 4, 8, kNow), Status::ok);
   ASSERT_EQ(created->snapshot("web1", kNow, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 2u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 2u);
 }
 
 TEST(AttachTest, CreatingAnExistingNameFailsWithExists) {
@@ -61,6 +61,7 @@ TEST(AttachTest, CreatingAnExistingNameFailsWithExists) {
   CreateOptions options;
   options.name = existing.name();
   options.capacity = 32;
+  options.days = 30;
   try {
     Segment::create(options);
     ADD_FAILURE() << "second create succeeded";
@@ -152,6 +153,7 @@ TEST(AttachTest, AnExplicitModeIsApplied) {
   CreateOptions options;
   options.name = unique_segment_name();
   options.capacity = 4;
+  options.days = 30;
   options.mode = 0600;
   const mode_t old = ::umask(077);
   Segment segment = Segment::create(options);
@@ -169,8 +171,8 @@ TEST(AttachTest, AReadOnlyAttachSnapshotsButDoesNotRecord) {
   EXPECT_EQ(reader.record("web2", 1, 1, kNow), Status::read_only);
   Snapshot s;
   ASSERT_EQ(reader.snapshot("web1", kNow, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 1u);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu, 4);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 1u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.mean, 4);
   EXPECT_EQ(segment.counters().samples_recorded.load(), 1u);
   EXPECT_EQ(segment.counters().used_slots.load(), 1u);
 }
@@ -195,9 +197,9 @@ TEST(AttachTest, ValuesBeyondTheBoundAreRefusedAndNoSumOverflows) {
   for (int i = 0; i < 1000; ++i) ASSERT_EQ(segment->record("big", kMaxSampleValue, kMaxSampleValue, kNow), Status::ok);
   Snapshot s;
   ASSERT_EQ(segment->snapshot("big", kNow, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 1000u);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu, kMaxSampleValue);
-  EXPECT_TRUE(std::isfinite(s.last_24_hours.buckets[23].ram));
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 1000u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.mean, kMaxSampleValue);
+  EXPECT_TRUE(std::isfinite(s.last_24_hours.buckets[23].ram.mean));
 }
 
 }  // namespace

@@ -37,11 +37,11 @@ TEST(ClockStepTest, SamplesAfterTheClockIsSetBackAreCountedInTheirOwnMinuteAndHo
   ASSERT_EQ(segment->snapshot("host", now, s), Status::ok);
   std::uint32_t in_minutes = 0;
   for (int i = 30; i < 60; ++i) {  // the 30 minutes after the correction
-    EXPECT_EQ(s.last_60_minutes.buckets[i].count, 6u) << "minute " << i;
-    in_minutes += s.last_60_minutes.buckets[i].count;
+    EXPECT_EQ(s.last_60_minutes.buckets[i].cpu.count, 6u) << "minute " << i;
+    in_minutes += s.last_60_minutes.buckets[i].cpu.count;
   }
   EXPECT_EQ(in_minutes, 180u);
-  EXPECT_EQ(s.last_24_hours.buckets[23].count, 180u) << "the hour of the correction";
+  EXPECT_EQ(s.last_24_hours.buckets[23].cpu.count, 180u) << "the hour of the correction";
   EXPECT_LE(s.last_sample_unix, now);
   EXPECT_EQ(segment.counters().samples_recorded.load(), 360u);
 }
@@ -53,9 +53,9 @@ TEST(ClockStepTest, WhatTheWrongClockWroteNeverShowsAsACurrentPeriod) {
   // When the true time reaches the period the wrong clock wrote, it is empty.
   Snapshot s;
   ASSERT_EQ(segment->snapshot("host", kStart + kAhead, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 0u);
-  EXPECT_EQ(s.last_24_hours.buckets[23].count, 0u);
-  EXPECT_EQ(s.last_24_hours.buckets[20].count, 1u);  // the corrected sample, 3 h earlier
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 0u);
+  EXPECT_EQ(s.last_24_hours.buckets[23].cpu.count, 0u);
+  EXPECT_EQ(s.last_24_hours.buckets[20].cpu.count, 1u);  // the corrected sample, 3 h earlier
   EXPECT_EQ(s.last_sample_unix, kStart);
 }
 
@@ -66,8 +66,8 @@ TEST(ClockStepTest, WritersWhoseClocksDifferByLessThanTheSlackKeepEachOthersSamp
   ASSERT_EQ(segment->record("host", 1, 1, kStart + 60 - kClockSlack), Status::ok);
   Snapshot s;
   ASSERT_EQ(segment->snapshot("host", kStart + 60, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 1u);
-  EXPECT_EQ(s.last_60_minutes.buckets[58].count, 1u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 1u);
+  EXPECT_EQ(s.last_60_minutes.buckets[58].cpu.count, 1u);
   EXPECT_EQ(s.last_sample_unix, kStart + 60);
 }
 
@@ -82,9 +82,9 @@ TEST(ClockStepTest, ASampleOlderThanTheMinuteWindowIsCountedInItsHourOnly) {
   unlock_slot(*slot);
   Snapshot s;
   ASSERT_EQ(segment->snapshot("host", kStart + 7200, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 1u);
-  EXPECT_EQ(s.last_24_hours.buckets[21].count, 1u);
-  EXPECT_EQ(s.last_24_hours.buckets[21].cpu, 3);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 1u);
+  EXPECT_EQ(s.last_24_hours.buckets[21].cpu.count, 1u);
+  EXPECT_EQ(s.last_24_hours.buckets[21].cpu.mean, 3);
   EXPECT_EQ(s.last_sample_unix, kStart + 7200);
 }
 
@@ -117,7 +117,7 @@ TEST(ClockStepTest, AWriterKilledWhileClearingTheFutureIsFinishedByTheNext) {
     Snapshot s;
     ASSERT_EQ(segment->snapshot("host", at, s), Status::ok);
     std::uint32_t minutes = 0;
-    for (const BucketMean& b : s.last_60_minutes.buckets) minutes += b.count;
+    for (const BucketMean& b : s.last_60_minutes.buckets) minutes += b.cpu.count;
     EXPECT_EQ(minutes, at == kStart ? 1u : 0u) << "at " << at;
   }
   EXPECT_EQ(segment.counters().lock_takeovers.load(), 1u);

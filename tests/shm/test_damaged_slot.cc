@@ -167,9 +167,9 @@ TEST_F(DamagedSlotTest, BucketIndicesFarInTheFuture) {
     const Snapshot s = snapshot_of(*segment_, "victim", status);
     if (status != Status::ok) return 14;
     for (int i = 0; i < kMinuteBuckets - 1; ++i) {
-      if (s.last_60_minutes.buckets[i].count != 0) return 15;  // a future bucket is stale, not data
+      if (s.last_60_minutes.buckets[i].cpu.count != 0) return 15;  // a future bucket is stale, not data
     }
-    return s.last_60_minutes.buckets[kMinuteBuckets - 1].count == 1 ? 0 : 16;  // the sample exercise() added
+    return s.last_60_minutes.buckets[kMinuteBuckets - 1].cpu.count == 1 ? 0 : 16;  // the sample exercise() added
   });
 }
 

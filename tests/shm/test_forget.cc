@@ -82,8 +82,8 @@ void expect_consistent(Segment& segment, std::int64_t now) {
 void expect_samples(Segment& segment, std::string_view name, std::uint32_t count) {
   Snapshot s;
   ASSERT_EQ(segment.snapshot(name, kNow, s), Status::ok) << name;
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, count) << name;
-  EXPECT_EQ(s.last_24_hours.buckets[23].count, count) << name;
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, count) << name;
+  EXPECT_EQ(s.last_24_hours.buckets[23].cpu.count, count) << name;
 }
 
 int ready_slots(Segment& segment) {
@@ -115,7 +115,7 @@ TEST(ForgetTest, AnExpiredSlotIsReusedAndItsServerIsGone) {
   EXPECT_EQ(segment->snapshot("old", later, s), Status::not_found);
   ASSERT_EQ(segment->record("new", 5, 5, later), Status::ok);
   ASSERT_EQ(segment->snapshot("new", later, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 1u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 1u);
   EXPECT_EQ(segment.counters().used_slots.load(), 1u);
 }
 
@@ -147,9 +147,9 @@ TEST(BackfillTest, AStatedTimeCountsOnceAndOnlyInsideTheWindows) {
   EXPECT_EQ(segment->record("a", stated_sample(1, 1, (kNow - 24 * 3600) * 1000), kNow), Status::time_too_old);
   Snapshot s;
   ASSERT_EQ(segment->snapshot("a", kNow, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[54].count, 2u);  // kNow - 300 is 5 minutes back
-  EXPECT_EQ(s.last_60_minutes.buckets[54].cpu, 20.0);
-  EXPECT_EQ(s.last_24_hours.buckets[23].count, 2u);
+  EXPECT_EQ(s.last_60_minutes.buckets[54].cpu.count, 2u);  // kNow - 300 is 5 minutes back
+  EXPECT_EQ(s.last_60_minutes.buckets[54].cpu.mean, 20.0);
+  EXPECT_EQ(s.last_24_hours.buckets[23].cpu.count, 2u);
 }
 
 // A sample stated up to a minute ahead (a sender's clock a little fast) is
@@ -163,9 +163,9 @@ TEST(BackfillTest, ASampleStatedAheadIsNeitherClearedNorOverwrittenByABackfill) 
   ASSERT_EQ(segment->record("a", 20, 20, kNow), Status::ok);  // the writer's own clock: no clearing
   Snapshot s;
   ASSERT_EQ(segment->snapshot("a", ahead, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 1u);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu, 50.0);
-  EXPECT_EQ(s.last_24_hours.buckets[22].count + s.last_24_hours.buckets[23].count, 3u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 1u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.mean, 50.0);
+  EXPECT_EQ(s.last_24_hours.buckets[22].cpu.count + s.last_24_hours.buckets[23].cpu.count, 3u);
 }
 
 // Two processes record one name while a third deletes it, all as fast as they
@@ -208,9 +208,9 @@ TEST(ForgetTest, ARecordRacingADeleteEndsInOneWholeSlotOrNone) {
   ASSERT_TRUE(status == Status::ok || status == Status::not_found);
   EXPECT_EQ(status == Status::ok, slots_per_name["victim"] == 1);
   if (status == Status::ok) {
-    EXPECT_GE(s.last_60_minutes.buckets[59].count, 1u);
-    EXPECT_EQ(s.last_60_minutes.buckets[59].count, s.last_24_hours.buckets[23].count);
-    EXPECT_EQ(s.last_60_minutes.buckets[59].cpu, 7.0);
+    EXPECT_GE(s.last_60_minutes.buckets[59].cpu.count, 1u);
+    EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, s.last_24_hours.buckets[23].cpu.count);
+    EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.mean, 7.0);
   }
   EXPECT_EQ(segment->forget("victim", kNow), status == Status::ok ? Status::ok : Status::not_found);
 }

@@ -60,6 +60,7 @@ TEST(HugePagesTest, ASegmentAskedFor4KiBPagesSaysSo) {
   CreateOptions options;
   options.name = unique_segment_name();
   options.capacity = 20000;
+  options.days = 30;
   options.huge_pages = false;
   Segment segment = Segment::create(options);
   EXPECT_EQ(segment.pages(), "4 KiB pages (as asked)");

@@ -73,7 +73,7 @@ TEST(LockIdentityTest, AWordWhoseIdWasRecycledByALiveUnrelatedProcessIsTakenOver
   EXPECT_EQ(slot.lock_owner.load(), 0u);
   Snapshot s;
   ASSERT_EQ(segment->snapshot("victim", kNow, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 2u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 2u);
 }
 
 TEST(LockIdentityTest, AWedgedSlotAnswersBusyFastAndOtherServersKeepWorking) {

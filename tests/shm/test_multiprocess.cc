@@ -68,13 +68,13 @@ ReaderReport read_until_done(Segment& segment, std::uint64_t total) {
     }
     std::uint64_t minute_counts = 0;
     for (const BucketMean& b : s.last_60_minutes.buckets) {
-      minute_counts += b.count;
-      r.torn += b.cpu != b.ram;
+      minute_counts += b.cpu.count;
+      r.torn += b.cpu.mean != b.ram.mean || b.cpu.count != b.ram.count;
     }
     const BucketMean& hour = s.last_24_hours.buckets[23];
-    r.torn += hour.cpu != hour.ram;
-    r.inconsistent += minute_counts != hour.count;
-    r.with_data += hour.count != 0;
+    r.torn += hour.cpu.mean != hour.ram.mean || hour.cpu.count != hour.ram.count;
+    r.inconsistent += minute_counts != hour.cpu.count;
+    r.with_data += hour.cpu.count != 0;
   }
   return r;
 }
@@ -207,8 +207,8 @@ TEST(MultiProcessTest, ConcurrentFirstInsertsOfOneNameEndInOneSlot) {
     EXPECT_EQ(slots_per_name[name], 1) << name;
     Snapshot s;
     ASSERT_EQ(segment->snapshot(name, kHour, s), Status::ok) << name;
-    EXPECT_EQ(s.last_60_minutes.buckets[59].count, std::uint32_t{kProcesses * kRecordsPerRound}) << name;
-    EXPECT_DOUBLE_EQ(s.last_60_minutes.buckets[59].cpu, (kProcesses - 1) / 2.0) << name;
+    EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, std::uint32_t{kProcesses * kRecordsPerRound}) << name;
+    EXPECT_DOUBLE_EQ(s.last_60_minutes.buckets[59].cpu.mean, (kProcesses - 1) / 2.0) << name;
   }
   EXPECT_EQ(segment.counters().used_slots.load(), std::uint64_t{kRounds});
   EXPECT_EQ(segment.counters().samples_recorded.load(),

@@ -47,9 +47,9 @@ TEST(TableTest, EachNameFindsItsOwnSlot) {
   }
   for (int i = 0; i < 200; ++i) {
     const BucketMean b = current_minute(*segment, "server_" + std::to_string(i));
-    EXPECT_EQ(b.count, 1u);
-    EXPECT_EQ(b.cpu, i);
-    EXPECT_EQ(b.ram, 2 * i);
+    EXPECT_EQ(b.cpu.count, 1u);
+    EXPECT_EQ(b.cpu.mean, i);
+    EXPECT_EQ(b.ram.mean, 2 * i);
   }
   EXPECT_EQ(slots_by_name(*segment).size(), 200u);
   EXPECT_EQ(segment.counters().used_slots.load(), 200u);
@@ -62,7 +62,7 @@ TEST(TableTest, HostNamesUpTo253CharactersAreAcceptedAnd254Refused) {
   TestSegment segment(16);
   const std::string longest = "db-2.prod.example.com" + std::string(253 - 21, 'x');
   ASSERT_EQ(segment->record(longest, 1, 1, kNow), Status::ok);
-  EXPECT_EQ(current_minute(*segment, longest).count, 1u);
+  EXPECT_EQ(current_minute(*segment, longest).cpu.count, 1u);
   EXPECT_EQ(slots_by_name(*segment).count(longest), 1u);
 
   const std::string too_long = longest + "x";
@@ -96,9 +96,9 @@ TEST(TableTest, NamesDifferingOnlyInCaseAreDifferentServers) {
   ASSERT_EQ(segment->record("Web1", 1, 1, kNow), Status::ok);
   ASSERT_EQ(segment->record("web1", 2, 2, kNow), Status::ok);
   ASSERT_EQ(segment->record("WEB1", 3, 3, kNow), Status::ok);
-  EXPECT_EQ(current_minute(*segment, "Web1").cpu, 1);
-  EXPECT_EQ(current_minute(*segment, "web1").cpu, 2);
-  EXPECT_EQ(current_minute(*segment, "WEB1").cpu, 3);
+  EXPECT_EQ(current_minute(*segment, "Web1").cpu.mean, 1);
+  EXPECT_EQ(current_minute(*segment, "web1").cpu.mean, 2);
+  EXPECT_EQ(current_minute(*segment, "WEB1").cpu.mean, 3);
   EXPECT_EQ(segment.counters().used_slots.load(), 3u);
 }
 
@@ -115,7 +115,7 @@ TEST(TableTest, CollidingNamesProbeOnAndWrapAroundTheTable) {
   EXPECT_EQ(slots.at(names[2]), 1u);
   EXPECT_EQ(slots.at(names[3]), 2u);
   for (std::size_t i = 0; i < names.size(); ++i) {
-    EXPECT_EQ(current_minute(*segment, names[i]).cpu, i + 1) << names[i];
+    EXPECT_EQ(current_minute(*segment, names[i]).cpu.mean, i + 1) << names[i];
   }
   // An absent name with the same home passes all of them and stops at the gap.
   Snapshot s;
@@ -134,8 +134,8 @@ TEST(TableTest, AFullTableRefusesNewNamesWhileExistingNamesKeepRecording) {
   for (std::uint64_t i = 0; i < kCapacity; ++i) ASSERT_EQ(segment->record(names[i], 3, 3, kNow), Status::ok);
   for (std::uint64_t i = 0; i < kCapacity; ++i) {
     const BucketMean b = current_minute(*segment, names[i]);
-    EXPECT_EQ(b.count, 2u);
-    EXPECT_EQ(b.cpu, 2);
+    EXPECT_EQ(b.cpu.count, 2u);
+    EXPECT_EQ(b.cpu.mean, 2);
   }
   Snapshot s;
   EXPECT_EQ(segment->snapshot(names[4], kNow, s), Status::not_found);
@@ -172,11 +172,11 @@ TEST(TableTest, APublishedSlotMissingItsFingerprintIsStillFoundAndGetsItBack) {
   segment->fingerprint(3).store(0);
   segment->fingerprint(4).store(0);
   // Both the name without a fingerprint and one behind it are found.
-  EXPECT_EQ(current_minute(*segment, names[0]).cpu, 1);
-  EXPECT_EQ(current_minute(*segment, names[2]).cpu, 3);
+  EXPECT_EQ(current_minute(*segment, names[0]).cpu.mean, 1);
+  EXPECT_EQ(current_minute(*segment, names[2]).cpu.mean, 3);
   // Recording an existing name writes no fingerprint (lookups need none)...
   ASSERT_EQ(segment->record(names[1], 5, 5, kNow), Status::ok);
-  EXPECT_EQ(current_minute(*segment, names[1]).count, 2u);
+  EXPECT_EQ(current_minute(*segment, names[1]).cpu.count, 2u);
   EXPECT_EQ(segment->fingerprint(4).load(), 0u);
   // ...a new name on the same probe run puts both back, and lands after them.
   ASSERT_EQ(segment->record(names[3], 7, 7, kNow), Status::ok);

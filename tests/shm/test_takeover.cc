@@ -69,9 +69,10 @@ class TakeoverTest : public ::testing::Test {
     Snapshot s;
     ASSERT_EQ(segment_->snapshot("victim", kNow, s), Status::ok);
     for (const BucketMean& b : {s.last_60_minutes.buckets[59], s.last_24_hours.buckets[23]}) {
-      EXPECT_EQ(b.count, count);
-      EXPECT_DOUBLE_EQ(b.cpu, mean);
-      EXPECT_DOUBLE_EQ(b.ram, mean);
+      EXPECT_EQ(b.cpu.count, count);
+      EXPECT_EQ(b.ram.count, count);
+      EXPECT_DOUBLE_EQ(b.cpu.mean, mean);
+      EXPECT_DOUBLE_EQ(b.ram.mean, mean);
     }
     EXPECT_EQ(slot_->seq.load() % 2, 0u);
     EXPECT_EQ(slot_->lock_owner.load(), 0u);
@@ -98,8 +99,8 @@ TEST_F(TakeoverTest, AReaderProceedsAtOnceAndSeesOnlyCompleteSamples) {
   const double snapshot_ms = elapsed_ms([&] { EXPECT_EQ(segment_->snapshot("victim", kNow, s), Status::ok); });
   std::printf("snapshot() after the holder was killed: %.3f ms\n", snapshot_ms);
   EXPECT_LT(snapshot_ms, kLivenessMs);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 3u);
-  EXPECT_EQ(s.last_24_hours.buckets[23].count, 3u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 3u);
+  EXPECT_EQ(s.last_24_hours.buckets[23].cpu.count, 3u);
   EXPECT_EQ(segment_.counters().lock_takeovers.load(), 1u);
   ASSERT_EQ(segment_->record("victim", 40, 40, kNow), Status::ok);
   expect_victim(4, 25);
@@ -158,7 +159,7 @@ TEST_F(TakeoverTest, AReadOnlyReaderAnswersBusyAndAReadWriteReaderRepairs) {
   options.access = Access::read_write;
   Segment read_write = Segment::attach(options);
   ASSERT_EQ(read_write.snapshot("victim", kNow, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 3u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 3u);
   EXPECT_EQ(segment_.counters().lock_takeovers.load(), 1u);
   EXPECT_EQ(read_only.snapshot("victim", kNow, s), Status::ok);  // repaired for everyone
   expect_victim(3, 20);
@@ -189,7 +190,7 @@ TEST(ClaimTakeoverTest, ASlotLeftMidClaimByADeadProcessIsClaimedByTheNextInserte
   EXPECT_EQ(segment.counters().used_slots.load(), 1u);
   Snapshot s;
   ASSERT_EQ(segment->snapshot("fresh", kNow, s), Status::ok);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 1u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 1u);
 }
 
 }  // namespace

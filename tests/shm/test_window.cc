@@ -29,14 +29,15 @@ class WindowTest : public ::testing::Test {
 template <int N>
 int buckets_with_data(const Window<N>& window) {
   int n = 0;
-  for (const BucketMean& b : window.buckets) n += b.count != 0;
+  for (const BucketMean& b : window.buckets) n += b.cpu.count != 0 || b.ram.count != 0;
   return n;
 }
 
 void expect_bucket(const BucketMean& b, std::uint32_t count, double cpu, double ram) {
-  EXPECT_EQ(b.count, count);
-  EXPECT_DOUBLE_EQ(b.cpu, cpu);
-  EXPECT_DOUBLE_EQ(b.ram, ram);
+  EXPECT_EQ(b.cpu.count, count);
+  EXPECT_EQ(b.ram.count, count);
+  EXPECT_DOUBLE_EQ(b.cpu.mean, cpu);
+  EXPECT_DOUBLE_EQ(b.ram.mean, ram);
 }
 
 TEST_F(WindowTest, MeanOfTheSamplesOfOneMinuteInTheCurrentBucket) {
@@ -59,8 +60,8 @@ TEST_F(WindowTest, AZeroMeanIsDataAndAnEmptyBucketIsNot) {
   record(kMinute, 0, 0);
   const Snapshot s = snapshot(kMinute + 60);
   expect_bucket(s.last_60_minutes.buckets[58], 1, 0, 0);
-  EXPECT_EQ(s.last_60_minutes.buckets[59].count, 0u);
-  EXPECT_EQ(s.last_60_minutes.buckets[57].count, 0u);
+  EXPECT_EQ(s.last_60_minutes.buckets[59].cpu.count, 0u);
+  EXPECT_EQ(s.last_60_minutes.buckets[57].cpu.count, 0u);
 }
 
 TEST_F(WindowTest, BucketsRunOldestToNewestWithTheCurrentMinuteLast) {
@@ -74,7 +75,7 @@ TEST_F(WindowTest, BucketsRunOldestToNewestWithTheCurrentMinuteLast) {
   const Snapshot next_minute = snapshot(kMinute + 60);
   EXPECT_EQ(next_minute.last_60_minutes.start, kMinute + 60 - 59 * 60);
   expect_bucket(next_minute.last_60_minutes.buckets[58], 1, 5, 6);
-  EXPECT_EQ(next_minute.last_60_minutes.buckets[59].count, 0u);
+  EXPECT_EQ(next_minute.last_60_minutes.buckets[59].cpu.count, 0u);
 }
 
 // A sample 10 at `at - 1` and one of 30 at `at` land in consecutive minute

@@ -21,7 +21,7 @@ def help_defaults(*command):
 class DefaultsTest(unittest.TestCase):
     def setUp(self):
         self.defaults = defaults.read_defaults()
-        self.assertEqual(sorted(self.defaults), ["capacity", "ingest_port", "query_port", "segment"])
+        self.assertEqual(sorted(self.defaults), ["capacity", "days", "ingest_port", "query_port", "segment"])
 
     def test_the_supervisor_runs_with_the_defaults_of_the_file(self):
         parser = argparse.ArgumentParser()
@@ -32,6 +32,8 @@ class DefaultsTest(unittest.TestCase):
         # --capacity adopts the segment's or checkpoint's; a new segment gets the file's.
         self.assertIsNone(options.capacity)
         self.assertEqual(defaults.CAPACITY, self.defaults["capacity"])
+        self.assertIsNone(options.days)
+        self.assertEqual(defaults.DAYS, self.defaults["days"])
 
     def test_run_help_shows_the_defaults(self):
         parser = argparse.ArgumentParser()
@@ -49,6 +51,7 @@ class DefaultsTest(unittest.TestCase):
         self.assertEqual(ingest["--port"], str(self.defaults["ingest_port"]))
         self.assertEqual(query["--port"], str(self.defaults["query_port"]))
         self.assertEqual(create["--capacity"], str(self.defaults["capacity"]))
+        self.assertEqual(create["--days"], str(self.defaults["days"]))
         for program in (ingest, query, create):
             self.assertEqual(program["--segment"], self.defaults["segment"])
 

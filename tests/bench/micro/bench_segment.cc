@@ -68,6 +68,7 @@ class FilledSegment {
     CreateOptions o;
     o.name = name;
     o.capacity = static_cast<std::uint64_t>(servers) * 10 / 9;
+    o.days = 30;
     o.huge_pages = huge_pages;
     return o;
   }
