@@ -8,19 +8,17 @@ template <int N>
 const shm::BucketMean* bucket_holding(const shm::Window<N>& window, std::int64_t t) noexcept {
   if (window.step <= 0 || t < window.start) return nullptr;
   const std::int64_t index = (t - window.start) / window.step;
-  return index < N ? &window.buckets[static_cast<std::size_t>(index)] : nullptr;
+  return index < window.length ? &window.buckets[static_cast<std::size_t>(index)] : nullptr;
 }
 
 }  // namespace
 
 std::optional<double> bucket_value(const shm::BucketMean& bucket, Metric metric) noexcept {
-  if (bucket.count == 0) return std::nullopt;
-  switch (metric) {
-    case Metric::cpu: return bucket.cpu;
-    case Metric::ram: return bucket.ram;
-    case Metric::samples: return static_cast<double>(bucket.count);
-  }
-  return std::nullopt;
+  const bool of_cpu = metric == Metric::cpu || metric == Metric::cpu_samples;
+  const shm::MetricMean& value = of_cpu ? bucket.cpu : bucket.ram;
+  if (value.count == 0) return std::nullopt;
+  if (metric == Metric::cpu_samples || metric == Metric::ram_samples) return static_cast<double>(value.count);
+  return value.mean;
 }
 
 std::optional<double> value_at(const shm::Snapshot& snapshot, Metric metric, std::int64_t t) noexcept {
@@ -32,6 +30,7 @@ std::optional<double> value_at(const shm::Snapshot& snapshot, Metric metric, std
   if (const shm::BucketMean* hour = bucket_holding(snapshot.last_24_hours, t)) {
     return bucket_value(*hour, metric);
   }
+  if (const shm::BucketMean* day = bucket_holding(snapshot.last_days, t)) return bucket_value(*day, metric);
   return std::nullopt;
 }
 

@@ -138,7 +138,7 @@ class PrometheusTest(unittest.TestCase):
 
     def test_scraped_by_a_real_prometheus_it_holds_the_minute_means_at_servertracks_timestamps(self):
         raw, deadline = {}, time.monotonic() + 15
-        while time.monotonic() < deadline and len(raw) < 3 * len(SERVERS):
+        while time.monotonic() < deadline and len(raw) < 4 * len(SERVERS):
             time.sleep(0.2)
             try:
                 status, _, body = http("GET", f"http://127.0.0.1:{self.prometheus_port}/api/v1/query?query="
@@ -149,14 +149,15 @@ class PrometheusTest(unittest.TestCase):
                 raw = {(s["metric"]["__name__"], s["metric"]["server"]): s["values"]
                        for s in json.loads(body)["data"]["result"]}
         self.prometheus_log.seek(0)
-        self.assertEqual(len(raw), 3 * len(SERVERS), f"Prometheus did not scrape: {self.prometheus_log.read()}")
+        self.assertEqual(len(raw), 4 * len(SERVERS), f"Prometheus did not scrape: {self.prometheus_log.read()}")
         for name in SERVERS:
             cpu, ram = self.minute_means(name), self.minute_means(name, "ram")
             for (metric, expected) in (("servertrack_cpu_percent", cpu), ("servertrack_ram_percent", ram)):
                 # Every scrape repeated the same point: one sample, the last complete minute.
                 self.assertEqual(raw[(metric, name)], [[self.minute - 60, str(expected[self.minute - 60])]],
                                  (metric, name))
-            self.assertEqual(raw[("servertrack_samples", name)], [[self.minute - 60, "2"]])
+            for metric in ("servertrack_cpu_samples", "servertrack_ram_samples"):
+                self.assertEqual(raw[(metric, name)], [[self.minute - 60, "2"]])
 
     def test_promtool_range_prints_the_minute_means_the_json_api_gives(self):
         start, end = self.minute - 600, self.minute - 60
@@ -188,7 +189,8 @@ class PrometheusTest(unittest.TestCase):
                          [f'{{__name__="servertrack_ram_percent", server="{name}"}}' for name in sorted(SERVERS)])
         self.assertEqual(promtool("query", "labels", self.query.url, "server").split(), sorted(SERVERS))
         self.assertEqual(promtool("query", "labels", self.query.url, "__name__").split(),
-                         ["servertrack_cpu_percent", "servertrack_ram_percent", "servertrack_samples"])
+                         ["servertrack_cpu_percent", "servertrack_cpu_samples", "servertrack_ram_percent",
+                          "servertrack_ram_samples"])
 
     def grafana_range(self):
         """The last 30 minutes aligned to the 60 s step, as Grafana aligns them."""
@@ -269,11 +271,11 @@ class PrometheusTest(unittest.TestCase):
         stamp = (self.minute - 60) * 1000
         means = self.minute_means("db.prod")
         self.assertIn(f'servertrack_cpu_percent{{server="db.prod"}} {means[self.minute - 60]:g} {stamp}\n', text)
-        self.assertEqual(len(re.findall(r"^servertrack_\w+\{", text, re.M)), 3 * len(SERVERS))
+        self.assertEqual(len(re.findall(r"^servertrack_\w+\{", text, re.M)), 4 * len(SERVERS))
         self.assertEqual(scrape(headers={"Accept-Encoding": "gzip"})[1].get("content-encoding"), "gzip")
-        self.assertEqual(sorted(re.findall(r'^servertrack_samples\{server="([^"]+)"', scrape("?prefix=web-")[2],
+        self.assertEqual(sorted(re.findall(r'^servertrack_cpu_samples\{server="([^"]+)"', scrape("?prefix=web-")[2],
                                            re.M)), ["web-01", "web-02"])
-        shards = [re.findall(r'^servertrack_samples\{server="([^"]+)"', scrape(f"?shards=3&shard={i}")[2], re.M)
+        shards = [re.findall(r'^servertrack_cpu_samples\{server="([^"]+)"', scrape(f"?shards=3&shard={i}")[2], re.M)
                   for i in range(3)]
         self.assertEqual(sorted(sum(shards, [])), sorted(SERVERS))
         for bad in ("?shards=3", "?shards=3&shard=3", "?shards=0&shard=0", "?prefix=a%20b", "?prefix=a&prefix=b"):

@@ -11,6 +11,7 @@
 
 #include "query/prometheus_json.h"
 #include "query/prometheus_params.h"
+#include "query/prometheus_values.h"
 #include "query/promql_eval.h"
 #include "query/promql_parser.h"
 #include "tests/shm/support.h"
@@ -40,7 +41,7 @@ TEST(PromqlParser, AcceptsTheDocumentedSubset) {
            "servertrack_cpu_percent{server=~\"(web\\\\-01|db\\\\.prod)\"}",
            "avg(servertrack_cpu_percent)", "sum by (server) (servertrack_ram_percent)",
            "max(servertrack_cpu_percent) without (server)", "MIN(servertrack_cpu_percent)",
-           "count by () (servertrack_samples)", "topk(3, servertrack_cpu_percent)",
+           "count by () (servertrack_ram_samples)", "topk(3, servertrack_cpu_percent)",
            "bottomk by (server) (1, servertrack_cpu_percent)", "servertrack_cpu_percent > 90",
            "90 < servertrack_cpu_percent", "servertrack_cpu_percent >= bool 50", "1 == bool 1",
            "count(servertrack_cpu_percent > 90)", "servertrack_cpu_percent / 100",
@@ -145,7 +146,7 @@ TEST(PromqlEval, InstantValuesAreTheBucketHoldingTheTime) {
             R"({"status":"success","data":{"resultType":"vector","result":[)"
             R"({"metric":{"__name__":"servertrack_cpu_percent","server":"db.prod"},"value":[1795894499,"80"]},)"
             R"({"metric":{"__name__":"servertrack_cpu_percent","server":"web-01"},"value":[1795894499,"15"]}]}})");
-  EXPECT_NE(run(*segment, "servertrack_samples{server=\"web-01\"}", at(kMinute - 120)).find(R"("value":[1795894440,"2"])"),
+  EXPECT_NE(run(*segment, "servertrack_cpu_samples{server=\"web-01\"}", at(kMinute - 120)).find(R"("value":[1795894440,"2"])"),
             std::string::npos);
   // A minute without samples has no value, not 0.
   EXPECT_EQ(run(*segment, "servertrack_cpu_percent", at(kMinute - 1)),
@@ -175,6 +176,31 @@ TEST(PromqlEval, RangesUseMinutesForTheLastHourHoursForTheDayAndNothingBeyond) {
             R"({"status":"success","data":{"resultType":"matrix","result":[]}})");
 }
 
+// Beyond the 24 hours, the day window (as long as the segment keeps days)
+// answers; checked on a snapshot made by hand, whatever the layout holds.
+TEST(PrometheusValues, BeyondTheDayTheDayBucketsAnswerAsFarAsTheWindowGoes) {
+  shm::Snapshot snapshot;
+  snapshot.last_60_minutes.start = kMinute - 59 * 60;
+  snapshot.last_60_minutes.step = 60;
+  snapshot.last_24_hours.start = (kNow / 3600 - 23) * 3600;
+  snapshot.last_24_hours.step = 3600;
+  snapshot.last_days.start = (kNow / 86400 - 29) * 86400;
+  snapshot.last_days.step = 86400;
+  snapshot.last_days.length = 30;
+  snapshot.last_days.buckets[27].cpu = {5, 42.5, 90};  // two days before today
+  snapshot.last_days.buckets[27].ram = {4, 10, 20};
+  snapshot.last_24_hours.buckets[0].cpu = {1, 7, 7};
+  const std::int64_t two_days_ago = (kNow / 86400 - 2) * 86400 + 3600;
+  EXPECT_EQ(value_at(snapshot, Metric::cpu, two_days_ago), 42.5);
+  EXPECT_EQ(value_at(snapshot, Metric::ram_samples, two_days_ago), 4);
+  EXPECT_EQ(value_at(snapshot, Metric::cpu_samples, two_days_ago), 5);
+  EXPECT_EQ(value_at(snapshot, Metric::cpu, snapshot.last_24_hours.start), 7);  // the hour wins inside 24 h
+  EXPECT_EQ(value_at(snapshot, Metric::ram, snapshot.last_24_hours.start), std::nullopt);
+  snapshot.last_days.start = (kNow / 86400 - 1) * 86400;  // a segment keeping two days:
+  snapshot.last_days.length = 2;                           // the day before yesterday is gone
+  EXPECT_EQ(value_at(snapshot, Metric::cpu, two_days_ago), std::nullopt);
+}
+
 TEST(PromqlEval, AggregationsTopkAndOperatorsApplyTimeByTime) {
   shm::test::TestSegment segment(64);
   const std::int64_t t = kMinute - 120;
@@ -191,7 +217,7 @@ TEST(PromqlEval, AggregationsTopkAndOperatorsApplyTimeByTime) {
   EXPECT_NE(value_of("count(servertrack_cpu_percent > 20)").find(R"("2")"), std::string::npos);
   EXPECT_NE(value_of("max by (server) (servertrack_cpu_percent)").find(R"({"metric":{"server":"web-02"})"),
             std::string::npos);
-  EXPECT_NE(value_of("count without (server) ({server=~\"web-0[12]\"})").find(R"({"metric":{},"value":[1795894440,"6"]})"),
+  EXPECT_NE(value_of("count without (server) ({server=~\"web-0[12]\"})").find(R"({"metric":{},"value":[1795894440,"8"]})"),
             std::string::npos);
   const std::string top = value_of("topk(2, servertrack_cpu_percent)");
   EXPECT_NE(top.find(R"("server":"web-02"},"value":[1795894440,"30"])"), std::string::npos) << top;
