@@ -16,8 +16,10 @@ namespace {
 // The longest `stale` accepted: ten years.
 constexpr std::int64_t kMaxStaleSeconds = 10LL * 366 * 24 * 3600;
 
+// The means of a server's latest minute with samples, and when it began.
 struct Latest {
   std::optional<double> cpu, ram;
+  std::optional<std::int64_t> minute_start;
 };
 
 // A row kept for the page: its own copy of the name, since the slot may be
@@ -39,11 +41,15 @@ std::optional<double> mean_of(const shm::MetricMean& metric) {
   return metric.count > 0 ? finite(metric.mean) : std::nullopt;
 }
 
-Latest mean_of(const shm::BucketMean& bucket) { return {mean_of(bucket.cpu), mean_of(bucket.ram)}; }
+Latest mean_of(const shm::BucketMean& bucket, std::int64_t minute_start) {
+  return {mean_of(bucket.cpu), mean_of(bucket.ram), minute_start};
+}
 
 // The means of the newest minute with samples in the 60 minutes ending at
-// `now`. The newest sample's own minute answers it in one bucket; only a
-// sample stamped after `now` (a clock set back) needs the whole window.
+// `now`, whether or not it is the current one (a backfilled or stopped
+// server's is older). The newest sample's own minute answers it in one
+// bucket; only a sample stamped after `now` (a clock set back) needs the whole
+// window.
 Latest latest_minute(shm::Segment& segment, shm::Slot& slot, std::string_view name,
                      const shm::LatestMinute& seen, std::int64_t now) {
   const std::int64_t minute = seen.last_sample_unix / 60;
@@ -52,13 +58,18 @@ Latest latest_minute(shm::Segment& segment, shm::Slot& slot, std::string_view na
     shm::SlotCopy copy;
     if (segment.copy_slot(slot, copy) != shm::Status::ok || copy.name_view() != name) return {};
     const auto window = shm::make_snapshot(copy, now).last_60_minutes;
-    for (auto bucket = window.buckets.rbegin(); bucket != window.buckets.rend(); ++bucket) {
-      if (bucket->cpu.count > 0 || bucket->ram.count > 0) return mean_of(*bucket);
+    for (std::size_t i = window.buckets.size(); i-- > 0;) {
+      const auto& bucket = window.buckets[i];
+      if (bucket.cpu.count > 0 || bucket.ram.count > 0) {
+        return mean_of(bucket, window.start + static_cast<std::int64_t>(i) * window.step);
+      }
     }
     return {};
   }
-  if (minute <= current - shm::kMinuteBuckets) return {};
-  return mean_of(seen.minute);
+  if (minute <= current - shm::kMinuteBuckets || (seen.minute.cpu.count == 0 && seen.minute.ram.count == 0)) {
+    return {};
+  }
+  return mean_of(seen.minute, minute * 60);
 }
 
 std::optional<double> sort_value(FleetSort sort, const Latest& latest, std::int64_t last_sample) {
@@ -86,6 +97,11 @@ void append_row(shm::Segment& segment, const Row& row, std::int64_t now, fmt::me
   append_number_or_null(row.latest.cpu, out);
   fmt::format_to(it, ",\"ram\":");
   append_number_or_null(row.latest.ram, out);
+  if (row.latest.minute_start) {
+    fmt::format_to(it, ",\"latest_minute\":{}", *row.latest.minute_start);
+  } else {
+    fmt::format_to(it, ",\"latest_minute\":null");
+  }
   fmt::format_to(it, ",\"last_60_minutes\":");
   shm::SlotCopy copy;
   if (segment.copy_slot(*row.slot, copy) == shm::Status::ok && copy.name_view() == row.name) {

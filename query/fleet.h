@@ -9,14 +9,17 @@
 //                      request to the nodes after its page's last row's node,
 //                      query/merged_fleet.h)
 // -> {"now": T, "sort": "cpu", "order": "desc", "total": N,
-//     "servers": [{"name": "web_1", "last_sample": T, "cpu": 87.5, "ram": 40,
+//     "servers": [{"name": "web_1", "last_sample": T, "cpu": 87.5, "ram": 40, "latest_minute": M,
 //                  "last_60_minutes": {"start": S, "step": 60, "cpu": [...], "ram": [...]}}],
 //     "next_cursor": "..." | null}
-// "cpu" and "ram" are the means of the server's latest minute with samples in
-// the last 60 minutes (null when it has none); "total" counts the servers that
-// match prefix and stale, on every page. A server is listed once its first
-// sample is recorded, and no longer once deleted or silent for 24 hours
-// (expired: stale values beyond that list nothing).
+// "last_sample" is the time of the newest sample the server holds (its stated
+// "time" when backfilled, else its arrival); `stale` and expiry are judged by
+// it. "cpu" and "ram" are the means of the server's latest minute with
+// samples in the last 60 minutes, current or not, and "latest_minute" is when
+// that minute began (all three null when it has none); "total" counts the
+// servers that match prefix and stale, on every page. A server is listed once
+// its first sample is recorded, and no longer once deleted or silent for 24
+// hours (expired: stale values beyond that list nothing).
 //
 // Called by the query worker's handler on a connection thread; reads the
 // segment lock-free like any reader. Cost: one walk of the slot table touching

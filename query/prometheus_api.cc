@@ -63,14 +63,15 @@ std::variant<promql::ExprPtr, promql::QueryError> query_param(const httplib::Par
 
 std::int64_t now_ms() { return common::wall_clock_unix_seconds() * 1000; }
 
-void answer_query(shm::Segment& segment, const httplib::Params& params, httplib::Response& res) {
+void answer_query(shm::Segment& segment, std::string_view names, const httplib::Params& params,
+                  httplib::Response& res) {
   auto expr = query_param(params);
   if (auto* error = std::get_if<promql::QueryError>(&expr)) return send_error(res, *error);
   const auto time = time_param(params, "time", now_ms());
   if (auto* error = std::get_if<promql::QueryError>(&time)) return send_error(res, *error);
   const promql::Times times{std::get<std::int64_t>(time), 1, 1};
   const auto value = promql::evaluate(*std::get<promql::ExprPtr>(expr), segment, times,
-                                      common::wall_clock_unix_seconds());
+                                      common::wall_clock_unix_seconds(), names);
   if (auto* error = std::get_if<promql::QueryError>(&value)) return send_error(res, *error);
   thread_local fmt::memory_buffer json;
   json.clear();
@@ -78,7 +79,8 @@ void answer_query(shm::Segment& segment, const httplib::Params& params, httplib:
   send_json(res, 200, json);
 }
 
-void answer_query_range(shm::Segment& segment, const httplib::Params& params, httplib::Response& res) {
+void answer_query_range(shm::Segment& segment, std::string_view names, const httplib::Params& params,
+                        httplib::Response& res) {
   auto expr = query_param(params);
   if (auto* error = std::get_if<promql::QueryError>(&expr)) return send_error(res, *error);
   const auto start = time_param(params, "start", std::nullopt);
@@ -103,7 +105,7 @@ void answer_query_range(shm::Segment& segment, const httplib::Params& params, ht
   }
   const promql::Times times{start_ms, *step_ms, static_cast<std::size_t>((end_ms - start_ms) / *step_ms + 1)};
   const auto value = promql::evaluate(*std::get<promql::ExprPtr>(expr), segment, times,
-                                      common::wall_clock_unix_seconds());
+                                      common::wall_clock_unix_seconds(), names);
   if (auto* error = std::get_if<promql::QueryError>(&value)) return send_error(res, *error);
   thread_local fmt::memory_buffer json;
   json.clear();
@@ -114,6 +116,7 @@ void answer_query_range(shm::Segment& segment, const httplib::Params& params, ht
 // The series the match[] selectors select (every series without one) among
 // the servers whose newest sample is at or after `start`; sorted, distinct.
 std::variant<std::vector<promql::Labels>, promql::QueryError> matched_series(shm::Segment& segment,
+                                                                            std::string_view names,
                                                                             const httplib::Params& params,
                                                                             bool match_required) {
   const auto start = time_param(params, "start", 0);
@@ -133,15 +136,16 @@ std::variant<std::vector<promql::Labels>, promql::QueryError> matched_series(shm
     if (!selector) {
       return bad_data("invalid parameter \"match[]\": \"" + selector_text + "\" is not a series selector");
     }
-    auto series = promql::select_series(*selector, segment, common::wall_clock_unix_seconds(), since);
+    auto series = promql::select_series(*selector, segment, common::wall_clock_unix_seconds(), since, names);
     if (auto* error = std::get_if<promql::QueryError>(&series)) return *error;
     for (auto& labels : std::get<std::vector<promql::Labels>>(series)) all.insert(std::move(labels));
   }
   return std::vector<promql::Labels>(all.begin(), all.end());
 }
 
-void answer_series(shm::Segment& segment, const httplib::Params& params, httplib::Response& res) {
-  const auto series = matched_series(segment, params, true);
+void answer_series(shm::Segment& segment, std::string_view names, const httplib::Params& params,
+                   httplib::Response& res) {
+  const auto series = matched_series(segment, names, params, true);
   if (auto* error = std::get_if<promql::QueryError>(&series)) return send_error(res, *error);
   thread_local fmt::memory_buffer json;
   json.clear();
@@ -150,9 +154,9 @@ void answer_series(shm::Segment& segment, const httplib::Params& params, httplib
 }
 
 // /api/v1/labels when `label` is empty, else /api/v1/label/<label>/values.
-void answer_label_strings(shm::Segment& segment, const httplib::Params& params, const std::string& label,
-                          httplib::Response& res) {
-  const auto series = matched_series(segment, params, false);
+void answer_label_strings(shm::Segment& segment, std::string_view names, const httplib::Params& params,
+                          const std::string& label, httplib::Response& res) {
+  const auto series = matched_series(segment, names, params, false);
   if (auto* error = std::get_if<promql::QueryError>(&series)) return send_error(res, *error);
   std::set<std::string> strings;
   for (const promql::Labels& labels : std::get<std::vector<promql::Labels>>(series)) {
@@ -200,26 +204,28 @@ void add_route(httplib::Server& server, const std::string& pattern, bool post, c
 
 }  // namespace
 
-void add_prometheus_api(httplib::Server& server, shm::Segment& segment) {
+void add_prometheus_api(httplib::Server& server, shm::Segment& segment, const http::AccessPolicy& access) {
+  // The names the request's token may see ("" for all).
+  const auto names = [&access](const httplib::Request& req) { return std::string(access.decide(req).prefix); };
   add_route(server, "/api/v1/query", true,
-            [&segment](const httplib::Params& params, const httplib::Request&, httplib::Response& res) {
-              answer_query(segment, params, res);
+            [&segment, names](const httplib::Params& params, const httplib::Request& req, httplib::Response& res) {
+              answer_query(segment, names(req), params, res);
             });
   add_route(server, "/api/v1/query_range", true,
-            [&segment](const httplib::Params& params, const httplib::Request&, httplib::Response& res) {
-              answer_query_range(segment, params, res);
+            [&segment, names](const httplib::Params& params, const httplib::Request& req, httplib::Response& res) {
+              answer_query_range(segment, names(req), params, res);
             });
   add_route(server, "/api/v1/series", true,
-            [&segment](const httplib::Params& params, const httplib::Request&, httplib::Response& res) {
-              answer_series(segment, params, res);
+            [&segment, names](const httplib::Params& params, const httplib::Request& req, httplib::Response& res) {
+              answer_series(segment, names(req), params, res);
             });
   add_route(server, "/api/v1/labels", true,
-            [&segment](const httplib::Params& params, const httplib::Request&, httplib::Response& res) {
-              answer_label_strings(segment, params, "", res);
+            [&segment, names](const httplib::Params& params, const httplib::Request& req, httplib::Response& res) {
+              answer_label_strings(segment, names(req), params, "", res);
             });
   add_route(server, R"(/api/v1/label/([a-zA-Z_][a-zA-Z0-9_]*)/values)", false,
-            [&segment](const httplib::Params& params, const httplib::Request& req, httplib::Response& res) {
-              answer_label_strings(segment, params, req.matches[1].str(), res);
+            [&segment, names](const httplib::Params& params, const httplib::Request& req, httplib::Response& res) {
+              answer_label_strings(segment, names(req), params, req.matches[1].str(), res);
             });
   add_route(server, "/api/v1/status/buildinfo", false,
             [](const httplib::Params&, const httplib::Request&, httplib::Response& res) { answer_buildinfo(res); });

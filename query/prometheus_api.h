@@ -13,12 +13,16 @@
 // Prometheus's: {"status":"error","errorType":"bad_data","error":"..."} with 400
 // (422 execution, 503 unavailable).
 //
+// A token limited to names starting with a prefix (http/access_policy.h) sees
+// only those servers, in every answer.
+//
 // Added once by add_query_routes(), before the worker's fallbacks; handlers
 // run on connection threads. Cost: query/promql_eval.h.
 #pragma once
 
 #include <httplib.h>
 
+#include "http/access_policy.h"
 #include "shm/segment.h"
 
 namespace servertrack::query {
@@ -27,6 +31,6 @@ namespace servertrack::query {
 // Debian 12 ships, which the tests run against).
 inline constexpr const char* kPrometheusApiVersion = "2.42.0";
 
-void add_prometheus_api(httplib::Server& server, shm::Segment& segment);
+void add_prometheus_api(httplib::Server& server, shm::Segment& segment, const http::AccessPolicy& access);
 
 }  // namespace servertrack::query

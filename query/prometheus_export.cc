@@ -39,7 +39,8 @@ ParameterError parse_export_query(const httplib::Request& req, ExportQuery& quer
 
 }  // namespace
 
-void answer_prometheus_export(shm::Segment& segment, const httplib::Request& req, httplib::Response& res) {
+void answer_prometheus_export(shm::Segment& segment, std::string_view allowed_prefix, const httplib::Request& req,
+                              httplib::Response& res) {
   ExportQuery query;
   if (const ParameterError error = parse_export_query(req, query)) {
     http::set_json_error(res, 400, *error);
@@ -52,6 +53,7 @@ void answer_prometheus_export(shm::Segment& segment, const httplib::Request& req
   segment.for_each_server(
       [&](const shm::ServerEntry& entry) {
         if (entry.last_sample_unix < minute || !entry.name.starts_with(query.prefix)) return;
+        if (!entry.name.starts_with(allowed_prefix)) return;
         if (query.shards > 1 &&
             static_cast<std::int64_t>(shm::hash_name(entry.name) % static_cast<std::uint64_t>(query.shards)) !=
                 query.shard) {

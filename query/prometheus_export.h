@@ -8,7 +8,8 @@
 //   ?prefix=web        only names starting with it
 //   ?shards=4&shard=0  only names whose hash (shm::hash_name) mod shards is shard:
 //                      several scrape jobs split a large fleet, each name in one
-// gzip (or brotli) when the scraper's Accept-Encoding asks (cpp-httplib).
+// gzip (or brotli) when the scraper's Accept-Encoding asks (cpp-httplib). Only
+// names starting with `allowed_prefix` (the scraper's token's; "" for all) are written.
 //
 // Called by the query worker's handler on a connection thread. Cost: one walk
 // of the slot table and one slot copy per server shown; the body is built in a
@@ -17,6 +18,8 @@
 
 #include <httplib.h>
 
+#include <string_view>
+
 #include "shm/segment.h"
 
 namespace servertrack::query {
@@ -24,6 +27,7 @@ namespace servertrack::query {
 inline constexpr const char* kExportPath = "/export/prometheus";
 inline constexpr int kMaxExportShards = 4096;
 
-void answer_prometheus_export(shm::Segment& segment, const httplib::Request& req, httplib::Response& res);
+void answer_prometheus_export(shm::Segment& segment, std::string_view allowed_prefix, const httplib::Request& req,
+                              httplib::Response& res);
 
 }  // namespace servertrack::query

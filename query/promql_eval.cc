@@ -36,7 +36,8 @@ struct Selection {
   std::vector<Selected> servers;
 };
 
-Selection select(const VectorSelector& selector, shm::Segment& segment, std::int64_t now, std::int64_t since) {
+Selection select(const VectorSelector& selector, shm::Segment& segment, std::int64_t now, std::int64_t since,
+                 std::string_view name_prefix) {
   Selection selection;
   for (const MetricInfo& info : kMetrics) {
     bool accepted = true;
@@ -50,6 +51,7 @@ Selection select(const VectorSelector& selector, shm::Segment& segment, std::int
   segment.for_each_server(
       [&](const shm::ServerEntry& entry) {
         if (too_many || entry.last_sample_unix <= 0 || entry.last_sample_unix < since) return;
+        if (!entry.name.starts_with(name_prefix)) return;
         for (const LabelMatcher& matcher : selector.matchers) {
           if (matcher.label == kNameLabel) continue;
           if (!matcher.matches(matcher.label == kServerLabel ? entry.name : std::string_view())) return;
@@ -76,8 +78,8 @@ Labels series_labels(std::string_view metric, std::string_view server) {
 
 class Evaluator {
  public:
-  Evaluator(shm::Segment& segment, const Times& times, std::int64_t now)
-      : segment_(segment), times_(times), now_(now) {}
+  Evaluator(shm::Segment& segment, const Times& times, std::int64_t now, std::string_view name_prefix)
+      : segment_(segment), times_(times), now_(now), name_prefix_(name_prefix) {}
 
   Value eval(const Expr& expr) {
     return std::visit([this](const auto& node) { return eval_node(node); }, expr.node);
@@ -87,7 +89,7 @@ class Evaluator {
   Value eval_node(const NumberLiteral& number) { return std::vector<double>(times_.count, number.value); }
 
   Value eval_node(const VectorSelector& selector) {
-    const Selection selection = select(selector, segment_, now_, 0);
+    const Selection selection = select(selector, segment_, now_, 0, name_prefix_);
     const std::size_t points = selection.servers.size() * selection.metrics.size() * times_.count;
     loaded_points_ += points;
     if (loaded_points_ > kMaxLoadedPoints) {
@@ -270,15 +272,16 @@ class Evaluator {
   shm::Segment& segment_;
   const Times& times_;
   std::int64_t now_;
+  std::string_view name_prefix_;
   std::size_t loaded_points_ = 0;
 };
 
 }  // namespace
 
 std::variant<Value, QueryError> evaluate(const Expr& expr, shm::Segment& segment, const Times& times,
-                                         std::int64_t now) {
+                                         std::int64_t now, std::string_view name_prefix) {
   try {
-    return Evaluator(segment, times, now).eval(expr);
+    return Evaluator(segment, times, now, name_prefix).eval(expr);
   } catch (const EvalError& error) {
     return error.error;
   }
@@ -286,9 +289,9 @@ std::variant<Value, QueryError> evaluate(const Expr& expr, shm::Segment& segment
 
 std::variant<std::vector<Labels>, QueryError> select_series(const VectorSelector& selector,
                                                             shm::Segment& segment, std::int64_t now,
-                                                            std::int64_t since) {
+                                                            std::int64_t since, std::string_view name_prefix) {
   try {
-    const Selection selection = select(selector, segment, now, since);
+    const Selection selection = select(selector, segment, now, since, name_prefix);
     std::vector<Labels> out;
     out.reserve(selection.servers.size() * selection.metrics.size());
     for (const MetricInfo* metric : selection.metrics) {

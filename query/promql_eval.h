@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -52,14 +53,16 @@ struct QueryError {
   std::string message;
 };
 
+// Only servers whose name starts with `name_prefix` (the caller's token's; ""
+// for all) are seen.
 std::variant<Value, QueryError> evaluate(const Expr& expr, shm::Segment& segment, const Times& times,
-                                         std::int64_t now);
+                                         std::int64_t now, std::string_view name_prefix);
 
 // The label sets of the series `selector` selects among servers not expired at
 // `now` whose newest sample is at or after `since` (unix seconds), sorted; the
 // same cap as evaluate().
 std::variant<std::vector<Labels>, QueryError> select_series(const VectorSelector& selector,
                                                             shm::Segment& segment, std::int64_t now,
-                                                            std::int64_t since);
+                                                            std::int64_t since, std::string_view name_prefix);
 
 }  // namespace servertrack::query::promql

@@ -360,6 +360,32 @@ FingerprintCheck Segment::check_fingerprint(std::uint64_t index) const noexcept 
   return {fault, stored, expected};
 }
 
+SlotRepair Segment::repair_slot(std::uint64_t index) noexcept {
+  using Fault = FingerprintCheck::Fault;
+  SlotRepair done;
+  if (access_ != Access::read_write) return done;
+  Slot& slot = slots_[index];
+  const LockWord holder = slot.lock_owner.load(std::memory_order_acquire);
+  const Fault fault = check_fingerprint(index).fault;
+  const bool dead_holder = holder != 0 && !owner_alive(holder);
+  const bool odd = (slot.seq.load(std::memory_order_acquire) & 1) != 0;
+  if (!dead_holder && !odd && (fault == Fault::none || fault == Fault::on_never_used)) return done;
+  const LockResult locked = lock_slot(slot, header_->counters);
+  if (locked == LockResult::busy) {
+    done.busy = true;
+    return done;
+  }
+  done.took_over_lock = locked == LockResult::took_over;
+  const FingerprintCheck now = check_fingerprint(index);  // under the lock: no claim or delete is midway
+  if (now.fault != Fault::none && now.fault != Fault::on_never_used) {
+    fingerprints_[index].store(now.expected, std::memory_order_release);
+    done.fingerprint_was = now.stored;
+    done.fingerprint_now = now.expected;
+  }
+  unlock_slot(slot);
+  return done;
+}
+
 Table Segment::table() const noexcept { return {fingerprints_, slots_, capacity_, &header_->counters}; }
 
 void Segment::visit_servers(std::optional<std::int64_t> live_at, void (*visit)(void*, const ServerEntry&),

@@ -107,7 +107,9 @@ Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, SlotUse us
     if (reusable(slot, now)) {  // still free under its lock
       const bool was_ready = slot.state.load(relaxed) == kSlotReady;
       if (was_ready) fingerprints[candidate].store(kRetiredFingerprint, release);
-      assign_slot(slot, name, hash, now);
+      // A new server's last sample is the sample it is claimed for (its
+      // stated time when backfilled), never the arrival second.
+      assign_slot(slot, name, hash, use.kind == SlotUse::sample ? use.now : now);
       fingerprints[candidate].store(wanted, release);
       counters->used_slots.fetch_add(1, relaxed);  // a live server more (shm/layout.h, Counters)
       found = &slot;

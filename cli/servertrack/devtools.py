@@ -20,6 +20,7 @@ PACKAGES = [
     "libgtest-dev", "libcli11-dev", "libbenchmark-dev",
     "libre2-dev",  # the PromQL subset's label regexes, as Prometheus matches them
     "zlib1g-dev",  # the agent's spool records carry a crc32
+    "libssl-dev",  # SHA-256 of tokens, to find a presented one among thousands (http/access_policy.h)
     "python3", "faketime", "curl",
     # tests: the dashboard in headless Chromium, /metrics through a real parser
     "chromium", "fonts-dejavu-core", "python3-prometheus-client",

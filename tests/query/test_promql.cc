@@ -115,10 +115,11 @@ void record(shm::Segment& segment, const std::string& name, double cpu, double r
 
 // The query evaluated at `times`, rendered as a range query's JSON (an
 // instant query's when count is 1), or the error's type and sentence.
-std::string run(shm::Segment& segment, const std::string& query, promql::Times times) {
+std::string run(shm::Segment& segment, const std::string& query, promql::Times times,
+                std::string_view name_prefix = "") {
   auto parsed = promql::parse(query);
   if (auto* error = std::get_if<std::string>(&parsed)) return "parse: " + *error;
-  const auto value = promql::evaluate(*std::get<promql::ExprPtr>(parsed), segment, times, kNow);
+  const auto value = promql::evaluate(*std::get<promql::ExprPtr>(parsed), segment, times, kNow, name_prefix);
   if (const auto* error = std::get_if<promql::QueryError>(&value)) {
     return std::string(error->type) + " " + std::to_string(error->status) + ": " + error->message;
   }
@@ -238,6 +239,22 @@ TEST(PromqlEval, AggregationsTopkAndOperatorsApplyTimeByTime) {
   EXPECT_NE(value_of("100 - servertrack_cpu_percent{server=\"web-01\"}").find(R"("90")"), std::string::npos);
   EXPECT_NE(value_of("{server=\"web-01\"} * 2").find("execution 422: vector cannot contain metrics with the same labelset"),
             std::string::npos);
+}
+
+TEST(PromqlEval, ATokensNamePrefixHidesEveryOtherServer) {
+  shm::test::TestSegment segment(16);
+  record(*segment, "web-01", 10, 1, kMinute - 60);
+  record(*segment, "db.prod", 30, 1, kMinute - 60);
+  EXPECT_NE(run(*segment, "count(servertrack_cpu_percent)", at(kMinute - 60), "web-").find(R"("value":[1795894500,"1"])"),
+            std::string::npos);
+  EXPECT_EQ(run(*segment, "servertrack_cpu_percent{server=\"db.prod\"}", at(kMinute - 60), "web-"),
+            R"({"status":"success","data":{"resultType":"vector","result":[]}})");
+  auto parsed = promql::parse("{__name__=~\".+\"}");
+  const auto& selector = std::get<promql::VectorSelector>(std::get<promql::ExprPtr>(parsed)->node);
+  const auto series = promql::select_series(selector, *segment, kNow, 0, "db");
+  ASSERT_TRUE(std::holds_alternative<std::vector<promql::Labels>>(series));
+  for (const auto& labels : std::get<std::vector<promql::Labels>>(series)) EXPECT_EQ(labels[1].second, "db.prod");
+  EXPECT_EQ(std::get<std::vector<promql::Labels>>(series).size(), 4u);
 }
 
 TEST(PromqlEval, ValuesAreWrittenAsPrometheusWritesThem) {
