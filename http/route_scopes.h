@@ -36,6 +36,11 @@ inline constexpr RouteScope kRouteScopes[] = {
     {"POST", "/server/<name>", Scope::write},
     {"POST", "/servers", Scope::write},
     {"DELETE", "/server/<name>", Scope::remove},
+    // The Prometheus API's form POSTs read (query/prometheus_api.h).
+    {"POST", "/api/v1/query", Scope::read},
+    {"POST", "/api/v1/query_range", Scope::read},
+    {"POST", "/api/v1/series", Scope::read},
+    {"POST", "/api/v1/labels", Scope::read},
 };
 
 struct RouteAccess {

@@ -12,6 +12,8 @@
 #include "http/server_path.h"
 #include "query/dashboard/dashboard_html.h"
 #include "query/fleet.h"
+#include "query/prometheus_api.h"
+#include "query/prometheus_export.h"
 #include "query/merged_fleet.h"
 #include "query/merged_server_list.h"
 #include "query/server_list.h"
@@ -158,6 +160,10 @@ void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segm
   server.Get("/fleet", [&segment, &access, peers](const httplib::Request& req, httplib::Response& res) {
     answer_fleet(segment, access, peers, req, res);
   });
+  server.Get(kExportPath, [&segment, &access](const httplib::Request& req, httplib::Response& res) {
+    answer_prometheus_export(segment, access.decide(req).prefix, req, res);
+  });
+  add_prometheus_api(server, segment, access);
   server.Get(http::kServerRoute, [&segment](const httplib::Request& req, httplib::Response& res) {
     answer_snapshot(segment, req, res);
   });

@@ -4,6 +4,10 @@
 //   GET /servers          the known servers, sorted and paged (query/server_list.h)
 //   GET /fleet            every server's latest load and last hour, hottest first (query/fleet.h)
 //   GET /metrics          this worker's metrics (http/metrics.h)
+//   GET /export/prometheus  every server's last complete minute, for a Prometheus
+//                         scrape (query/prometheus_export.h)
+//   /api/v1/...           the Prometheus HTTP API subset Grafana uses
+//                         (query/prometheus_api.h)
 // Given peers (--peers, query/peers.h), /servers and /fleet answer for every
 // node of the fleet (query/merged_server_list.h, query/merged_fleet.h) unless
 // the request carries the node-scope header.
@@ -35,6 +39,8 @@ inline constexpr http::RouteLabel kQueryRouteLabels[] = {
     {"/server/<name>", "/server/", true},
     {"/servers", "/servers", false},
     {"/fleet", "/fleet", false},
+    {"/export/prometheus", "/export/prometheus", false},
+    {"/api/v1/", "/api/v1/", true},
 };
 
 // The ingest worker's URL (e.g. "http://host:8889") as a client of `request`

@@ -23,6 +23,7 @@ PACKAGES = [
     "meson", "ninja-build", "g++", "pkg-config",
     "libboost-dev", "libcpp-httplib-dev", "libsimdjson-dev", "libfmt-dev",
     "libgtest-dev", "libcli11-dev", "libbenchmark-dev",
+    "libre2-dev",  # the PromQL subset's label regexes, as Prometheus matches them
     "zlib1g-dev",  # the agent's spool records carry a crc32
     "libssl-dev",  # SHA-256 of tokens, to find a presented one among thousands (http/access_policy.h)
     "python3", "faketime", "curl",
@@ -36,6 +37,8 @@ PACKAGES = [
     "scdoc", "man-db",
     # tests: the Debian packages built, installed, upgraded and purged (tests/deploy)
     *DEB_PACKAGES,
+    # tests: a real Prometheus scraping ServerTrack, promtool querying its API
+    "prometheus",
 ]
 
 # What `test --fuzz` adds: clang with libFuzzer and the sanitizer runtimes.
