@@ -95,30 +95,38 @@ class InspectTest(ShmtoolTestCase):
         self.assertExit(result, 0)
         self.assertTrue(result.stdout.startswith(
             "server web01: last sample 2026-11-28 12:00:25 UTC (5 s ago)\n"))
-        minutes, hours = result.stdout.split("last 24 hours")
+        minutes, rest = result.stdout.split("last 24 hours")
+        hours, days = rest.split("last 30 days")
         self.assertIn("last 60 minutes (2 of 60 buckets of 60 s have samples, oldest first; --all shows every bucket)",
                       minutes)
+        self.assertIn(" (1 of 30 buckets of 86400 s have samples", days)
+        self.assertRegex(days, r"  2026-11-28 00:00:00 UTC\s+4\s+22\.75\s+50\.00\s+4\s+38\.00\s+70\.00\n$")
         self.assertEqual([l.split()[1] for l in minutes.splitlines() if l.startswith("  2026-")],
                          ["11:50:00", "12:00:00"])
         self.assertEqual([l.split()[1] for l in hours.splitlines() if l.startswith("  2026-")],
                          ["10:00:00", "11:00:00", "12:00:00"])
-        # The current minute: two samples, means 20 and 40; ten minutes ago: one.
-        self.assertRegex(minutes, r"  START\s+SAMPLES\s+CPU MEAN %\s+RAM MEAN %\n  2026-11-28 11:50:00 UTC\s+1\s+1\.00\s+2\.00\n")
-        self.assertTrue(minutes.rstrip().endswith("2026-11-28 12:00:00 UTC        2       20.00       40.00"))
-        self.assertRegex(hours, r"  2026-11-28 10:00:00 UTC\s+1\s+50\.00\s+70\.00\n")
-        self.assertRegex(hours, r"  2026-11-28 12:00:00 UTC\s+2\s+20\.00\s+40\.00\n$")
+        # The current minute: two samples, means 20 and 40, peaks 30 and 60; ten minutes ago: one.
+        self.assertRegex(minutes, r"  START\s+CPU SAMPLES\s+CPU MEAN %\s+CPU MAX %\s+RAM SAMPLES\s+RAM MEAN %\s+RAM MAX %\n"
+                                  r"  2026-11-28 11:50:00 UTC\s+1\s+1\.00\s+1\.00\s+1\s+2\.00\s+2\.00\n")
+        self.assertRegex(minutes, r"  2026-11-28 12:00:00 UTC\s+2\s+20\.00\s+30\.00\s+2\s+40\.00\s+60\.00\n\n$")
+        self.assertRegex(hours, r"  2026-11-28 10:00:00 UTC\s+1\s+50\.00\s+50\.00\s+1\s+70\.00\s+70\.00\n")
+        self.assertRegex(hours, r"  2026-11-28 12:00:00 UTC\s+2\s+20\.00\s+30\.00\s+2\s+40\.00\s+60\.00\n\n$")
 
     def test_show_all_prints_every_bucket(self):
         result = run_shmtool("show", "web01", "--all", "--segment", self.name, "--now", NOW)
         self.assertExit(result, 0)
-        minutes, hours = result.stdout.split("last 24 hours")
+        minutes, rest = result.stdout.split("last 24 hours")
+        hours, days = rest.split("last 30 days")
         self.assertEqual(len([l for l in minutes.splitlines() if l.startswith("  2026-")]), 60)
         self.assertEqual(len([l for l in hours.splitlines() if l.startswith("  2026-")]), 24)
-        self.assertRegex(minutes, r"  START\s+SAMPLES\s+CPU MEAN %\s+RAM MEAN %\n  2026-11-28 11:01:00 UTC\s+0\s+-\s+-\n")
-        self.assertRegex(minutes, r"  2026-11-28 11:50:00 UTC\s+1\s+1\.00\s+2\.00\n")
-        self.assertRegex(hours, r"  2026-11-27 13:00:00 UTC\s+0\s+-\s+-\n")
-        self.assertRegex(hours, r"  2026-11-28 11:00:00 UTC\s+1\s+1\.00\s+2\.00\n")
-        self.assertRegex(hours, r"  2026-11-28 12:00:00 UTC\s+2\s+20\.00\s+40\.00\n$")
+        self.assertEqual(len([l for l in days.splitlines() if l.startswith("  2026-")]), 30)
+        self.assertRegex(minutes, r"  START\s+CPU SAMPLES\s+CPU MEAN %\s+CPU MAX %\s+RAM SAMPLES\s+RAM MEAN %\s+RAM MAX %\n"
+                                  r"  2026-11-28 11:01:00 UTC\s+0\s+-\s+-\s+0\s+-\s+-\n")
+        self.assertRegex(minutes, r"  2026-11-28 11:50:00 UTC\s+1\s+1\.00\s+1\.00\s+1\s+2\.00\s+2\.00\n")
+        self.assertRegex(hours, r"  2026-11-27 13:00:00 UTC\s+0\s+-\s+-\s+0\s+-\s+-\n")
+        self.assertRegex(hours, r"  2026-11-28 11:00:00 UTC\s+1\s+1\.00\s+1\.00\s+1\s+2\.00\s+2\.00\n")
+        self.assertRegex(hours, r"  2026-11-28 12:00:00 UTC\s+2\s+20\.00\s+30\.00\s+2\s+40\.00\s+60\.00\n\n$")
+        self.assertRegex(days, r"  2026-10-30 00:00:00 UTC\s+0\s+-\s+-\s+0\s+-\s+-\n")
 
     def test_show_json_has_the_contract_shape(self):
         result = run_shmtool("show", "web01", "--segment", self.name, "--json", "--now", NOW)
@@ -131,6 +139,12 @@ class InspectTest(ShmtoolTestCase):
         self.assertEqual(minutes["ram"][-11], 2.0)
         self.assertEqual(sum(v is not None for v in minutes["cpu"]), 2)
         self.assertEqual(hours["cpu"][-3], 50.0)
+        self.assertEqual(list(body), ["last_60_minutes", "last_24_hours", "last_30_days"])
+        self.assertEqual(body["last_30_days"]["cpu"][-1], 91 / 4)
+        peaked = json.loads(run_shmtool("show", "web01", "--segment", self.name, "--json", "--counts", "--peaks",
+                                        "--now", NOW).stdout)
+        self.assertEqual(peaked["last_60_minutes"]["cpu_max"][-1], 30.0)
+        self.assertEqual(peaked["last_30_days"]["ram_count"][-1], 4)
 
     def test_show_refuses_unknown_and_invalid_names(self):
         unknown = run_shmtool("show", "nobody", "--segment", self.name)
@@ -147,16 +161,21 @@ class ThroughTheWorkersTest(ShmtoolTestCase):
             clock.set(start)
             with Worker("ingest", segment, env=clock.env) as ingest, \
                     Worker("query", segment, env=clock.env) as query:
-                for cpu, ram in ((12.04, 46.3), (20.5, 50.1), (7.0, 1e-3)):
-                    status, _, _ = http("POST", f"{ingest.url}/server/web_7",
-                                        json.dumps({"cpu": cpu, "ram": ram}))
+                for sample in ({"cpu": 12.04, "ram": 46.3}, {"cpu": 20.5, "ram": 50.1}, {"cpu": 7.0, "ram": 1e-3},
+                               {"ram": 3, "time": start - 3 * 86400}):
+                    status, _, _ = http("POST", f"{ingest.url}/server/web_7", json.dumps(sample))
                     self.assertEqual(status, 204)
-                status, _, answer = http("GET", f"{query.url}/server/web_7")
-                self.assertEqual(status, 200)
-                shown = run_shmtool("show", "web_7", "--segment", segment.name, "--json", "--now", start)
-                self.assertExit(shown, 0)
-                self.assertEqual(shown.stdout, answer.decode() + "\n")
+                for params, flags in (("", ()), ("?counts=1", ("--counts",)), ("?peaks=1", ("--peaks",)),
+                                      ("?counts=1&peaks=1", ("--counts", "--peaks"))):
+                    with self.subTest(params=params):
+                        status, _, answer = http("GET", f"{query.url}/server/web_7{params}")
+                        self.assertEqual(status, 200)
+                        shown = run_shmtool("show", "web_7", "--segment", segment.name, "--json", *flags,
+                                            "--now", start)
+                        self.assertExit(shown, 0)
+                        self.assertEqual(shown.stdout, answer.decode() + "\n")
                 self.assertAlmostEqual(json.loads(shown.stdout)["last_60_minutes"]["cpu"][-1], 39.54 / 3)
+                self.assertEqual(json.loads(shown.stdout)["last_30_days"]["ram_max"][-4], 3)
 
                 listed = json.loads(run_shmtool("list", "--segment", segment.name, "--json",
                                                 "--now", start).stdout)
@@ -164,7 +183,7 @@ class ThroughTheWorkersTest(ShmtoolTestCase):
                 info = json.loads(run_shmtool("info", "--segment", segment.name, "--json").stdout)
                 self.assertEqual({(p["pid"], p["kind"], p["alive"]) for p in info["processes"]},
                                  {(ingest.pid, "ingest", True), (query.pid, "query", True)})
-                self.assertEqual(info["samples_recorded"], 3)
+                self.assertEqual(info["samples_recorded"], 4)
                 refused = run_shmtool("remove", "--segment", segment.name)
                 self.assertExit(refused, 1)
                 self.assertIn(f"pid {ingest.pid}", refused.stderr)
