@@ -17,7 +17,8 @@ namespace {
 constexpr std::int64_t kMaxStaleSeconds = 10LL * 366 * 24 * 3600;
 
 struct Latest {
-  std::optional<double> cpu, ram;
+  std::optional<double> cpu, ram;            // the means of the latest minute with samples
+  std::optional<double> cpu_peak, ram_peak;  // the largest samples of the latest hour with samples
 };
 
 // A row kept for the page: its own copy of the name, since the slot may be
@@ -39,32 +40,57 @@ std::optional<double> mean_of(const shm::MetricMean& metric) {
   return metric.count > 0 ? finite(metric.mean) : std::nullopt;
 }
 
-Latest mean_of(const shm::BucketMean& bucket) { return {mean_of(bucket.cpu), mean_of(bucket.ram)}; }
+std::optional<double> peak_of(const shm::MetricMean& metric) {
+  return metric.count > 0 ? finite(metric.max) : std::nullopt;
+}
+
+void set_means(const shm::BucketMean& minute, Latest& latest) {
+  latest.cpu = mean_of(minute.cpu);
+  latest.ram = mean_of(minute.ram);
+}
+
+void set_peaks(const shm::BucketMean& hour, Latest& latest) {
+  latest.cpu_peak = peak_of(hour.cpu);
+  latest.ram_peak = peak_of(hour.ram);
+}
+
+// The newest bucket of `window` with a sample of either metric, or nullptr.
+template <int N>
+const shm::BucketMean* newest_with_samples(const shm::Window<N>& window) {
+  for (int i = window.length - 1; i >= 0; --i) {
+    const shm::BucketMean& bucket = window.buckets[i];
+    if (bucket.cpu.count > 0 || bucket.ram.count > 0) return &bucket;
+  }
+  return nullptr;
+}
 
 // The means of the newest minute with samples in the 60 minutes ending at
-// `now`. The newest sample's own minute answers it in one bucket; only a
-// sample stamped after `now` (a clock set back) needs the whole window.
-Latest latest_minute(shm::Segment& segment, shm::Slot& slot, std::string_view name,
+// `now`, and the peaks of the newest hour with samples in the 24 hours ending
+// in now's hour. The newest sample's own minute and hour answer both (`seen`);
+// only a sample stamped after `now` (a clock set back) needs the whole windows.
+Latest latest_values(shm::Segment& segment, shm::Slot& slot, std::string_view name,
                      const shm::LatestMinute& seen, std::int64_t now) {
+  Latest latest;
   const std::int64_t minute = seen.last_sample_unix / 60;
-  const std::int64_t current = now / 60;
-  if (minute > current) {
+  if (minute > now / 60) {
     shm::SlotCopy copy;
     if (segment.copy_slot(slot, copy) != shm::Status::ok || copy.name_view() != name) return {};
-    const auto window = shm::make_snapshot(copy, now).last_60_minutes;
-    for (auto bucket = window.buckets.rbegin(); bucket != window.buckets.rend(); ++bucket) {
-      if (bucket->cpu.count > 0 || bucket->ram.count > 0) return mean_of(*bucket);
-    }
-    return {};
+    const shm::Snapshot snapshot = shm::make_snapshot(copy, now);
+    if (const auto* bucket = newest_with_samples(snapshot.last_60_minutes)) set_means(*bucket, latest);
+    if (const auto* bucket = newest_with_samples(snapshot.last_24_hours)) set_peaks(*bucket, latest);
+    return latest;
   }
-  if (minute <= current - shm::kMinuteBuckets) return {};
-  return mean_of(seen.minute);
+  if (minute > now / 60 - shm::kMinuteBuckets) set_means(seen.minute, latest);
+  if (seen.last_sample_unix / 3600 > now / 3600 - shm::kHourBuckets) set_peaks(seen.hour, latest);
+  return latest;
 }
 
 std::optional<double> sort_value(FleetSort sort, const Latest& latest, std::int64_t last_sample) {
   switch (sort) {
     case FleetSort::cpu: return latest.cpu;
     case FleetSort::ram: return latest.ram;
+    case FleetSort::cpu_peak: return latest.cpu_peak;
+    case FleetSort::ram_peak: return latest.ram_peak;
     case FleetSort::last_sample: return static_cast<double>(last_sample);
     case FleetSort::name: return std::nullopt;
   }
@@ -86,6 +112,10 @@ void append_row(shm::Segment& segment, const Row& row, std::int64_t now, fmt::me
   append_number_or_null(row.latest.cpu, out);
   fmt::format_to(it, ",\"ram\":");
   append_number_or_null(row.latest.ram, out);
+  fmt::format_to(it, ",\"cpu_peak\":");
+  append_number_or_null(row.latest.cpu_peak, out);
+  fmt::format_to(it, ",\"ram_peak\":");
+  append_number_or_null(row.latest.ram_peak, out);
   fmt::format_to(it, ",\"last_60_minutes\":");
   shm::SlotCopy copy;
   if (segment.copy_slot(*row.slot, copy) == shm::Status::ok && copy.name_view() == row.name) {
@@ -112,7 +142,7 @@ std::variant<FleetQuery, std::string> parse_fleet_query(const httplib::Request& 
   if (error) return *error;
   if (request.has_param("sort")) {
     const auto sort = parse_fleet_sort(request.get_param_value("sort"));
-    if (!sort) return std::string("sort must be cpu, ram, name or last_sample");
+    if (!sort) return std::string("sort must be cpu, ram, cpu_peak, ram_peak, name or last_sample");
     query.order.sort = *sort;
   }
   query.order.order = default_order(query.order.sort);
@@ -153,7 +183,7 @@ std::optional<std::string> append_fleet_json(shm::Segment& segment, const FleetQ
         if (seen.last_sample_unix <= 0) return;  // claimed, first sample not yet written
         if (query.stale_seconds && now - seen.last_sample_unix < *query.stale_seconds) return;
         ++total;
-        const Latest latest = latest_minute(segment, *entry.slot, entry.name, seen, now);
+        const Latest latest = latest_values(segment, *entry.slot, entry.name, seen, now);
         const FleetKey key{sort_value(order.sort, latest, seen.last_sample_unix), entry.name};
         if (after && !order.before(*after, key)) return;
         if (best.size() == query.limit + 1) {

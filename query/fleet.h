@@ -1,5 +1,5 @@
 // GET /fleet: every server at a glance, hottest first, a page at a time.
-//   ?sort=cpu|ram|name|last_sample  (default cpu)
+//   ?sort=cpu|ram|cpu_peak|ram_peak|name|last_sample  (default cpu)
 //   ?order=asc|desc    (default desc; asc for sort=name)
 //   ?prefix=web        only names starting with it
 //   ?stale=300         only servers silent for at least that many seconds
@@ -7,10 +7,13 @@
 //   ?cursor=...        the next_cursor of the previous page (query/fleet_order.h)
 // -> {"now": T, "sort": "cpu", "order": "desc", "total": N,
 //     "servers": [{"name": "web_1", "last_sample": T, "cpu": 87.5, "ram": 40,
+//                  "cpu_peak": 99, "ram_peak": 41,
 //                  "last_60_minutes": {"start": S, "step": 60, "cpu": [...], "ram": [...]}}],
 //     "next_cursor": "..." | null}
 // "cpu" and "ram" are the means of the server's latest minute with samples in
-// the last 60 minutes (null when it has none); "total" counts the servers that
+// the last 60 minutes (null when it has none, or none of that metric);
+// "cpu_peak" and "ram_peak" the largest samples of the clock hour of its newest
+// sample, when that hour is in the last 24 (null likewise); "total" counts the servers that
 // match prefix and stale, on every page. A server is listed once its first
 // sample is recorded, and no longer once deleted or silent for 24 hours
 // (expired: stale values beyond that list nothing).
