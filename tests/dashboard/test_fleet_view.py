@@ -75,6 +75,10 @@ class FleetViewTest(unittest.TestCase):
         page = self.open_fleet()
         self.assertEqual(self.sort_by(page, "name", "asc"), self.first_by_name)
         self.assertEqual(self.sort_by(page, "name", "desc"), max(server_names(SERVER_COUNT) + [SILENT]))
+        # Every server's newest hour holds its one sample at NOW (the history is in the hour before).
+        self.assertEqual(self.sort_by(page, "cpu_peak", "desc"), self.hottest)
+        coolest = min(name for i, name in enumerate(server_names(SERVER_COUNT)) if i % 100 == 0)
+        self.assertEqual(self.sort_by(page, "cpu_peak", "asc"), coolest)
 
     def test_silent_server_is_marked(self):
         page = self.open_fleet()
