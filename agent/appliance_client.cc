@@ -1,18 +1,18 @@
 #include "agent/appliance_client.h"
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
-
-#include "common/json_string.h"
 
 namespace servertrack::agent {
 namespace {
 
 constexpr std::size_t kQuotedErrorBytes = 300;
-
-bool retry_later(int status) { return status >= 500 || status == 408 || status == 429; }
+constexpr const char* kTableFullRemedy =
+    "the appliance has no free slot for a new server: delete servers or recreate its segment larger";
 
 // The {"error": "..."} sentence of an answer, or its first bytes.
 std::string error_text(const std::string& body) {
@@ -24,31 +24,132 @@ std::string error_text(const std::string& body) {
   return body.substr(0, kQuotedErrorBytes);
 }
 
-// The "rejected" items of a batch answer: [{"name", "index", "reason", "error"}, ...].
-std::vector<RefusedItem> refused_items(const std::string& body) {
-  std::vector<RefusedItem> items;
+// The "rejected" items of an array's answer {"rejected": [{"name", "index",
+// "reason", "error"}, ...], "recorded": N}, by index; nullopt unless it is such
+// an answer for `count` samples.
+std::optional<std::vector<RefusedItem>> refused_items(const std::string& body, std::size_t count) {
   simdjson::dom::parser parser;
+  simdjson::dom::object answer;
   simdjson::dom::array rejected;
-  if (parser.parse(body).get_object()["rejected"].get_array().get(rejected) != simdjson::SUCCESS) {
-    return items;
+  std::uint64_t recorded = 0;
+  if (parser.parse(body).get(answer) != simdjson::SUCCESS ||
+      answer["rejected"].get_array().get(rejected) != simdjson::SUCCESS ||
+      answer["recorded"].get_uint64().get(recorded) != simdjson::SUCCESS ||
+      recorded + rejected.size() != count) {
+    return std::nullopt;
   }
+  std::vector<RefusedItem> items;
   for (simdjson::dom::element entry : rejected) {
     RefusedItem item;
     std::uint64_t index = 0;
     std::string_view text;
-    if (entry["index"].get_uint64().get(index) == simdjson::SUCCESS) item.index = index;
+    if (entry["index"].get_uint64().get(index) != simdjson::SUCCESS || index >= count) return std::nullopt;
+    item.index = index;
     if (entry["reason"].get_string().get(text) == simdjson::SUCCESS) item.reason = text;
     if (entry["error"].get_string().get(text) == simdjson::SUCCESS) item.error = text;
     items.push_back(std::move(item));
   }
+  std::sort(items.begin(), items.end(),
+            [](const RefusedItem& a, const RefusedItem& b) { return a.index < b.index; });
   return items;
+}
+
+// The class of a request that got no HTTP answer.
+DeliveryResult without_answer(httplib::Error error, const std::string& url, bool has_ca_file) {
+  const std::string detail = "no answer from " + url + " (" + httplib::to_string(error) + " error)";
+  switch (error) {
+    case httplib::Error::SSLServerVerification:
+      return {Delivery::untrusted,
+              "the TLS certificate of " + url + " is not trusted (" + httplib::to_string(error) + " error)",
+              has_ca_file ? "it is not signed by a CA in --ca-file, or does not name the host of --url: "
+                            "give --ca-file the CA that signed it, or fix --url"
+                          : "give --ca-file the CA that signed it (a PEM file), or add that CA to the "
+                            "system's trust store",
+              {}};
+    case httplib::Error::SSLLoadingCerts:
+      return {Delivery::untrusted, detail,
+              has_ca_file ? "--ca-file holds no PEM certificate that can be loaded"
+                          : "the system's trust store cannot be loaded; give --ca-file",
+              {}};
+    case httplib::Error::SSLConnection:
+      return {Delivery::misdirected, detail,
+              "the TLS handshake failed: is --url an https:// server? (the appliance itself speaks "
+              "plain http://; HTTPS is its reverse proxy's)",
+              {}};
+    case httplib::Error::ExceedRedirectCount:
+      return {Delivery::misdirected, detail, "--url redirects in a loop: point it at the appliance", {}};
+    default:
+      return {Delivery::unavailable, detail, "the appliance or the network is down", {}};
+  }
+}
+
+// The class and remedy of an answer that is not 2xx.
+// `array_size`: 0 for one sample.
+DeliveryResult refusal(int status, const httplib::Response& response, const std::string& url,
+                       std::size_t array_size, bool has_token) {
+  const bool array = array_size > 0;
+  DeliveryResult result{Delivery::misdirected,
+                        std::to_string(status) + " " + error_text(response.body), {}, {}};
+  if (status >= 300 && status < 400) {
+    result.remedy = "redirected to " + response.get_header_value("Location") +
+                    ", which is not followed for a POST: point --url there";
+  } else if (status == 400 && !array) {
+    result.delivery = Delivery::invalid;
+  } else if (status == 400) {
+    result.remedy = url + " does not take an array of samples at POST /server/<name>: upgrade the appliance";
+  } else if (status == 401) {
+    result.delivery = Delivery::unauthorized;
+    result.remedy = has_token ? "the appliance does not accept the token: put its ingest token in the first "
+                                "line of --token-file"
+                              : "the appliance requires a token: give --token-file with its ingest token";
+  } else if (status == 403) {
+    result.delivery = Delivery::unauthorized;
+    result.remedy = "forbidden: a rule of the appliance or of a proxy in front of it refuses this host or "
+                    "token; fix the rule or the token";
+  } else if (status == 404) {
+    result.remedy = url + " has no POST /server/<name>: point --url at the appliance's ingest or query "
+                    "worker or at its balancer (check the path after the host)";
+  } else if (status == 405) {
+    result.remedy = url + " does not take POST there: point --url at the appliance, not at a read-only "
+                    "proxy or another site";
+  } else if (status == 413) {
+    result.delivery = Delivery::too_large;
+    result.remedy = array_size > 1 ? "the array is over the body limit of the appliance or a proxy"
+                                   : "one sample is over the body limit of a proxy in front of the "
+                                     "appliance: raise it (the appliance takes 64 KiB)";
+  } else if (status == 408 || status == 429) {
+    result.delivery = Delivery::unavailable;
+    result.remedy = status == 408 ? "the request timed out on its way (a slow network or proxy); it is sent "
+                                    "again"
+                                  : "a rate limit of the appliance or a proxy: raise it for agents";
+  } else if (status == 507) {
+    result.delivery = Delivery::unavailable;
+    result.remedy = kTableFullRemedy;
+  } else if (status >= 500) {
+    result.delivery = Delivery::unavailable;
+    result.remedy = "the appliance (or, for a node that is down, its balancer) cannot take samples now";
+  } else {
+    result.remedy = url + " answers this status to a sample: point --url at the appliance";
+  }
+  return result;
 }
 
 }  // namespace
 
+DeliveryResult refused_for_now(const RefusedItem& item, std::int64_t sample_time) {
+  return {Delivery::unavailable,
+          fmt::format("the appliance refused the spooled sample of {} for now ({}: {})", sample_time,
+                      item.reason, item.error),
+          item.reason == "table_full" ? kTableFullRemedy : "it is sent again at the next sample", {}};
+}
+
+bool RefusedItem::invalid() const {
+  return reason == "invalid_value" || reason == "invalid_time" || reason == "invalid_name";
+}
+
 ApplianceClient::ApplianceClient(const std::string& base_url, const std::string& token,
                                  const std::string& ca_file)
-    : base_url_(base_url) {
+    : base_url_(base_url), has_token_(!token.empty()), has_ca_file_(!ca_file.empty()) {
   const std::size_t scheme_end = base_url.find("://");
   const std::string scheme = base_url.substr(0, scheme_end);
   if (scheme_end == std::string::npos || (scheme != "http" && scheme != "https")) {
@@ -77,38 +178,32 @@ ApplianceClient::ApplianceClient(const std::string& base_url, const std::string&
   if (!ca_file.empty()) client_->set_ca_cert_path(ca_file);
 }
 
-DeliveryResult ApplianceClient::post(const std::string& path, const std::string& body) {
-  const httplib::Result result = client_->Post(path_prefix_ + path, body, "application/json");
-  if (!result) {
-    return {Delivery::unavailable,
-            "cannot reach " + base_url_ + " (" + httplib::to_string(result.error()) + " error)", {}};
-  }
+DeliveryResult ApplianceClient::post(std::string_view name, const std::string& body,
+                                     std::size_t array_size) {
+  const httplib::Result result =
+      client_->Post(path_prefix_ + "/server/" + std::string(name), body, "application/json");
+  if (!result) return without_answer(result.error(), base_url_, has_ca_file_);
   const int status = result->status;
-  if (status >= 200 && status < 300) {
-    DeliveryResult accepted{Delivery::accepted, std::to_string(status), refused_items(result->body)};
-    const bool table_full = std::any_of(accepted.refused.begin(), accepted.refused.end(),
-                                        [](const RefusedItem& item) { return item.reason == "table_full"; });
-    if (table_full) {
-      return {Delivery::unavailable, "the appliance has no free slot for this name now (table_full)", {}};
-    }
-    return accepted;
+  if (status < 200 || status >= 300) return refusal(status, *result, base_url_, array_size, has_token_);
+  DeliveryResult accepted{Delivery::accepted, std::to_string(status), {}, {}};
+  if (array_size == 0) return accepted;
+  std::optional<std::vector<RefusedItem>> refused = refused_items(result->body, array_size);
+  if (!refused) {
+    return {Delivery::misdirected, std::to_string(status) + " " + error_text(result->body),
+            base_url_ + " answered an array of samples, but not as the appliance does: point --url "
+                        "at the appliance (or upgrade it)",
+            {}};
   }
-  const std::string detail = std::to_string(status) + " " + error_text(result->body);
-  return {retry_later(status) ? Delivery::unavailable : Delivery::refused, detail, {}};
+  accepted.refused = std::move(*refused);
+  return accepted;
 }
 
 DeliveryResult ApplianceClient::post_sample(std::string_view name, const Sample& sample) {
-  return post("/server/" + std::string(name), sample_json(sample));
+  return post(name, sample_json(sample), 0);
 }
 
-DeliveryResult ApplianceClient::post_batch(std::string_view name, std::span<const Sample> samples) {
-  std::string body = "{" + common::json_string(name) + ":[";
-  for (std::size_t i = 0; i < samples.size(); ++i) {
-    if (i > 0) body += ',';
-    body += sample_json(samples[i]);
-  }
-  body += "]}";
-  return post("/servers", body);
+DeliveryResult ApplianceClient::post_samples(std::string_view name, std::span<const Sample> samples) {
+  return post(name, samples_json(samples), samples.size());
 }
 
 }  // namespace servertrack::agent

@@ -33,8 +33,22 @@ using agent::log_line;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kSecondsPerDay = 24 * 60 * 60;
-// Exit status of --once when the sample is in the spool, not yet sent (EX_TEMPFAIL).
-constexpr int kExitSpooled = 75;
+// Exit statuses (README, "How a fleet reports"; sysexits.h where one fits).
+constexpr int kExitFailed = 1;         // refused as invalid (dropped), or /proc or the spool failed
+constexpr int kExitUsage = 2;          // a bad option
+constexpr int kExitSpooled = 75;       // --once: spooled, the appliance is away or busy (EX_TEMPFAIL)
+constexpr int kExitUnauthorized = 77;  // --once: spooled, the token is not accepted (EX_NOPERM)
+constexpr int kExitMisconfigured = 78; // --once: spooled, --url, --ca-file or a proxy is wrong (EX_CONFIG)
+
+int once_status(agent::Delivery delivery) {
+  switch (delivery) {
+    case agent::Delivery::accepted: return 0;
+    case agent::Delivery::invalid: return kExitFailed;
+    case agent::Delivery::unavailable: return kExitSpooled;
+    case agent::Delivery::unauthorized: return kExitUnauthorized;
+    default: return kExitMisconfigured;
+  }
+}
 
 struct Options {
   std::string url;
@@ -106,7 +120,12 @@ int run(const Options& options, const std::string& token) {
   }
   agent::Reporter reporter(client, spool, options.name);
   Stopper stopper;
-  const http::StopOnSignal stop_on_signal([&stopper] { stopper.stop(); }, std::chrono::seconds(30));
+  const http::StopOnSignal stop_on_signal(
+      [&stopper](int signal_number) {
+        log_line(fmt::format("signal {}: stopping; samples not sent yet stay in the spool", signal_number));
+        stopper.stop();
+      },
+      std::chrono::seconds(30), log_line);
 
   std::optional<agent::CpuTimes> cpu_before;
   take_sample(options, cpu_before);
@@ -122,21 +141,19 @@ int run(const Options& options, const std::string& token) {
     if (next < Clock::now()) next = Clock::now() + interval;
     const std::optional<agent::Sample> sample = take_sample(options, cpu_before);
     if (!sample) {
-      if (options.once) return 1;
+      if (options.once) return kExitFailed;
       continue;
     }
     try {
-      const agent::Report report = reporter.report(*sample);
-      if (options.once) return report == agent::Report::sent      ? 0
-                               : report == agent::Report::spooled ? kExitSpooled
-                                                                  : 1;
+      const agent::Delivery delivery = reporter.report(*sample);
+      if (options.once) return once_status(delivery);
     } catch (const std::exception& error) {
       log_line(fmt::format("{}; this sample is lost", error.what()));
-      if (options.once) return 1;
+      if (options.once) return kExitFailed;
     }
   }
   log_line("stopped");
-  return options.once ? 1 : 0;
+  return options.once ? kExitFailed : 0;
 }
 
 }  // namespace
@@ -167,15 +184,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--once", options.once,
                "measure over one --interval, report that sample (and the spool), and exit: "
-               "0 sent, 75 spooled, 1 refused or failed");
+               "0 sent, 1 refused as invalid or failed, 75 spooled (appliance away or busy), "
+               "77 spooled (token not accepted), 78 spooled (--url, --ca-file or a proxy is wrong)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error);
+    // --help and --version exit 0; every refused option exits 2, not CLI11's own codes.
+    return app.exit(error) == 0 ? 0 : kExitUsage;
   }
   if (!shm::is_valid_name(options.name)) {
     std::fprintf(stderr, "--name '%s': %s\n", options.name.c_str(), http::kInvalidNameMessage.c_str());
-    return 2;
+    return kExitUsage;
   }
   std::string token;
   if (!options.token_file.empty()) {
@@ -183,16 +202,16 @@ int main(int argc, char** argv) {
     if (token.empty()) {
       std::fprintf(stderr, "--token-file: cannot read a token from %s (missing, unreadable or "
                            "empty first line)\n", options.token_file.c_str());
-      return 2;
+      return kExitUsage;
     }
   }
   try {
     return run(options, token);
   } catch (const std::invalid_argument& error) {
     std::fprintf(stderr, "%s\n", error.what());
-    return 2;
+    return kExitUsage;
   } catch (const std::exception& error) {
     log_line(error.what());
-    return 1;
+    return kExitFailed;
   }
 }

@@ -4,7 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "http/worker_log.h"
+#include <fmt/format.h>
 
 namespace servertrack::http {
 namespace {
@@ -19,8 +19,9 @@ sigset_t stop_signals() {
 
 }  // namespace
 
-StopOnSignal::StopOnSignal(std::function<void()> stop, std::chrono::milliseconds deadline)
-    : stop_(std::move(stop)), deadline_(deadline) {
+StopOnSignal::StopOnSignal(std::function<void(int signal_number)> stop, std::chrono::milliseconds deadline,
+                           std::function<void(std::string_view line)> log)
+    : stop_(std::move(stop)), deadline_(deadline), log_(std::move(log)) {
   ::signal(SIGPIPE, SIG_IGN);
   const sigset_t set = stop_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
@@ -44,12 +45,11 @@ void StopOnSignal::wait_for_signal() {
   sigwait(&set, &signal_number);
   std::unique_lock lock(mutex_);
   if (finished_) return;
-  log_line("signal {}: stopping; finishing requests in flight", signal_number);
   lock.unlock();
-  stop_();
+  stop_(signal_number);
   lock.lock();
   if (!main_finished_.wait_for(lock, deadline_, [this] { return finished_; })) {
-    log_line("still busy {} ms after the signal; exiting anyway", deadline_.count());
+    log_(fmt::format("still busy {} ms after the signal; exiting anyway", deadline_.count()));
     _exit(0);
   }
 }

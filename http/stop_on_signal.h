@@ -3,23 +3,26 @@
 // Construct in main() before any other thread starts: it blocks SIGTERM and
 // SIGINT in every thread (they inherit the mask), ignores SIGPIPE (cpp-httplib
 // 0.11.4 writes without MSG_NOSIGNAL), and waits for the signals on its own
-// thread. On a signal it calls `stop` once, then gives the process `deadline`
-// to return from main; past it, it logs one line and exits 0 anyway (a client
-// trickling a request in can hold its thread up to the read timeout).
-// Destroy it at the end of main.
+// thread. On a signal it calls `stop` once with the signal's number (the
+// caller logs what stopping means for it), then gives the process `deadline`
+// to return from main; past it, it writes one line with `log` and exits 0
+// anyway (a client trickling a request in can hold its thread up to the read
+// timeout). Both are called on the waiting thread. Destroy it at the end of main.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 namespace servertrack::http {
 
 class StopOnSignal {
  public:
-  StopOnSignal(std::function<void()> stop, std::chrono::milliseconds deadline);
+  StopOnSignal(std::function<void(int signal_number)> stop, std::chrono::milliseconds deadline,
+               std::function<void(std::string_view line)> log);
   ~StopOnSignal();
   StopOnSignal(const StopOnSignal&) = delete;
   StopOnSignal& operator=(const StopOnSignal&) = delete;
@@ -27,8 +30,9 @@ class StopOnSignal {
  private:
   void wait_for_signal();
 
-  std::function<void()> stop_;
+  std::function<void(int signal_number)> stop_;
   std::chrono::milliseconds deadline_;
+  std::function<void(std::string_view line)> log_;
   std::mutex mutex_;
   std::condition_variable main_finished_;
   bool finished_ = false;

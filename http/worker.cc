@@ -144,7 +144,12 @@ int serve(WorkerServer& server, FastPath& fast, WorkerMetrics& metrics,
                    : server.serve_request(stream, close_connection, connection_closed);
       },
       server_header(kind), metrics);
-  StopOnSignal stop_on_signal([&threads] { threads.stop(); }, kGracefulStopDeadline);
+  StopOnSignal stop_on_signal(
+      [&threads](int signal_number) {
+        log_line("signal {}: stopping; finishing requests in flight", signal_number);
+        threads.stop();
+      },
+      kGracefulStopDeadline, [](std::string_view line) { log_line("{}", line); });
   log_line("listening on http://{}:{} ({} event loops)", bracketed_host(options.bind),
            listeners.port, listeners.fds.size());
   threads.run();

@@ -36,6 +36,11 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
   app.add_option("--metrics-textfile", options.metrics_textfile,
                  "a file in the Prometheus text format (the supervisor's checkpoint counters) "
                  "appended to GET /metrics at each scrape; a missing file adds nothing");
+  if (kind.peers_problem) {
+    app.add_option("--peers", options.peers,
+                   "every node of a sharded fleet, this one included, as NAME=HOST:QUERY_PORT,...: "
+                   "GET /fleet and /servers then answer for all of them (README: More than one host)");
+  }
   std::string token_file;
   if (kind.process == shm::ProcessKind::ingest) {
     auto* token = app.add_option("--ingest-token", options.ingest_token,
@@ -51,6 +56,12 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
     return app.exit(error);
   }
   set_log_identity(kind.name, options.worker_id);
+  if (kind.peers_problem) {
+    if (const std::string problem = kind.peers_problem(options.peers); !problem.empty()) {
+      log_line("{}", problem);
+      return 2;
+    }
+  }
   if (!token_file.empty()) {
     options.ingest_token = read_token_file(token_file);
     if (options.ingest_token.empty()) {

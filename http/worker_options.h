@@ -26,6 +26,9 @@ struct WorkerKind {
   bool redirects_get;            // true: GETs go to the sibling; false: POSTs do
   bool deletes_servers;          // answers DELETE /server/<name> (the ingest worker)
   std::span<const RouteLabel> routes;  // the worker's own routes, as /metrics labels them
+  // Non-null: the worker takes --peers (the query worker, query/peers.h); says
+  // what is wrong with a value, "" when nothing is.
+  std::string (*peers_problem)(const std::string& peers) = nullptr;
 };
 
 struct WorkerOptions {
@@ -39,6 +42,7 @@ struct WorkerOptions {
   // Ingest only: when not empty, POSTs need "Authorization: Bearer <token>".
   // From --ingest-token or the first line of --ingest-token-file; never logged.
   std::string ingest_token;
+  std::string peers;  // --peers, checked by kind.peers_problem; "" for none
 };
 
 // The ingest worker also takes --ingest-token / --ingest-token-file.

@@ -1,8 +1,5 @@
 #include "ingest/ingest_routes.h"
 
-#include <fmt/format.h>
-
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <unordered_set>
@@ -14,9 +11,11 @@
 #include "common/segment_advice.h"
 #include "http/json_error.h"
 #include "http/metrics.h"
+#include "ingest/batch_answer.h"
 #include "ingest/ingest_counters.h"
 #include "http/request_body.h"
 #include "http/server_path.h"
+#include "shm/name.h"
 #include "ingest/sample_parser.h"
 #include "ingest/sample_recorder.h"
 
@@ -57,11 +56,23 @@ Connection* read_authorized_body(Ingest& ingest, const httplib::Request& req, ht
   return &connection;
 }
 
-// POST /server/<name> once its body is read and the token checked, on either path.
+// POST /server/<name> once its body is read and the token checked, on either
+// path: one sample (204), or an array of that server's samples (200, BatchAnswer).
 http::Answer answer_sample(Ingest& ingest, std::string_view name, Connection& connection) {
-  const ParsedSample parsed = connection.parser.parse(connection.body.view());
-  const auto refusal =
-      record_sample(ingest.segment, ingest.counters, name, parsed, common::wall_clock_unix_seconds());
+  simdjson::dom::element root;
+  const simdjson::error_code error = connection.parser.parse_document(connection.body.view(), root);
+  const std::int64_t now = common::wall_clock_unix_seconds();
+  std::optional<Refusal> refusal;
+  if (!error && root.type() == simdjson::dom::element_type::ARRAY) {
+    if (shm::is_valid_name(name)) {
+      BatchAnswer batch(ingest.segment, ingest.counters, now);
+      batch.record(name, root);
+      return batch.answer();
+    }
+    refusal = refuse_body(ingest.counters, 400, Rejection::invalid_name, http::kInvalidNameMessage);
+  } else {
+    refusal = record_sample(ingest.segment, ingest.counters, name, sample_from_document(error, root), now);
+  }
   if (!refusal) {
     http::Answer recorded;
     recorded.status = 204;
@@ -111,47 +122,19 @@ void record_batch(Ingest& ingest, const httplib::Request& req, httplib::Response
     return;
   }
   thread_local std::unordered_set<std::string_view> seen;
-  thread_local fmt::memory_buffer answer;
   seen.clear();
-  answer.clear();
-  auto out = std::back_inserter(answer);
-  const std::int64_t now = common::wall_clock_unix_seconds();
-  std::size_t recorded = 0;
-  std::size_t rejected = 0;
-  // One refused sample: "index" only for an item of an array of samples.
-  const auto report = [&](std::string_view name, std::optional<std::size_t> index, const Refusal& refusal) {
-    fmt::format_to(out, "{}{{\"name\":{},", rejected++ ? "," : "", common::json_string(name));
-    if (index) fmt::format_to(out, "\"index\":{},", *index);
-    fmt::format_to(out, "\"reason\":\"{}\",\"error\":{}}}", rejection_label(refusal.reason),
-                   common::json_string(refusal.message));
-  };
-  const auto record = [&](std::string_view name, std::optional<std::size_t> index, simdjson::dom::element value) {
-    if (auto refusal = record_sample(ingest.segment, ingest.counters, name, sample_from_json(value), now)) {
-      report(name, index, *refusal);
-    } else {
-      ++recorded;
-    }
-  };
-  fmt::format_to(out, "{{\"rejected\":[");
+  BatchAnswer batch(ingest.segment, ingest.counters, common::wall_clock_unix_seconds());
   for (const auto entry : entries) {
-    if (!seen.insert(entry.key).second) {
-      ingest.counters.count_rejected(Rejection::duplicate_name);
-      report(entry.key, std::nullopt,
-             Refusal{400, Rejection::duplicate_name,
-                     "the name appears more than once in this batch; only its first entry "
-                     "was considered"});
+    if (seen.insert(entry.key).second) {
+      batch.record(entry.key, entry.value);
       continue;
     }
-    simdjson::dom::array samples;
-    if (entry.value.get(samples) != simdjson::SUCCESS) {
-      record(entry.key, std::nullopt, entry.value);
-      continue;
-    }
-    std::size_t index = 0;
-    for (const auto item : samples) record(entry.key, index++, item);
+    ingest.counters.count_rejected(Rejection::duplicate_name);
+    batch.refuse(entry.key, Refusal{400, Rejection::duplicate_name,
+                                    "the name appears more than once in this batch; only its first "
+                                    "entry was considered"});
   }
-  fmt::format_to(out, "],\"recorded\":{}}}", recorded);
-  res.set_content(answer.data(), answer.size(), "application/json");
+  http::set_answer(res, batch.answer());
 }
 
 // DELETE /server/<name>: the server and its data are gone, its slot free.

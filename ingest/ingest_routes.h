@@ -1,10 +1,11 @@
 // The ingest worker's routes (docs/design.md, "The HTTP contract"; README):
 //   POST /server/<name>  one JSON sample -> 204 once it is in the segment (or
-//                        is the repeat of one counted, shm/slot.h)
+//                        is the repeat of one counted, shm/slot.h); an array
+//                        of that server's samples -> 200 with the batch's
+//                        answer (ingest/batch_answer.h)
 //   POST /servers        {"<name>": SAMPLE or [SAMPLE, ...], ...} -> 200 with
 //                        {"rejected": [{"name", "index"?, "reason", "error"}],
-//                         "recorded": N}; "index" (from 0) only for an item of
-//                        an array; N counts the samples acknowledged
+//                         "recorded": N}
 //   DELETE /server/<name> -> 204, the server is gone; 404 when there is none
 //   GET /metrics         also carries the sample counters (ingest/ingest_counters.h)
 // With a non-empty `ingest_token`, the POSTs and DELETE first need the bearer

@@ -94,9 +94,8 @@ simdjson::error_code SampleParser::parse_document(std::string_view body,
   return parser_.parse(body.data(), body.size(), false).get(root);
 }
 
-ParsedSample SampleParser::parse(std::string_view body) {
-  simdjson::dom::element root;
-  if (const auto error = parse_document(body, root)) {
+ParsedSample sample_from_document(simdjson::error_code error, simdjson::dom::element root) {
+  if (error) {
     return refuse(SampleProblem::invalid_json, std::string("the body is not valid JSON (") +
                                                    simdjson::error_message(error) + ")" + kExample);
   }
@@ -106,6 +105,12 @@ ParsedSample SampleParser::parse(std::string_view body) {
                                                    ", not a JSON object" + kExample);
   }
   return sample_from_json(root);
+}
+
+ParsedSample SampleParser::parse(std::string_view body) {
+  simdjson::dom::element root;
+  const simdjson::error_code error = parse_document(body, root);
+  return sample_from_document(error, root);
 }
 
 }  // namespace servertrack::ingest

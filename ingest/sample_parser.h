@@ -54,10 +54,16 @@ ParsedSample sample_from_json(simdjson::dom::element value);
 // "an object", "a string", ...: a JSON value's type for error messages.
 const char* json_type_name(simdjson::dom::element_type type);
 
+// The body of POST /server/<name> once parse_document() returned `error` and
+// `root`: invalid_json unless it parsed and is an object, else sample_from_json().
+// For a route that first looks at the root itself (an array of samples).
+ParsedSample sample_from_document(simdjson::error_code error, simdjson::dom::element root);
+
 class SampleParser {
  public:
   SampleParser();
   // `body` must be followed by kParserPadding readable bytes.
+  // parse_document() then sample_from_document().
   ParsedSample parse(std::string_view body);
   // The whole body as one JSON document, for callers with their own shape
   // (the batch route). The element lives until the next call.

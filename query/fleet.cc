@@ -131,7 +131,7 @@ void append_row(shm::Segment& segment, const Row& row, std::int64_t now, fmt::me
 std::variant<FleetQuery, std::string> parse_fleet_query(const httplib::Request& request) {
   FleetQuery query;
   ParameterError error =
-      repeated_parameter(request, {"sort", "order", "prefix", "stale", "limit", "cursor"});
+      repeated_parameter(request, {"sort", "order", "prefix", "stale", "limit", "cursor", "cursor_included"});
   if (!error) error = parse_prefix(request, query.prefix);
   if (!error) error = parse_limit(request, query.limit);
   if (!error && request.has_param("stale")) {
@@ -152,6 +152,11 @@ std::variant<FleetQuery, std::string> parse_fleet_query(const httplib::Request& 
     query.order.order = *order;
   }
   query.cursor = request.get_param_value("cursor");
+  if (request.has_param("cursor_included")) {
+    const std::string included = request.get_param_value("cursor_included");
+    if (included != "0" && included != "1") return std::string("cursor_included must be 1 or 0");
+    query.cursor_included = included == "1";
+  }
   return query;
 }
 
@@ -185,7 +190,7 @@ std::optional<std::string> append_fleet_json(shm::Segment& segment, const FleetQ
         ++total;
         const Latest latest = latest_values(segment, *entry.slot, entry.name, seen, now);
         const FleetKey key{sort_value(order.sort, latest, seen.last_sample_unix), entry.name};
-        if (after && !order.before(*after, key)) return;
+        if (after && (query.cursor_included ? order.before(key, *after) : !order.before(*after, key))) return;
         if (best.size() == query.limit + 1) {
           if (!order.before(key, best.front().key())) return;
           std::pop_heap(best.begin(), best.end(), listed_before);

@@ -5,6 +5,9 @@
 //   ?stale=300         only servers silent for at least that many seconds
 //   ?limit=100         rows per page, 1..1000
 //   ?cursor=...        the next_cursor of the previous page (query/fleet_order.h)
+//   ?cursor_included=1 list the cursor's own row too (the merged fleet's
+//                      request to the nodes after its page's last row's node,
+//                      query/merged_fleet.h)
 // -> {"now": T, "sort": "cpu", "order": "desc", "total": N,
 //     "servers": [{"name": "web_1", "last_sample": T, "cpu": 87.5, "ram": 40,
 //                  "cpu_peak": 99, "ram_peak": 41,
@@ -45,6 +48,7 @@ struct FleetQuery {
   std::optional<std::int64_t> stale_seconds;
   std::size_t limit = kDefaultListLimit;
   std::string cursor;  // "" for the first page
+  bool cursor_included = false;
 };
 
 // The query, or the sentence for a 400 body.

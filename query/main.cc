@@ -3,6 +3,7 @@
 #include "common/defaults.h"
 #include "http/sibling.h"
 #include "http/worker.h"
+#include "query/peers.h"
 #include "query/query_routes.h"
 
 int main(int argc, char** argv) {
@@ -17,6 +18,11 @@ int main(int argc, char** argv) {
       .redirects_get = false,
       .deletes_servers = false,
       .routes = servertrack::query::kQueryRouteLabels,
+      .peers_problem = [](const std::string& peers) -> std::string {
+        auto parsed = servertrack::query::parse_peers(peers);
+        const std::string* problem = std::get_if<std::string>(&parsed);
+        return problem ? *problem : "";
+      },
   };
   return servertrack::http::run_worker(
       argc, argv, kQuery,
@@ -28,6 +34,7 @@ int main(int argc, char** argv) {
             [sibling_url = options.sibling_url, bind = options.bind](const httplib::Request& req) {
               return servertrack::http::sibling_location(sibling_url, req.get_header_value("Host"), bind,
                                                          kQuery.sibling_default_port, "");
-            });
+            },
+            std::get<std::vector<servertrack::query::Peer>>(servertrack::query::parse_peers(options.peers)));
       });
 }

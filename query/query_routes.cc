@@ -12,6 +12,8 @@
 #include "http/server_path.h"
 #include "query/dashboard/dashboard_html.h"
 #include "query/fleet.h"
+#include "query/merged_fleet.h"
+#include "query/merged_server_list.h"
 #include "query/server_list.h"
 #include "shm/name.h"
 
@@ -77,8 +79,8 @@ void answer_snapshot(shm::Segment& segment, const httplib::Request& req, httplib
   http::set_answer(res, snapshot_answer(segment, name, details));
 }
 
-void answer_server_list(const shm::Segment& segment, const httplib::Request& req,
-                        httplib::Response& res) {
+void answer_server_list(const shm::Segment& segment, const std::vector<Peer>& peers,
+                        const httplib::Request& req, httplib::Response& res) {
   const auto query = parse_server_list_query(req);
   if (const std::string* error = std::get_if<std::string>(&query)) {
     http::set_json_error(res, 400, *error);
@@ -86,11 +88,16 @@ void answer_server_list(const shm::Segment& segment, const httplib::Request& req
   }
   thread_local fmt::memory_buffer json;
   json.clear();
-  append_server_list_json(segment, std::get<ServerListQuery>(query), json);
+  if (peers.empty() || asks_for_own_node(req)) {
+    append_server_list_json(segment, std::get<ServerListQuery>(query), json);
+  } else {
+    append_merged_server_list_json(peers, std::get<ServerListQuery>(query), fetch_from_peers, json);
+  }
   res.set_content(json.data(), json.size(), "application/json");
 }
 
-void answer_fleet(shm::Segment& segment, const httplib::Request& req, httplib::Response& res) {
+void answer_fleet(shm::Segment& segment, const std::vector<Peer>& peers, const httplib::Request& req,
+                  httplib::Response& res) {
   const auto query = parse_fleet_query(req);
   if (const std::string* error = std::get_if<std::string>(&query)) {
     http::set_json_error(res, 400, *error);
@@ -98,8 +105,11 @@ void answer_fleet(shm::Segment& segment, const httplib::Request& req, httplib::R
   }
   thread_local fmt::memory_buffer json;
   json.clear();
-  const auto error =
-      append_fleet_json(segment, std::get<FleetQuery>(query), common::wall_clock_unix_seconds(), json);
+  const FleetQuery& fleet = std::get<FleetQuery>(query);
+  const std::int64_t now = common::wall_clock_unix_seconds();
+  const auto error = peers.empty() || asks_for_own_node(req)
+                         ? append_fleet_json(segment, fleet, now, json)
+                         : append_merged_fleet_json(peers, fleet, fetch_from_peers, now, json);
   if (error) {
     http::set_json_error(res, 400, *error);
     return;
@@ -124,7 +134,7 @@ std::string dashboard_page(std::string_view ingest_origin) {
 }  // namespace
 
 void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segment& segment,
-                      IngestOrigin ingest_origin) {
+                      IngestOrigin ingest_origin, std::vector<Peer> peers) {
   fast.get_server = [&segment](const http::FastRequest& request) -> std::optional<http::Answer> {
     return snapshot_answer(segment, request.name, common::Details{});
   };
@@ -132,11 +142,11 @@ void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segm
                                                              httplib::Response& res) {
     res.set_content(dashboard_page(ingest_origin(req)), "text/html; charset=utf-8");
   });
-  server.Get("/servers", [&segment](const httplib::Request& req, httplib::Response& res) {
-    answer_server_list(segment, req, res);
+  server.Get("/servers", [&segment, peers](const httplib::Request& req, httplib::Response& res) {
+    answer_server_list(segment, peers, req, res);
   });
-  server.Get("/fleet", [&segment](const httplib::Request& req, httplib::Response& res) {
-    answer_fleet(segment, req, res);
+  server.Get("/fleet", [&segment, peers](const httplib::Request& req, httplib::Response& res) {
+    answer_fleet(segment, peers, req, res);
   });
   server.Get(http::kServerRoute, [&segment](const httplib::Request& req, httplib::Response& res) {
     answer_snapshot(segment, req, res);

@@ -5,6 +5,9 @@
 //   GET /servers          the known servers, sorted and paged (query/server_list.h)
 //   GET /fleet            every server's latest load and last hour, hottest first (query/fleet.h)
 //   GET /metrics          this worker's metrics (http/metrics.h)
+// Given peers (--peers, query/peers.h), /servers and /fleet answer for every
+// node of the fleet (query/merged_server_list.h, query/merged_fleet.h) unless
+// the request carries the node-scope header.
 //
 // Added once by main() through run_worker(); handlers run on connection
 // threads, each rendering into its own reused buffer.
@@ -17,6 +20,7 @@
 
 #include "http/fast_path.h"
 #include "http/metrics.h"
+#include "query/peers.h"
 #include "shm/segment.h"
 
 namespace servertrack::query {
@@ -35,6 +39,6 @@ using IngestOrigin = std::function<std::string(const httplib::Request& request)>
 
 // GET /server/<name> is also served on the fast path (`fast`).
 void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segment& segment,
-                      IngestOrigin ingest_origin);
+                      IngestOrigin ingest_origin, std::vector<Peer> peers);
 
 }  // namespace servertrack::query

@@ -41,6 +41,8 @@ def worker_commands(options):
                 "--sibling-url", url(host, ports[siblings[kind]])]
         if kind == "ingest" and options.ingest_token_file:
             argv += ["--ingest-token-file", options.ingest_token_file]
+        if kind == "query" and options.peers:
+            argv += ["--peers", options.peers]
         if options.checkpoint_interval:
             # The supervisor's checkpoint counters, in every worker's /metrics.
             argv += ["--metrics-textfile", metrics_path(options.data_dir, options.segment)]
@@ -214,6 +216,10 @@ def add_run_options(parser, default_build):
     parser.add_argument("--ingest-token-file", metavar="FILE", type=os.path.abspath,
                         help="require 'Authorization: Bearer TOKEN' on every POST; TOKEN is the file's "
                              "first line (README: Ingest token; default: none, POSTs need no token)")
+    parser.add_argument("--peers", metavar="NAME=HOST:PORT,...",
+                        help="every node of a sharded fleet, this one included, with its query port, as "
+                             "the balancer's --node lines name them: /fleet and /servers then list all "
+                             "of them (README: More than one host; default: this node only)")
 
 
 def add_runtime_commands(sub, default_build):

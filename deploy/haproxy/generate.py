@@ -11,7 +11,9 @@ Routing (README.md, "More than one host"):
   POST/DELETE /server/<name>  -> the ingest worker of the node that owns <name>
   GET/HEAD    /server/<name>  -> the query worker of that node
   GET/HEAD    /node/<node>/.. -> that node's query worker, prefix removed
-                                 (its /servers, /metrics, dashboard, ...)
+                                 (its /servers, /metrics, dashboard, ...),
+                                 asking for that node's view only (below)
+  GET/HEAD    /node/<node>    -> a redirect to /node/<node>/
   GET/HEAD    anything else   -> the first node (in --node order) that is up
   any other write             -> 404 with a JSON error (batch ingest is per node)
 
@@ -28,6 +30,12 @@ A node given as PRIMARY+SECONDARY is a replicated pair: reads go to the primary
 and to the secondary when the primary's checks fail; writes through --bind go to
 the primary, writes through --copy-bind to the secondary, so an agent that posts
 every sample to both ports records it on both nodes.
+
+The fleet as one: a query worker started with --peers naming every node
+answers /fleet and /servers for all of them (README.md, "More than one host"),
+unless the request carries "X-ServerTrack-Scope: node". The balancer removes
+that header from every request and sets it on /node/<node>/ alone, so the
+landing page and /fleet cover the fleet while /node/<node>/ shows that node.
 """
 
 import argparse
@@ -69,11 +77,15 @@ frontend servertrack{suffix}
     acl per_server path_reg ^/server/[^/]+$
     acl write method POST DELETE
     http-request return status 404 content-type application/json string "{{\\"error\\": \\"only POST and DELETE of /server/<name> are routed to the node that owns the name; post batches to one node directly\\"}}" if write !per_server
+    # Only the balancer says that a request is for one node's view alone.
+    http-request del-header X-ServerTrack-Scope
 {node_paths}{node_routes}    use_backend servertrack_ring{suffix} if per_server
     default_backend any_query
 """
 
 NODE_PATH = """\
+    http-request redirect location /node/{node}/ code 301 if {{ path /node/{node} }}
+    http-request set-header X-ServerTrack-Scope node if {{ path_beg /node/{node}/ }}
     http-request set-var(txn.node) str({node}) if {{ path_beg /node/{node}/ }}
     http-request set-path %[path,regsub(^/node/{node}/,/)] if {{ path_beg /node/{node}/ }}
 """

@@ -1,5 +1,6 @@
 """servertrack-agent over HTTPS (cpp-httplib with OpenSSL): it checks the
-server's certificate (a self-signed one is refused and the sample spooled),
+server's certificate (a self-signed one is refused, said at every try as a
+configuration error, exit 78 with --once, and the sample spooled),
 and with --ca-file trusting that certificate it POSTs the sample with its
 token. The server is a small TLS stand-in for the appliance on 127.0.0.1,
 since the appliance itself has no TLS (README, "Exposing it safely")."""
@@ -71,11 +72,28 @@ class HttpsTest(unittest.TestCase):
 
     def test_an_untrusted_certificate_is_refused_and_the_sample_spooled(self):
         status, log = self.run_once()
-        self.assertEqual(status, 75, log)
-        self.assertIn("SSLServerVerification", log)
+        self.assertEqual(status, 78, log)
+        self.assertIn("error: the TLS certificate of " + self.url + " is not trusted", log)
+        self.assertIn("give --ca-file the CA that signed it", log)
         self.assertEqual(self.server.posts, [])
         self.assertEqual([sample[1:] for sample in read_spool(os.path.join(self.work, "spool", NAME))],
                          [(50.0, 50.0)])
+
+    def test_an_untrusted_certificate_is_said_at_every_try(self):
+        with FakeProc() as proc:
+            ticks = 1000
+            proc.set_stat(user=ticks, system=0, idle=ticks)
+            proc.set_meminfo(total_kib=1000, available_kib=500)
+            spool = os.path.join(self.work, "spool", NAME)
+            with Agent(self.url, os.path.join(self.work, "spool"),
+                       ("--name", NAME, "--interval", "1", "--proc-root", proc.path)) as agent:
+                agent.wait_for_log("reporting as")
+                for tries in range(1, 4):
+                    ticks += 100
+                    proc.set_stat(user=ticks, system=0, idle=ticks)
+                    agent.wait_for_log("is not trusted", count=tries)
+                self.assertEqual(agent.stop(), 0)
+        self.assertGreaterEqual(len(read_spool(spool)), 3)
 
     def test_with_ca_file_the_sample_is_posted_with_its_token(self):
         status, log = self.run_once("--ca-file", self.cert)

@@ -1,14 +1,17 @@
 """servertrack-agent against a real appliance while it answers: the numbers it
 posts from a fake /proc are exact, it sends the token, --once reports one
-sample and exits, refused samples are dropped (not spooled), bad options exit 2."""
+sample and exits, a sample the appliance judges invalid is dropped (not
+spooled), one refused for a wrong token is spooled (exit 77) and sent once the
+token is right, it stops with its own message, and every bad option exits 2."""
 
 import os
 import subprocess
 import tempfile
+import time
 import unittest
 
 from agent_common import Agent, FakeProc, minute_samples, spool_size, wait_until
-from appliance import TestSegment, Worker, build_path
+from appliance import FakeClock, TestSegment, Worker, build_path
 
 NAME = "web-01.example.com"
 TOKEN = "tok_" + os.urandom(12).hex()
@@ -24,13 +27,13 @@ class LiveTest(unittest.TestCase):
         self.token_file = token_file.name
         self.addCleanup(os.unlink, self.token_file)
 
-    def start_appliance(self):
+    def start_appliance(self, env=None):
         segment = TestSegment()
         segment.__enter__()
         self.addCleanup(segment.__exit__)
-        ingest = Worker("ingest", segment, args=("--ingest-token-file", self.token_file))
+        ingest = Worker("ingest", segment, args=("--ingest-token-file", self.token_file), env=env)
         self.addCleanup(ingest.__exit__)
-        query = Worker("query", segment, args=("--sibling-url", ingest.url))
+        query = Worker("query", segment, args=("--sibling-url", ingest.url), env=env)
         self.addCleanup(query.__exit__)
         return ingest, query
 
@@ -55,6 +58,10 @@ class LiveTest(unittest.TestCase):
                 agent.wait_for_log("no CPU time elapsed")
                 self.assertEqual(agent.stop(), 0)
                 self.assertNotIn(TOKEN, agent.stderr_text())
+                # Its own words on SIGTERM, not a worker's.
+                self.assertIn("servertrack-agent: signal 15: stopping; samples not sent yet stay in the spool",
+                              agent.stderr_text())
+                self.assertNotIn("requests in flight", agent.stderr_text())
             minutes = minute_samples(query, NAME)
             self.assertEqual(sum(count for count, _, _ in minutes.values()), 2, minutes)
             # One minute bucket holding both (mean) or two holding one each.
@@ -79,39 +86,74 @@ class LiveTest(unittest.TestCase):
                 self.assertEqual(agent.wait(), 0, agent.stderr_text())
         self.assertEqual(list(minute_samples(query, NAME).values()), [(1, 25, 10)])
 
-    def test_a_refused_sample_is_dropped_not_spooled(self):
+    def run_once(self, url, token_file, proc):
+        """One --once run; -> (exit status, log)."""
+        proc.set_stat(user=100, system=100, idle=800)
+        proc.set_meminfo(total_kib=1000, available_kib=900)
+        with Agent(url, self.spool_dir, ("--name", NAME, "--interval", "1", "--once", "--token-file",
+                                         token_file, "--proc-root", proc.path)) as agent:
+            agent.wait_for_log("reporting as")
+            proc.set_stat(user=200, system=100, idle=1100)
+            return agent.wait(), agent.stderr_text()
+
+    def test_a_sample_judged_invalid_is_dropped_not_spooled(self):
+        # The appliance's clock is an hour behind: the sample's "time" is in its future.
+        with FakeClock() as clock:
+            clock.set(time.time() - 3600)
+            ingest, query = self.start_appliance(env=clock.env)
+            with FakeProc() as proc:
+                status, log = self.run_once(ingest.url, self.token_file, proc)
+        self.assertEqual(status, 1, log)
+        self.assertIn("error: the appliance refused the sample of", log)
+        self.assertIn("after the appliance's clock", log)
+        self.assertIn("dropped it", log)
+        self.assertEqual(spool_size(os.path.join(self.spool_dir, NAME)), 0)
+        self.assertEqual(minute_samples(query, NAME), {})
+
+    def test_a_wrong_token_keeps_the_sample_until_the_token_is_right(self):
         ingest, query = self.start_appliance()
-        with tempfile.NamedTemporaryFile("w", prefix="servertrack-token-") as wrong_token:
+        with tempfile.NamedTemporaryFile("w", prefix="servertrack-token-") as wrong_token, FakeProc() as proc:
             wrong_token.write("not-the-token\n")
             wrong_token.flush()
-            with FakeProc() as proc:
-                proc.set_stat(user=100, system=100, idle=800)
-                proc.set_meminfo(total_kib=1000, available_kib=900)
-                with Agent(ingest.url, self.spool_dir,
-                           ("--name", NAME, "--interval", "1", "--once", "--token-file",
-                            wrong_token.name, "--proc-root", proc.path)) as agent:
-                    agent.wait_for_log("reporting as")
-                    proc.set_stat(user=200, system=100, idle=1100)
-                    self.assertEqual(agent.wait(), 1, agent.stderr_text())
-                    self.assertIn("refused the sample", agent.stderr_text())
-                    self.assertIn("401", agent.stderr_text())
-        self.assertEqual(minute_samples(query, NAME), {})
+            status, log = self.run_once(ingest.url, wrong_token.name, proc)
+            self.assertEqual(status, 77, log)
+            self.assertIn("error: 401 ", log)
+            self.assertIn("put its ingest token in the first line of --token-file", log)
+            self.assertEqual(spool_size(os.path.join(self.spool_dir, NAME)), 1)
+            self.assertEqual(minute_samples(query, NAME), {})
+            status, log = self.run_once(ingest.url, self.token_file, proc)
+        self.assertEqual(status, 0, log)
+        self.assertIn("sent the spool (1 samples)", log)
+        self.assertEqual(sum(count for count, _, _ in minute_samples(query, NAME).values()), 2)
         self.assertEqual(spool_size(os.path.join(self.spool_dir, NAME)), 0)
 
     def test_bad_options_exit_2_with_a_clear_message(self):
-        missing = os.path.join(self.spool_dir, "no-such-token")
-        for args, message in ((["--url", "http://127.0.0.1:1", "--name", "bad name!"], "--name"),
+        missing = os.path.join(self.spool_dir, "no-such-file")
+        url = ["--url", "http://127.0.0.1:1"]
+        for args, message in (([*url, "--name", "bad name!"], "--name"),
                               (["--url", "ftp://127.0.0.1:1", "--name", NAME], "--url"),
-                              (["--url", "http://127.0.0.1:1", "--name", NAME, "--token-file", missing],
-                               "--token-file"),
-                              (["--url", "http://127.0.0.1:1", "--interval", "0"], "--interval")):
+                              (["--url", "http://user@127.0.0.1:1", "--name", NAME], "--url"),
+                              ([*url, "--name", NAME, "--token-file", missing], "--token-file"),
+                              ([*url, "--interval", "0"], "--interval"),
+                              ([*url, "--interval", "3601"], "--interval"),
+                              ([*url, "--interval", "often"], "--interval"),
+                              ([*url, "--ca-file", missing], "--ca-file"),
+                              ([*url, "--no-such-option"], "--no-such-option"),
+                              ([*url, "--once=maybe"], "--once"),
+                              (["--name", NAME], "--url"),
+                              ([*url, "--name"], "--name"),
+                              ([*url, "extra"], "extra")):
             with self.subTest(args=args):
                 result = subprocess.run([build_path("agent/servertrack-agent"), "--spool-dir",
                                          self.spool_dir, *args], capture_output=True, text=True,
                                         timeout=10)
-                self.assertNotEqual(result.returncode, 0)
+                self.assertEqual(result.returncode, 2, result.stderr)
                 self.assertIn(message, result.stderr)
         self.assertEqual(os.listdir(self.spool_dir), [])
+        helped = subprocess.run([build_path("agent/servertrack-agent"), "--help"], capture_output=True,
+                                text=True, timeout=10)
+        self.assertEqual(helped.returncode, 0)
+        self.assertIn("--once", helped.stdout)
 
 
 if __name__ == "__main__":

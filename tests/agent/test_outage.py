@@ -80,7 +80,7 @@ class OutageTest(unittest.TestCase):
         agent.wait_for_log("sent the spool")
         self.assert_each_in_its_own_minute(spooled)
         self.assertEqual(spool_size(self.spool_file), 0)
-        self.assertIn("spooling", agent.stderr_text())
+        self.assertIn("is spooled", agent.stderr_text())
         self.assertEqual(agent.stop(), 0)
 
     def test_sigkilled_agent_sends_its_spool_once(self):

@@ -63,7 +63,9 @@ class FastPathTest(unittest.TestCase):
                                  ('{"cpu": 12.5', b"400"),
                                  ('{"cpu": -1, "ram": 40.1}', b"400"),
                                  ('{"cpu": 1, "ram": 2, "time": 1}', b"400"),
-                                 ('[1, 2]', b"400")):
+                                 ('"text"', b"400"),
+                                 ('[1, 2]', b"200"),
+                                 ('[{"cpu": 12.5, "ram": 40.1}, {"cpu": 1}]', b"200")):
                 for extra in ("", "Connection: close\r\n"):
                     with self.subTest(body=body, extra=extra):
                         fast, general, counted = self.both_ways(ingest, "POST", "web-01", body, extra)

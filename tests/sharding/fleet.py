@@ -50,6 +50,7 @@ class Appliance:
         self._capacity = capacity
         self._stack = contextlib.ExitStack()
         self.segment = self.ingest = self.query = None
+        self.query_args = ()
 
     def __enter__(self):
         self.segment, self.ingest, self.query = self._stack.enter_context(
@@ -73,11 +74,24 @@ class Appliance:
         """Workers again, on the ports of the stopped ones (the balancer knows those)."""
         self.ingest = self._stack.enter_context(
             Worker("ingest", self.segment, port=self.ingest.port, args=("--ingest-token", self.token)))
-        self.query = self._stack.enter_context(Worker("query", self.segment, port=self.query.port))
+        self.query = self._stack.enter_context(
+            Worker("query", self.segment, port=self.query.port, args=self.query_args))
+
+    def give_peers(self, nodes):
+        """Its query worker again, on its port, answering /fleet and /servers for all `nodes`."""
+        self.query.stop()
+        self.query_args = ("--peers", peers_option(nodes))
+        self.query = self._stack.enter_context(
+            Worker("query", self.segment, port=self.query.port, args=self.query_args))
 
     def __exit__(self, *exc):
         self._stack.close()
         return False
+
+
+def peers_option(nodes):
+    """The value of --peers for nodes = [(name, appliance)]: each node's query port."""
+    return ",".join(f"{name}=127.0.0.1:{node.query.port}" for name, node in nodes)
 
 
 def _user_exists(name):
