@@ -52,7 +52,7 @@ class ContractTest(unittest.TestCase):
     def test_peaks_and_counts_add_arrays_per_metric(self):
         with appliance() as (_, ingest, query):
             hour = (int(time.time()) // 3600 - 1) * 3600  # the previous hour, all in the past
-            for sample in ({"cpu": 10, "ram": 1, "time": hour + 10}, {"cpu": 30, "time": hour + 20}):
+            for sample in ({"cpu": 10, "ram": 1, "time": hour + 60}, {"cpu": 30, "time": hour + 120}):
                 self.assertEqual(request_json("POST", f"{ingest.url}/server/p", sample)[0], 204)
             keys = {"": ["start", "step", "cpu", "ram"],
                     "?peaks=1": ["start", "step", "cpu", "ram", "cpu_max", "ram_max"],

@@ -117,7 +117,7 @@ class BatchTest(unittest.TestCase):
         now = int(time.time())
         minute = now // 60 * 60
         samples = [{"cpu": 10, "ram": 20, "time": minute - 180}, {"cpu": 30, "ram": 40, "time": minute - 120},
-                   {"cpu": -1, "ram": 40, "time": minute - 119}, {"cpu": 1, "ram": 1, "time": now - 90000},
+                   {"cpu": -1, "ram": 40, "time": minute - 119}, {"cpu": 1, "ram": 1, "time": now - 31 * 86400},
                    "text", {"cpu": 50, "ram": 60, "time": minute - 60}]
         with appliance() as (_, ingest, query):
             status, answer = post_array(ingest, "web-01.example.com", samples)

@@ -91,7 +91,7 @@ class IndependentMetricsTest(unittest.TestCase):
                 with self.subTest(body=body):
                     status, headers, raw = http("POST", f"{ingest.url}/server/d", json.dumps(body))
                     assert_json_error(self, status, headers, raw, 400)
-                    self.assertIn('neither "cpu" nor "ram"', raw.decode())
+                    self.assertIn('neither "cpu" nor "ram"', json.loads(raw)["error"])
                     self.assertEqual(get_server(query, "d")[0], 404)
             self.assertEqual(post(ingest, "d", {"cpu": 1, "time": at}), (204, None))
             before = snapshot(query, "d")

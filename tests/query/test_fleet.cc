@@ -104,7 +104,7 @@ TEST(Fleet, CurrentIsTheMeanOfTheLatestMinuteWithSamples) {
 }
 
 TEST(Fleet, PeaksAreTheLargestSamplesOfTheNewestSamplesHour) {
-  shm::test::TestSegment segment(16);
+  shm::test::TestSegment segment(16, 30);
   const std::int64_t hour = kNow / 3600 * 3600;
   record(*segment, "spiky", 100, 20, hour + 60);  // a spike early in this hour, calm since
   record(*segment, "spiky", 10, 30, kNow - 5);
