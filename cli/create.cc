@@ -41,12 +41,13 @@ mode_t parse_mode(const std::string& text) {
   return static_cast<mode_t>(mode);
 }
 
-std::string describe_size(std::uint64_t capacity) { return human_bytes(shm::segment_bytes(capacity)); }
+std::string describe_size(std::uint64_t capacity, int days) { return human_bytes(shm::segment_bytes(capacity, days)); }
 
 void report_existing(const shm::Segment& segment) {
   const shm::Header& h = segment.header();
-  fmt::print("segment '{}' already exists at {} with capacity {} ({}, mode {:04o}); left unchanged\n", segment.name(),
-             shm::Segment::path_of(segment.name()), h.capacity, describe_size(h.capacity), h.mode);
+  fmt::print("segment '{}' already exists at {} with capacity {}, {} days ({}, mode {:04o}); left unchanged\n",
+             segment.name(),
+             shm::Segment::path_of(segment.name()), h.capacity, h.days, describe_size(h.capacity, static_cast<int>(h.days)), h.mode);
 }
 
 int create(const CreateArgs& args) {
@@ -68,7 +69,7 @@ int create(const CreateArgs& args) {
       shm::Segment created =
           shm::Segment::create({args.segment, args.capacity, args.days, mode, common::wall_clock_unix_seconds()});
       fmt::print("created segment '{}' at {}: capacity {} servers, {} days, {} in {}, mode {:04o}\n", args.segment,
-                 shm::Segment::path_of(args.segment), args.capacity, args.days, describe_size(args.capacity),
+                 shm::Segment::path_of(args.segment), args.capacity, args.days, describe_size(args.capacity, args.days),
                  created.pages(), static_cast<unsigned>(mode));
       return kExitOk;
     } catch (const shm::SegmentError& e) {

@@ -3,6 +3,7 @@
 // Read-only on the segment.
 #include <fmt/core.h>
 
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -36,26 +37,28 @@ struct Skipped {
 // in `skipped`, so one damaged slot never stops a backup of the rest.
 SnapshotFile take_snapshot(shm::Segment& segment, std::vector<Skipped>& skipped) {
   const shm::Header& h = segment.header();
-  SnapshotFile file{shm::kLayoutVersion, segment.capacity(), h.created_unix, 0, h.mode, {}};
+  SnapshotFile file{shm::kLayoutVersion, segment.capacity(), h.created_unix, 0, h.mode, segment.days(),
+                    kSnapshotFormatVersion, {}};
+  auto data = std::make_unique<shm::SlotCopy>();  // one scratch copy, reused
   segment.for_each_server([&](const shm::ServerEntry& server) {
-    SnapshotServer copy{std::string(server.name), {}};
-    if (!shm::is_valid_name(copy.name)) {
-      skipped.push_back({copy.name, "its name is damaged (`shmtool check` shows the slot)"});
+    std::string name(server.name);
+    if (!shm::is_valid_name(name)) {
+      skipped.push_back({name, "its name is damaged (`shmtool check` shows the slot)"});
       return;
     }
-    if (segment.copy_slot(*server.slot, copy.data) != shm::Status::ok) {
-      skipped.push_back({copy.name,
+    if (segment.copy_slot(*server.slot, *data) != shm::Status::ok) {
+      skipped.push_back({name,
                          "it was left mid-write by a writer that died (the next sample for it, or any "
                          "worker's read of it, repairs it; dump again then)"});
       return;
     }
-    if (copy.data.name_view() != copy.name) return;  // deleted or reused meanwhile: gone
+    if (data->name_view() != name) return;  // deleted or reused meanwhile: gone
     // The clock read after the copy: a sample recorded just before it is not "from the future".
-    if (const auto problems = data_problems(copy.data, common::wall_clock_unix_seconds()); !problems.empty()) {
-      skipped.push_back({copy.name, problems.front()});
+    if (const auto problems = data_problems(*data, common::wall_clock_unix_seconds()); !problems.empty()) {
+      skipped.push_back({name, problems.front()});
       return;
     }
-    file.servers.push_back(std::move(copy));
+    file.servers.push_back(SnapshotServer::from_copy(std::move(name), *data));
   });
   // After the walk: a sample recorded while it ran is never newer than the dump.
   file.dumped_unix = common::wall_clock_unix_seconds();

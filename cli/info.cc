@@ -27,7 +27,7 @@ struct Facts {
 
 Facts facts_of(const shm::Header& h) {
   const std::uint64_t used = h.counters.used_slots.load(std::memory_order_relaxed);
-  return {used, 100.0 * static_cast<double>(used) / static_cast<double>(h.capacity), shm::segment_bytes(h.capacity)};
+  return {used, 100.0 * static_cast<double>(used) / static_cast<double>(h.capacity), shm::segment_bytes(h.capacity, static_cast<int>(h.days))};
 }
 
 void print_json(const shm::Segment& segment, const std::vector<shm::RegisteredProcess>& processes) {
@@ -40,13 +40,13 @@ void print_json(const shm::Segment& segment, const std::vector<shm::RegisteredPr
   }
   const auto& c = h.counters;
   fmt::print(
-      "{{\"segment\": {}, \"path\": {}, \"layout_version\": {}, \"capacity\": {}, \"used_slots\": {}, "
+      "{{\"segment\": {}, \"path\": {}, \"layout_version\": {}, \"capacity\": {}, \"days\": {}, \"used_slots\": {}, "
       "\"fill_percent\": {:.3f}, \"bytes_total\": {}, \"bytes_header\": {}, \"bytes_fingerprints\": {}, "
       "\"bytes_per_server\": {}, "
       "\"mode\": \"{:04o}\", \"created_unix\": {}, \"samples_recorded\": {}, \"lock_takeovers\": {}, "
       "\"table_full_rejections\": {}, \"processes\": [{}]}}\n",
       common::json_string(segment.name()), common::json_string(shm::Segment::path_of(segment.name())), h.layout_version.load(),
-      h.capacity, f.used, f.fill_percent, f.total_bytes, h.header_size, shm::fingerprint_bytes(h.capacity), h.slot_size, h.mode, h.created_unix,
+      h.capacity, h.days, f.used, f.fill_percent, f.total_bytes, h.header_size, shm::fingerprint_bytes(h.capacity), h.slot_size, h.mode, h.created_unix,
       c.samples_recorded.load(), c.lock_takeovers.load(), c.table_full_rejections.load(), procs);
 }
 
@@ -59,6 +59,7 @@ void print_human(const shm::Segment& segment, const std::vector<shm::RegisteredP
   facts.add_row({"path", shm::Segment::path_of(segment.name())});
   facts.add_row({"layout version", std::to_string(h.layout_version.load())});
   facts.add_row({"capacity", fmt::format("{} servers", h.capacity)});
+  facts.add_row({"days", h.days > 0 ? fmt::format("{} (the day window)", h.days) : "0 (no day window)"});
   facts.add_row({"used slots", fmt::format("{} ({:.1f} % full)", f.used, f.fill_percent)});
   facts.add_row({"size", fmt::format("{} in all: {} header + {} fingerprints + {} per server",
                                      human_bytes(f.total_bytes), human_bytes(h.header_size),

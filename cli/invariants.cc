@@ -10,32 +10,42 @@ namespace {
 
 std::string describe(const shm::DataProblem& p, const shm::SlotCopy& data, std::int64_t now) {
   using Kind = shm::DataProblem::Kind;
-  const bool minutes = p.ring == shm::Ring::minutes;
-  const std::size_t ring_size = minutes ? shm::kMinuteBuckets : shm::kHourBuckets;
-  const shm::BucketValue& b = p.bucket;
-  const std::string where = fmt::format("{} bucket {} (index {})", minutes ? "minute" : "hour", p.position, b.index);
+  constexpr const char* kRings[] = {"minute", "hour", "day"};
+  constexpr std::int64_t kSteps[] = {60, 3600, 86400};
+  const int ring = static_cast<int>(p.ring);
+  const std::size_t ring_size = p.ring == shm::Ring::minutes ? shm::kMinuteBuckets
+                                : p.ring == shm::Ring::hours ? shm::kHourBuckets
+                                                             : static_cast<std::size_t>(data.day_count);
+  const std::string where = fmt::format("{} bucket {} (index {})", kRings[ring], p.position, p.period);
+  const char* metric = p.metric == shm::kRam ? "ram" : "cpu";
   switch (p.kind) {
     case Kind::misplaced:
-      return fmt::format("{} belongs at ring position {}", where, b.index % ring_size);
+      return fmt::format("{} belongs at ring position {}", where, p.period % ring_size);
     case Kind::from_future:
       return fmt::format("{} is from the future: it starts {}, now is {}", where,
-                         utc_time(std::int64_t{b.index} * (minutes ? 60 : 3600)), utc_time(now));
+                         utc_time(std::int64_t{p.period} * kSteps[ring]), utc_time(now));
     case Kind::unsound_sum:
-      return fmt::format("{} has a negative or non-finite sum (cpu {}, ram {})", where, b.cpu_sum, b.ram_sum);
+      return fmt::format("{} has a negative or non-finite {} sum ({})", where, metric, p.value);
     case Kind::sums_without_samples:
-      return fmt::format("{} has no samples but non-zero sums (cpu {}, ram {})", where, b.cpu_sum, b.ram_sum);
+      return fmt::format("{} has no {} samples but a non-zero {} sum or peak (sum {})", where, metric, metric,
+                         p.value);
+    case Kind::unsound_peak:
+      return fmt::format("{} has a negative or non-finite {} peak ({})", where, metric, p.value);
+    case Kind::peak_below_mean:
+      return fmt::format("{} has a {} peak ({}) below its mean", where, metric, p.value);
+    case Kind::marks_beyond_period:
+      return fmt::format("{} has {} retry marks {:#x} beyond its period", where, metric, p.detail);
+    case Kind::more_marks_than_samples:
+      return fmt::format("{} has {} {} retry marks but {} samples", where, p.detail, metric, p.value);
     case Kind::last_sample_in_future:
       return fmt::format("last sample time {} is in the future (now {})", utc_time(data.last_sample_unix),
                          utc_time(now));
     case Kind::minute_after_last_sample:
-      return fmt::format("minute bucket {} (index {}) has samples after the last sample time {}", p.position,
-                         b.index, utc_time(data.last_sample_unix));
-    case Kind::retry_mark_beyond_hour:
-      return fmt::format("hour bucket {} has retry mark {}, beyond the hour's {} milliseconds", p.position,
-                         p.detail, shm::kHourMarks);
+      return fmt::format("{} has samples after the last sample time {}", where, utc_time(data.last_sample_unix));
     case Kind::hour_short_of_minutes:
-      return fmt::format("hour bucket {} (index {}) counts {} samples, fewer than its minutes' {}", p.position,
-                         b.index, b.count, p.detail);
+      return fmt::format("{} counts {} {} samples, fewer than its minutes' {}", where, p.value, metric, p.detail);
+    case Kind::day_short_of_hours:
+      return fmt::format("{} counts {} {} samples, fewer than its hours' {}", where, p.value, metric, p.detail);
   }
   return "unknown problem";
 }

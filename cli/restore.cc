@@ -8,9 +8,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "cli/command.h"
 #include "cli/file_io.h"
@@ -28,6 +31,7 @@ struct RestoreArgs {
   std::string segment{common::kDefaultSegment};
   std::string file;
   std::uint64_t capacity = 0;
+  int days = -1;  // -1: the file's (formats 1 and 2: the default)
   bool force = false;
 };
 
@@ -52,9 +56,26 @@ void refuse_unless_replaceable(const RestoreArgs& args) {
   }
 }
 
+// Puts `data`'s days where a ring of `days` days holds them: where two fall
+// on one position the newer stays (a ring keeps the newest days).
+void reshape_days(shm::SlotCopy& data, int days) {
+  std::vector<shm::DayValue> old(data.days, data.days + data.day_count);
+  std::sort(old.begin(), old.end(), [](const shm::DayValue& a, const shm::DayValue& b) {
+    return shm::day_of_key(a.key) < shm::day_of_key(b.key);
+  });
+  data.day_count = days;
+  std::fill(data.days, data.days + days, shm::DayValue{});
+  for (const shm::DayValue& d : old) {
+    if (d.key != 0 && days > 0) data.days[shm::day_of_key(d.key) % static_cast<std::uint32_t>(days)] = d;
+  }
+}
+
 void fill(shm::Segment& segment, const SnapshotFile& snapshot) {
+  auto data = std::make_unique<shm::SlotCopy>();  // one scratch copy, reused
   for (const SnapshotServer& server : snapshot.servers) {
-    const shm::Status status = segment.restore_server(server.name, server.data);
+    server.to_copy(*data);
+    if (data->day_count != segment.days()) reshape_days(*data, segment.days());
+    const shm::Status status = segment.restore_server(server.name, *data);
     if (status == shm::Status::table_full) {
       throw ToolError("the new segment has no free slot for '" + server.name + "'");
     }
@@ -71,6 +92,7 @@ int restore(const RestoreArgs& args) {
   }
   const SnapshotFile& snapshot = std::get<SnapshotFile>(decoded);
   const std::uint64_t capacity = args.capacity != 0 ? args.capacity : snapshot.capacity;
+  const int days = args.days >= 0 ? args.days : snapshot.format >= 3 ? snapshot.days : common::kDefaultDays;
   if (capacity < snapshot.servers.size()) {
     throw ToolError(
         fmt::format("--capacity {} cannot hold the snapshot's {} servers", capacity, snapshot.servers.size()),
@@ -80,7 +102,7 @@ int restore(const RestoreArgs& args) {
   const std::string temporary = fmt::format("{}.restore-{}", args.segment, ::getpid());
   try {
     shm::Segment segment =
-        shm::Segment::create({temporary, capacity, common::kDefaultDays, static_cast<mode_t>(snapshot.mode), snapshot.created_unix});
+        shm::Segment::create({temporary, capacity, days, static_cast<mode_t>(snapshot.mode), snapshot.created_unix});
     fill(segment, snapshot);
     const std::string from = shm::Segment::path_of(temporary);
     const std::string to = shm::Segment::path_of(args.segment);
@@ -91,8 +113,13 @@ int restore(const RestoreArgs& args) {
     shm::Segment::remove(temporary);
     throw;
   }
-  fmt::print("restored {} servers from {} (dumped {}) into segment '{}' of capacity {}\n", snapshot.servers.size(),
-             args.file, utc_time(snapshot.dumped_unix), args.segment, capacity);
+  fmt::print("restored {} servers from {} (dumped {}, snapshot format {}) into segment '{}' of capacity {} with {} "
+             "days{}\n",
+             snapshot.servers.size(), args.file, utc_time(snapshot.dumped_unix), snapshot.format, args.segment,
+             capacity, days,
+             snapshot.format < kSnapshotFormatVersion
+                 ? "; converted from the older format: peaks are the means, no days, no retry marks"
+                 : "");
   return kExitOk;
 }
 
@@ -107,6 +134,10 @@ void add_restore(CLI::App& app, Action& selected) {
   command->add_option("file", args->file, "the snapshot file to read")->required();
   command->add_option("--capacity", args->capacity, "slots of the new segment (default: the dumped one's)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32));
+  command->add_option("--days", args->days,
+                      "UTC days of the new segment's day window (default: the dumped one's; "
+                      "for a file of format 1 or 2, " + std::to_string(common::kDefaultDays) + ")")
+      ->check(CLI::Range(0, shm::kMaxDays));
   command->add_flag("--force", args->force, "replace an existing segment (refused while workers are attached)");
 }
 

@@ -2,7 +2,7 @@
 // and checksummed, so an operator can carry the data across a reboot or to
 // another host (`shmtool restore`).
 //
-// Format, all integers little-endian, doubles IEEE-754 binary64:
+// Format 3, all integers little-endian, floats IEEE-754 binary32 and 64:
 //   header (64 bytes)
 //     0  magic          "SRVTSNAP" (8 bytes)
 //     8  format_version u32  kSnapshotFormatVersion
@@ -13,19 +13,26 @@
 //     32 created_unix   i64  creation time of the dumped segment
 //     40 dumped_unix    i64  when the dump was taken; no bucket is newer
 //     48 mode           u32  the segment's permission bits
-//     52 record_size    u32  2384 (format 1: 2096)
-//     56 reserved       8 bytes, zero
-//   server_count records (2384 bytes each)
-//     0  name_length u32 (1..253), 4 reserved zero bytes
-//     8  name char[256], zero-padded
-//     264 last_sample_unix i64
-//     272 minute buckets 60 x {index u32, count u32, cpu_sum f64, ram_sum f64}
-//     1712 hour buckets 24 x the same
-//     2288 hour_newest 24 x u32: the retry marks of the hour buckets (shm/layout.h)
+//     52 record_size    u32  4496 + 40 x days (format 2: 2384, format 1: 2096)
+//     56 days           u32  the dumped segment's days, 0..366 (formats 1, 2: reserved, zero)
+//     60 reserved       4 bytes, zero
+//   server_count records (record_size bytes each)
+//     0    name_length u32 (1..253), 4 reserved zero bytes
+//     8    name char[256], zero-padded
+//     264  last_sample_unix i64
+//     272  minute buckets 60 x shm::MinuteValue (48 bytes: shm/layout.h)
+//     3152 hour buckets 24 x shm::HourValue (56 bytes)
+//     4496 day buckets days x shm::DayValue (40 bytes), in ring order
 //   trailer: FNV-1a-64 of every byte before it (u64)
-// Format 1 (layouts 1 and 2, names of at most 64 bytes) is read too: its
-// records are the same but for a 64-byte name field and no hour_newest
-// (read as 0: no retry mark).
+// Formats 1 (layouts 1 to 3, names of at most 64 bytes) and 2 (layout 4) are
+// read too: their records hold the name (64 or 256 bytes), last_sample_unix,
+// and 60 minute then 24 hour buckets of {index u32, count u32, cpu_sum f64,
+// ram_sum f64}, format 2 then 24 u32 retry marks. A bucket's count goes to
+// both metrics (a sample then carried both), its peaks are its means (the
+// least the peak was; the file has no other), a minute's count above
+// shm::kMaxMinuteCount is cut to it with its sums scaled (the means kept),
+// days are empty and the retry marks are dropped (a resend of a sample
+// counted before may count once more).
 //
 // encode_snapshot() and decode_snapshot() are pure functions of their
 // arguments (any thread). decode_snapshot() never trusts its input: it is
@@ -43,23 +50,30 @@
 
 namespace servertrack::cli {
 
-inline constexpr std::uint32_t kSnapshotFormatVersion = 2;
+inline constexpr std::uint32_t kSnapshotFormatVersion = 3;
 inline constexpr std::size_t kSnapshotHeaderSize = 64;
 inline constexpr std::size_t kSnapshotTrailerSize = 8;
 
-// What differs between the formats this build reads: the record.
-struct SnapshotRecordFormat {
-  std::size_t name_bytes;
-  bool hour_newest;
-  std::size_t record_size;
-};
-inline constexpr SnapshotRecordFormat kSnapshotFormat1{64, false, 2096};
-inline constexpr SnapshotRecordFormat kSnapshotFormat2{shm::kNameBytes, true, 2384};
-inline constexpr std::size_t kSnapshotRecordSize = kSnapshotFormat2.record_size;
+// The size of a format 3 record with `days` day buckets.
+constexpr std::size_t snapshot_record_size(int days) {
+  return 8 + shm::kNameBytes + 8 + shm::kMinuteBuckets * sizeof(shm::MinuteValue) +
+         shm::kHourBuckets * sizeof(shm::HourValue) + static_cast<std::size_t>(days) * sizeof(shm::DayValue);
+}
+static_assert(snapshot_record_size(0) == 4496 && snapshot_record_size(30) == 5696);
+inline constexpr std::size_t kSnapshotFormat1RecordSize = 2096;
+inline constexpr std::size_t kSnapshotFormat2RecordSize = 2384;
 
+// One server as a file holds it: a SlotCopy's data with only its own days
+// (a SlotCopy has room for kMaxDays, too much to keep one per server).
 struct SnapshotServer {
   std::string name;
-  shm::SlotCopy data;
+  std::int64_t last_sample_unix = 0;
+  shm::MinuteValue minutes[shm::kMinuteBuckets];
+  shm::HourValue hours[shm::kHourBuckets];
+  std::vector<shm::DayValue> days;
+  // To and from the segment's copy of a slot.
+  void to_copy(shm::SlotCopy& copy) const;
+  static SnapshotServer from_copy(std::string name, const shm::SlotCopy& copy);
 };
 
 struct SnapshotFile {
@@ -68,6 +82,8 @@ struct SnapshotFile {
   std::int64_t created_unix = 0;
   std::int64_t dumped_unix = 0;
   std::uint32_t mode = 0660;
+  int days = 0;                  // formats 1 and 2: 0
+  std::uint32_t format = kSnapshotFormatVersion;  // decode_snapshot(): the file's format
   std::vector<SnapshotServer> servers;
 };
 

@@ -1,6 +1,11 @@
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <cstring>
+#include <memory>
+#include <type_traits>
 #include <unordered_set>
 
 #include "cli/invariants.h"
@@ -32,13 +37,33 @@ class Cursor {
   std::size_t at_ = 0;
 };
 
-void take_ring(Cursor& in, std::span<shm::BucketValue> ring) {
-  for (shm::BucketValue& b : ring) {
-    b.index = in.take<std::uint32_t>();
-    b.count = in.take<std::uint32_t>();
-    b.cpu_sum = in.take<double>();
-    b.ram_sum = in.take<double>();
+// What differs between the formats this build reads: the record.
+struct RecordFormat {
+  std::uint32_t version;
+  std::size_t name_bytes;
+  std::size_t record_size;
+};
+
+template <class Value>
+void take_ring(Cursor& in, std::span<Value> ring) {
+  for (Value& b : ring) b = in.take<Value>();
+}
+
+// A format 1 or 2 bucket, {index, count, cpu_sum, ram_sum}, as the count,
+// sums and peaks of both metrics (snapshot_file.h says how).
+template <class Value>
+Value take_old_bucket(Cursor& in, std::uint32_t max_count) {
+  Value v{};
+  v.index = in.take<std::uint32_t>();
+  const auto count = in.take<std::uint32_t>();
+  const double sums[shm::kMetrics] = {in.take<double>(), in.take<double>()};
+  const std::uint32_t kept = std::min(count, max_count);
+  for (int m = 0; m < shm::kMetrics; ++m) {
+    v.count[m] = static_cast<std::remove_reference_t<decltype(v.count[m])>>(kept);
+    v.sum[m] = kept == count ? sums[m] : sums[m] / count * kept;
+    v.max[m] = count > 0 ? static_cast<float>(sums[m] / count) : 0.0f;
   }
+  return v;
 }
 
 bool all_zero(std::span<const std::byte> bytes) {
@@ -49,17 +74,22 @@ bool all_zero(std::span<const std::byte> bytes) {
 }
 
 // The record's server, or why it is refused.
-std::variant<SnapshotServer, std::string> take_server(Cursor& in, const SnapshotRecordFormat& format,
-                                                     std::int64_t dumped_unix) {
+std::variant<SnapshotServer, std::string> take_server(Cursor& in, const RecordFormat& format, int days,
+                                                     std::int64_t dumped_unix, shm::SlotCopy& data) {
   const auto length = in.take<std::uint32_t>();
   const auto reserved = in.take<std::uint32_t>();
   const auto name_bytes = in.take_bytes(format.name_bytes);
   SnapshotServer server{};
-  server.data.last_sample_unix = in.take<std::int64_t>();
-  take_ring(in, server.data.minutes);
-  take_ring(in, server.data.hours);
-  if (format.hour_newest) {
-    for (std::uint32_t& mark : server.data.hour_newest) mark = in.take<std::uint32_t>();
+  server.last_sample_unix = in.take<std::int64_t>();
+  if (format.version == 3) {
+    take_ring(in, std::span<shm::MinuteValue>(server.minutes));
+    take_ring(in, std::span<shm::HourValue>(server.hours));
+    server.days.resize(static_cast<std::size_t>(days));
+    take_ring(in, std::span<shm::DayValue>(server.days));
+  } else {
+    for (auto& b : server.minutes) b = take_old_bucket<shm::MinuteValue>(in, shm::kMaxMinuteCount);
+    for (auto& b : server.hours) b = take_old_bucket<shm::HourValue>(in, UINT32_MAX);
+    if (format.version == 2) in.take_bytes(shm::kHourBuckets * sizeof(std::uint32_t));  // the old retry marks
   }
   if (length < 1 || length > std::min(format.name_bytes, shm::kMaxNameLength) || reserved != 0 ||
       !all_zero(name_bytes.subspan(length))) {
@@ -67,7 +97,8 @@ std::variant<SnapshotServer, std::string> take_server(Cursor& in, const Snapshot
   }
   server.name.assign(reinterpret_cast<const char*>(name_bytes.data()), length);
   if (!shm::is_valid_name(server.name)) return std::string("its name is not ") + shm::kNameRule;
-  const auto problems = data_problems(server.data, dumped_unix);
+  server.to_copy(data);
+  const auto problems = data_problems(data, dumped_unix);
   if (!problems.empty()) return fmt::format("server '{}': {}", server.name, problems.front());
   return server;
 }
@@ -82,11 +113,11 @@ std::variant<SnapshotFile, std::string> decode_snapshot(std::span<const std::byt
   Cursor in(bytes.subspan(8));
   SnapshotFile file;
   const auto version = in.take<std::uint32_t>();
-  if (version != 1 && version != kSnapshotFormatVersion) {
-    return fmt::format("snapshot format version {}, this shmtool reads versions 1 and {}", version,
+  if (version < 1 || version > kSnapshotFormatVersion) {
+    return fmt::format("snapshot format version {}, this shmtool reads versions 1 to {}", version,
                        kSnapshotFormatVersion);
   }
-  const SnapshotRecordFormat& format = version == 1 ? kSnapshotFormat1 : kSnapshotFormat2;
+  file.format = version;
   file.layout_version = in.take<std::uint32_t>();  // who wrote it; the records' format is the file's own
   std::uint64_t stored_checksum;
   std::memcpy(&stored_checksum, bytes.data() + bytes.size() - kSnapshotTrailerSize, sizeof stored_checksum);
@@ -99,7 +130,15 @@ std::variant<SnapshotFile, std::string> decode_snapshot(std::span<const std::byt
   file.dumped_unix = in.take<std::int64_t>();
   file.mode = in.take<std::uint32_t>();
   const auto record_size = in.take<std::uint32_t>();
-  const auto reserved = in.take<std::uint64_t>();
+  const auto days = in.take<std::uint32_t>();
+  const auto reserved = in.take<std::uint32_t>();
+  if (days > static_cast<std::uint32_t>(shm::kMaxDays) || (version < 3 && days != 0)) {
+    return fmt::format("it keeps {} days; a segment keeps at most {}", days, shm::kMaxDays);
+  }
+  file.days = static_cast<int>(days);
+  const RecordFormat format = version == 1   ? RecordFormat{1, 64, kSnapshotFormat1RecordSize}
+                              : version == 2 ? RecordFormat{2, shm::kNameBytes, kSnapshotFormat2RecordSize}
+                                             : RecordFormat{3, shm::kNameBytes, snapshot_record_size(file.days)};
   const std::size_t records_bytes = bytes.size() - kMinimum;
   if (record_size != format.record_size || reserved != 0 || count != records_bytes / format.record_size ||
       records_bytes % format.record_size != 0) {
@@ -115,8 +154,9 @@ std::variant<SnapshotFile, std::string> decode_snapshot(std::span<const std::byt
   if (file.created_unix < 0 || file.dumped_unix < 0) return std::string("negative creation or dump time");
   std::unordered_set<std::string> names;
   file.servers.reserve(count);
+  auto data = std::make_unique<shm::SlotCopy>();  // one scratch copy for the checks
   for (std::uint64_t i = 0; i < count; ++i) {
-    auto server = take_server(in, format, file.dumped_unix);
+    auto server = take_server(in, format, file.days, file.dumped_unix, *data);
     if (auto* why = std::get_if<std::string>(&server)) return fmt::format("record {}: {}", i, *why);
     auto& s = std::get<SnapshotServer>(server);
     if (!names.insert(s.name).second) return fmt::format("record {}: server '{}' appears twice", i, s.name);

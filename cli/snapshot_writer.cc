@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -15,13 +16,11 @@ void put(std::vector<std::byte>& out, T value) {
   std::memcpy(out.data() + at, &value, sizeof(T));
 }
 
-void put_ring(std::vector<std::byte>& out, std::span<const shm::BucketValue> ring) {
-  for (const shm::BucketValue& b : ring) {
-    put(out, b.index);
-    put(out, b.count);
-    put(out, b.cpu_sum);
-    put(out, b.ram_sum);
-  }
+// The buckets' plain copies have no padding (their sizes are the sums of their
+// fields: static_asserts in shm/layout.h): their bytes are the format.
+template <class Value>
+void put_ring(std::vector<std::byte>& out, std::span<const Value> ring) {
+  for (const Value& b : ring) put(out, b);
 }
 
 }  // namespace
@@ -35,9 +34,28 @@ std::uint64_t fnv1a64(std::span<const std::byte> bytes) noexcept {
   return hash;
 }
 
+void SnapshotServer::to_copy(shm::SlotCopy& copy) const {
+  std::copy(std::begin(minutes), std::end(minutes), copy.minutes);
+  std::copy(std::begin(hours), std::end(hours), copy.hours);
+  copy.day_count = static_cast<int>(days.size());
+  std::copy(days.begin(), days.end(), copy.days);
+  copy.last_sample_unix = last_sample_unix;
+  copy.name_length = static_cast<std::uint32_t>(std::min(name.size(), sizeof copy.name));
+  std::memcpy(copy.name, name.data(), copy.name_length);
+}
+
+SnapshotServer SnapshotServer::from_copy(std::string name, const shm::SlotCopy& copy) {
+  SnapshotServer server{std::move(name), copy.last_sample_unix, {}, {}, {}};
+  std::copy(std::begin(copy.minutes), std::end(copy.minutes), server.minutes);
+  std::copy(std::begin(copy.hours), std::end(copy.hours), server.hours);
+  server.days.assign(copy.days, copy.days + copy.day_count);
+  return server;
+}
+
 std::vector<std::byte> encode_snapshot(const SnapshotFile& file) {
   std::vector<std::byte> out;
-  out.reserve(kSnapshotHeaderSize + file.servers.size() * kSnapshotRecordSize + kSnapshotTrailerSize);
+  const std::size_t record_size = snapshot_record_size(file.days);
+  out.reserve(kSnapshotHeaderSize + file.servers.size() * record_size + kSnapshotTrailerSize);
   for (const char c : std::string_view("SRVTSNAP")) out.push_back(static_cast<std::byte>(c));
   put(out, kSnapshotFormatVersion);
   put(out, file.layout_version);
@@ -46,18 +64,21 @@ std::vector<std::byte> encode_snapshot(const SnapshotFile& file) {
   put(out, file.created_unix);
   put(out, file.dumped_unix);
   put(out, file.mode);
-  put(out, static_cast<std::uint32_t>(kSnapshotRecordSize));
-  put(out, std::uint64_t{0});
+  put(out, static_cast<std::uint32_t>(record_size));
+  put(out, static_cast<std::uint32_t>(file.days));
+  put(out, std::uint32_t{0});
   for (const SnapshotServer& server : file.servers) {
     put(out, static_cast<std::uint32_t>(server.name.size()));
     put(out, std::uint32_t{0});
     char name[shm::kNameBytes] = {};
     std::memcpy(name, server.name.data(), std::min(server.name.size(), sizeof name));
     for (const char c : name) out.push_back(static_cast<std::byte>(c));
-    put(out, server.data.last_sample_unix);
-    put_ring(out, server.data.minutes);
-    put_ring(out, server.data.hours);
-    for (const std::uint32_t mark : server.data.hour_newest) put(out, mark);
+    put(out, server.last_sample_unix);
+    put_ring(out, std::span<const shm::MinuteValue>(server.minutes));
+    put_ring(out, std::span<const shm::HourValue>(server.hours));
+    std::vector<shm::DayValue> days = server.days;
+    days.resize(static_cast<std::size_t>(file.days));  // every record has the file's days
+    put_ring(out, std::span<const shm::DayValue>(days));
   }
   put(out, fnv1a64(out));
   return out;

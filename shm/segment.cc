@@ -16,6 +16,7 @@
 #include "shm/name.h"
 #include "shm/owner.h"
 #include "shm/slot.h"
+#include "shm/snapshot_fill.h"
 #include "shm/table.h"
 
 namespace servertrack::shm {
@@ -72,15 +73,20 @@ void validate(const std::string& name, const Header& h, std::uint64_t object_siz
     refuse(name, "has layout version " + std::to_string(version) + ", this build reads version " +
                      std::to_string(kLayoutVersion));
   }
-  if (h.slot_size != sizeof(Slot) || h.header_size != sizeof(Header)) {
-    refuse(name, "has slot size " + std::to_string(h.slot_size) + " and header size " +
-                     std::to_string(h.header_size) + ", this build uses " + std::to_string(sizeof(Slot)) +
-                     " and " + std::to_string(sizeof(Header)));
+  if (h.days > static_cast<std::uint32_t>(kMaxDays)) {
+    refuse(name, "keeps " + std::to_string(h.days) + " days, more than the " + std::to_string(kMaxDays) +
+                     " this build can: damaged header");
   }
-  if (h.capacity == 0 || h.capacity > (object_size - sizeof(Header)) / sizeof(Slot) ||
-      object_size != segment_bytes(h.capacity)) {
+  const int days = static_cast<int>(h.days);
+  if (h.slot_size != slot_bytes(days) || h.header_size != sizeof(Header)) {
+    refuse(name, "has slot size " + std::to_string(h.slot_size) + " and header size " +
+                     std::to_string(h.header_size) + ", this build uses " + std::to_string(slot_bytes(days)) +
+                     " (with " + std::to_string(days) + " days) and " + std::to_string(sizeof(Header)));
+  }
+  if (h.capacity == 0 || h.capacity > (object_size - sizeof(Header)) / slot_bytes(days) ||
+      object_size != segment_bytes(h.capacity, days)) {
     refuse(name, "is " + std::to_string(object_size) + " bytes but its header's capacity " +
-                     std::to_string(h.capacity) + " needs " + std::to_string(segment_bytes(h.capacity)) +
+                     std::to_string(h.capacity) + " needs " + std::to_string(segment_bytes(h.capacity, days)) +
                      ": truncated or damaged");
   }
   if (h.slots_offset != slots_offset(h.capacity)) {
@@ -103,15 +109,19 @@ const char* describe(Status status) noexcept {
       static const std::string message = std::string("the server name must be ") + kNameRule;
       return message.c_str();
     }
-    case Status::invalid_value: return "cpu and ram must be numbers from 0 to 1e15";
+    case Status::invalid_value: return "cpu and ram must be numbers from 0 to 1e15, and a sample must carry one";
     case Status::time_in_future: {
       static const std::string message =
           "the sample's time is more than " + std::to_string(kClockSlack) + " s after the appliance's clock";
       return message.c_str();
     }
-    case Status::time_too_old: return "the sample's time is older than the 24-hour window; it can no longer be counted";
+    case Status::time_too_old:
+      return "the sample's time is older than the segment's windows (24 hours, or its days); it can no longer be "
+             "counted";
     case Status::repeat: return "a sample with this time was already counted";
-    case Status::not_found: return "no such server: never recorded, deleted, or silent for 24 hours";
+    case Status::not_found:
+      return "no such server: never recorded, deleted, or silent longer than its windows (24 hours, or the days)";
+    case Status::bucket_full: return "this minute already counts 65,535 samples of this server's metric";
     case Status::table_full: return "the segment has no free slot for a new server; existing servers keep working";
     case Status::busy:
       return "the server's slot is held by a writer that makes no progress (a crashed or stopped writer, or a "
@@ -141,7 +151,7 @@ Segment Segment::create(const CreateOptions& options) {
     throw SegmentError(SegmentError::Kind::system, options.name,
                        "days must be between 0 and " + std::to_string(kMaxDays));
   }
-  const std::size_t bytes = segment_bytes(options.capacity);
+  const std::size_t bytes = segment_bytes(options.capacity, options.days);
   bip::permissions perms(options.mode);
   bip::shared_memory_object object;
   try {
@@ -172,15 +182,15 @@ Segment Segment::create(const CreateOptions& options) {
   h->magic = kMagic;
   h->header_size = sizeof(Header);
   h->capacity = options.capacity;
-  h->slot_size = sizeof(Slot);
+  h->slot_size = static_cast<std::uint32_t>(slot_bytes(options.days));
+  h->days = static_cast<std::uint32_t>(options.days);
   h->mode = static_cast<std::uint32_t>(options.mode);
   h->created_unix = options.created_unix != 0 ? options.created_unix : std::time(nullptr);
   h->slots_offset = slots_offset(options.capacity);
   h->pid_namespace = pid_namespace();
   h->layout_version.store(kLayoutVersion, std::memory_order_release);  // last: now ready
-  Segment created(options.name, Access::read_write, std::move(region), options.capacity);
+  Segment created(options.name, Access::read_write, std::move(region), options.capacity, options.days);
   created.pages_ = pages;
-  created.days_ = options.days;
   return created;
 }
 
@@ -216,21 +226,24 @@ Segment Segment::attach(const AttachOptions& options) {
                            "there");
   }
   const std::uint64_t capacity = header.capacity;  // validated: from here on never re-read
-  return Segment(options.name, options.access, std::move(region), capacity);
+  const int days = static_cast<int>(header.days);   // likewise
+  return Segment(options.name, options.access, std::move(region), capacity, days);
 }
 
 bool Segment::remove(const std::string& name) noexcept {
   return bip::shared_memory_object::remove(name.c_str());
 }
 
-Segment::Segment(std::string name, Access access, bip::mapped_region region, std::uint64_t capacity)
+Segment::Segment(std::string name, Access access, bip::mapped_region region, std::uint64_t capacity, int days)
     : name_(std::move(name)),
       access_(access),
       region_(std::move(region)),
       header_(static_cast<Header*>(region_.get_address())),
       fingerprints_(reinterpret_cast<Fingerprint*>(static_cast<char*>(region_.get_address()) + sizeof(Header))),
-      slots_(reinterpret_cast<Slot*>(static_cast<char*>(region_.get_address()) + slots_offset(capacity))),
-      capacity_(capacity) {}
+      slots_(static_cast<char*>(region_.get_address()) + slots_offset(capacity)),
+      capacity_(capacity),
+      days_(days),
+      slot_size_(slot_bytes(days)) {}
 
 Segment::Segment(Segment&& other) noexcept
     : name_(std::move(other.name_)),
@@ -242,6 +255,7 @@ Segment::Segment(Segment&& other) noexcept
       slots_(std::exchange(other.slots_, nullptr)),
       capacity_(std::exchange(other.capacity_, 0)),
       days_(std::exchange(other.days_, 0)),
+      slot_size_(std::exchange(other.slot_size_, 0)),
       registry_index_(std::exchange(other.registry_index_, -1)),
       last_recount_ms_(other.last_recount_ms_.load(relaxed)),
       next_expiry_(other.next_expiry_.load(relaxed)) {}
@@ -258,6 +272,7 @@ Segment& Segment::operator=(Segment&& other) noexcept {
     slots_ = std::exchange(other.slots_, nullptr);
     capacity_ = std::exchange(other.capacity_, 0);
     days_ = std::exchange(other.days_, 0);
+    slot_size_ = std::exchange(other.slot_size_, 0);
     registry_index_ = std::exchange(other.registry_index_, -1);
     last_recount_ms_.store(other.last_recount_ms_.load(relaxed), relaxed);
     next_expiry_.store(other.next_expiry_.load(relaxed), relaxed);
@@ -275,11 +290,12 @@ Status Segment::record(std::string_view name, const SampleValue& sample, std::in
   if (!is_valid_name(name)) return Status::invalid_name;
   const auto in_range = [](double value) { return value >= 0 && value <= kMaxSampleValue; };
   if (!((sample.has_cpu || sample.has_ram) && (!sample.has_cpu || in_range(sample.cpu)) &&
-        (!sample.has_ram || in_range(sample.ram)) && now >= 0 && sample.time >= 0 && sample.millis < 1000)) {
+        (!sample.has_ram || in_range(sample.ram)) && now >= 0 && now <= kMaxSampleTime && sample.time >= 0 &&
+        sample.millis < 1000)) {
     return Status::invalid_value;
   }
-  if (sample.time > now + kClockSlack) return Status::time_in_future;
-  if (sample.time < oldest_sample_time(now)) return Status::time_too_old;
+  if (sample.time > now + kClockSlack || sample.time > kMaxSampleTime) return Status::time_in_future;
+  if (sample.time < oldest_sample_time(now, days_)) return Status::time_too_old;
   if (access_ != Access::read_write) return Status::read_only;
   Counters& counters = header_->counters;
   Table table = this->table();
@@ -297,17 +313,18 @@ Status Segment::record(std::string_view name, const SampleValue& sample, std::in
         return Status::table_full;
       }
       bool busy = false;
-      slot = table.find_or_claim(name, hash, use, now, &busy);
+      slot = table.find_or_claim(name, hash, use, now, sample.time, &busy);
       if (slot == nullptr) return busy ? Status::busy : Status::table_full;
     }
-    if (lock_slot(*slot, counters) == LockResult::busy) return Status::busy;
+    if (lock_slot(*slot, days_, counters) == LockResult::busy) return Status::busy;
     if (!slot_holds(*slot, name, hash)) {
       unlock_slot(*slot);
       continue;
     }
-    const WriteResult written = write_sample(*slot, sample, now);
+    const WriteResult written = write_sample(*slot, days_, sample, now);
     unlock_slot(*slot);
     if (written == WriteResult::repeat) return Status::repeat;
+    if (written == WriteResult::full) return Status::bucket_full;
     counters.samples_recorded.fetch_add(1, relaxed);
     return Status::ok;
   }
@@ -316,11 +333,11 @@ Status Segment::record(std::string_view name, const SampleValue& sample, std::in
 
 Status Segment::copy_slot(Slot& slot, SlotCopy& out) noexcept {
   const bool may_repair = access_ == Access::read_write;
-  return read_slot(slot, out, header_->counters, may_repair) == ReadResult::ok ? Status::ok : Status::busy;
+  return read_slot(slot, days_, out, header_->counters, may_repair) == ReadResult::ok ? Status::ok : Status::busy;
 }
 
 void Segment::copy_slot_as_is(std::uint64_t index, SlotCopy& out) const noexcept {
-  copy_data_as_is(slots_[index], out);
+  copy_data_as_is(slot(index), days_, out);
 }
 
 Status Segment::restore_server(std::string_view name, const SlotCopy& data) noexcept {
@@ -328,10 +345,10 @@ Status Segment::restore_server(std::string_view name, const SlotCopy& data) noex
   if (access_ != Access::read_write) return Status::read_only;
   // Judged at time 0, no server restored so far counts as expired and is reused.
   bool busy = false;
-  Slot* slot = table().find_or_claim(name, hash_name(name), {SlotUse::whole}, 0, &busy);
+  Slot* slot = table().find_or_claim(name, hash_name(name), {SlotUse::whole}, 0, 0, &busy);
   if (slot == nullptr) return busy ? Status::busy : Status::table_full;
-  if (lock_slot(*slot, header_->counters) == LockResult::busy) return Status::busy;
-  store_data(*slot, data);
+  if (lock_slot(*slot, days_, header_->counters) == LockResult::busy) return Status::busy;
+  store_data(*slot, days_, data);
   unlock_slot(*slot);
   return Status::ok;
 }
@@ -339,7 +356,7 @@ Status Segment::restore_server(std::string_view name, const SlotCopy& data) noex
 std::uint64_t Segment::count_live_servers(std::int64_t now) const noexcept { return table().count_servers(now).live; }
 
 std::optional<LockHolder> Segment::lock_holder(std::uint64_t index) const noexcept {
-  const LockWord word = slots_[index].lock_owner.load(std::memory_order_acquire);
+  const LockWord word = slot(index).lock_owner.load(std::memory_order_acquire);
   if (word == 0) return std::nullopt;
   return LockHolder{thread_of(word), word >> 32, owner_alive(word)};
 }
@@ -347,12 +364,12 @@ std::optional<LockHolder> Segment::lock_holder(std::uint64_t index) const noexce
 FingerprintCheck Segment::check_fingerprint(std::uint64_t index) const noexcept {
   using Fault = FingerprintCheck::Fault;
   const std::uint32_t stored = fingerprints_[index].load(std::memory_order_acquire);
-  const std::uint32_t state = slots_[index].state.load(std::memory_order_acquire);
+  const std::uint32_t state = slot(index).state.load(std::memory_order_acquire);
   if (state == kSlotEmpty) return {stored != 0 ? Fault::on_never_used : Fault::none, stored, 0};
   if (state == kSlotRetired) {
     return {stored != kRetiredFingerprint ? Fault::on_deleted : Fault::none, stored, kRetiredFingerprint};
   }
-  const std::uint32_t expected = fingerprint_of(slots_[index].name_hash);
+  const std::uint32_t expected = fingerprint_of(slot(index).name_hash);
   const Fault fault = stored == 0                     ? Fault::missing
                       : stored == kRetiredFingerprint ? Fault::still_retired
                       : stored != expected            ? Fault::wrong
@@ -360,23 +377,25 @@ FingerprintCheck Segment::check_fingerprint(std::uint64_t index) const noexcept 
   return {fault, stored, expected};
 }
 
-Table Segment::table() const noexcept { return {fingerprints_, slots_, capacity_, &header_->counters}; }
+Table Segment::table() const noexcept {
+  return {fingerprints_, slots_, slot_size_, days_, capacity_, &header_->counters};
+}
 
 void Segment::visit_servers(std::optional<std::int64_t> live_at, void (*visit)(void*, const ServerEntry&),
                             void* target) const {
   SlotIdentity identity;
   for (std::uint64_t i = 0; i < capacity_; ++i) {
-    Slot& slot = slots_[i];
+    Slot& slot = this->slot(i);
     if (slot.state.load(std::memory_order_acquire) != kSlotReady || !read_identity(slot, identity)) continue;
-    if (live_at && expired(identity.last_sample_unix, *live_at)) continue;
+    if (live_at && expired(identity.last_sample_unix, *live_at, days_)) continue;
     visit(target, ServerEntry{identity.name_view(), i, &slot, identity.last_sample_unix});
   }
 }
 
 Status Segment::copy_latest_minute(Slot& slot, std::string_view name, LatestMinute& out) noexcept {
   const bool may_repair = access_ == Access::read_write;
-  return read_latest_minute(slot, name, out, header_->counters, may_repair) == ReadResult::ok ? Status::ok
-                                                                                             : Status::busy;
+  return read_latest_minute(slot, days_, name, out, header_->counters, may_repair) == ReadResult::ok ? Status::ok
+                                                                                                    : Status::busy;
 }
 
 Status Segment::snapshot(std::string_view name, std::int64_t now, Snapshot& out) noexcept {
@@ -388,8 +407,8 @@ Status Segment::snapshot(std::string_view name, std::int64_t now, Snapshot& out)
   const Status status = copy_slot(*slot, copy);
   if (status != Status::ok) return status;
   // Deleted or reused since it was found, or silent too long.
-  if (copy.name_view() != name || expired(copy.last_sample_unix, now)) return Status::not_found;
-  out = make_snapshot(copy, now);
+  if (copy.name_view() != name || expired(copy.last_sample_unix, now, days_)) return Status::not_found;
+  fill_snapshot(copy, now, out);
   return Status::ok;
 }
 
@@ -403,7 +422,7 @@ Status Segment::forget(std::string_view name, std::int64_t now) noexcept {
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     Slot* slot = table.find(name, hash, {SlotUse::sample, now, name.size()});
     if (slot == nullptr) return Status::not_found;
-    if (lock_slot(*slot, header_->counters) == LockResult::busy) return Status::busy;
+    if (lock_slot(*slot, days_, header_->counters) == LockResult::busy) return Status::busy;
     if (!slot_holds(*slot, name, hash)) {
       unlock_slot(*slot);
       continue;

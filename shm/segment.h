@@ -45,10 +45,13 @@ enum class Status {
   invalid_name,    // breaks the name rule (shm/name.h)
   invalid_value,   // cpu or ram not a number from 0 to kMaxSampleValue, neither metric
                    // given, or a negative time
-  time_in_future,  // a sample time more than kClockSlack after now
-  time_too_old,    // a sample time before oldest_sample_time(now), the 24-hour window
+  time_in_future,  // a sample time more than kClockSlack after now (or after kMaxSampleTime)
+  time_too_old,    // a sample time before oldest_sample_time(now, days()): the 24-hour
+                   // window, or the day window when it reaches further back
   repeat,          // a stated-time sample already counted (the retry rule,
                    // shm/slot.h): acknowledged, not added again
+  bucket_full,     // its minute already counts kMaxMinuteCount samples of a metric
+                   // it carries: refused, nothing written (retry in the next minute)
   not_found,       // no such server: never recorded, deleted, or expired
   table_full,     // a new name and no free slot; existing names keep working
   busy,           // the slot stayed mid-write or locked too long (a dead writer
@@ -177,9 +180,9 @@ class Segment {
   ~Segment();
 
   // Records `sample` (see write_sample()) for a writer whose clock reads
-  // `now`. Its time must lie between oldest_sample_time(now) (the 24-hour
-  // window) and now + kClockSlack. Returns ok, or repeat for a stated-time
-  // sample already counted. A record racing a forget() of the same name ends
+  // `now`. Its time must lie between oldest_sample_time(now, days()) and
+  // now + kClockSlack. Returns ok, or repeat for a stated-time
+  // sample already counted, or bucket_full. A record racing a forget() of the same name ends
   // with the server deleted (the sample went in first) or created anew
   // holding just this sample, never in a slot holding half of either.
   Status record(std::string_view name, const SampleValue& sample, std::int64_t now) noexcept;
@@ -234,7 +237,9 @@ class Segment {
   std::vector<RegisteredProcess> registered_processes() const;
 
   Header& header() const noexcept { return *header_; }
-  Slot& slot(std::uint64_t index) const noexcept { return slots_[index]; }
+  Slot& slot(std::uint64_t index) const noexcept { return *reinterpret_cast<Slot*>(slots_ + index * slot_size_); }
+  // The bytes of one slot: slot_bytes(days()).
+  std::uint64_t slot_size() const noexcept { return slot_size_; }
   Fingerprint& fingerprint(std::uint64_t index) const noexcept { return fingerprints_[index]; }
   // The table view of the slots, for shm/ and its tests (include shm/table.h).
   Table table() const noexcept;
@@ -247,7 +252,8 @@ class Segment {
   Access access() const noexcept { return access_; }
 
  private:
-  Segment(std::string name, Access access, boost::interprocess::mapped_region region, std::uint64_t capacity);
+  Segment(std::string name, Access access, boost::interprocess::mapped_region region, std::uint64_t capacity,
+          int days);
   void unregister_process() noexcept;
   void visit_servers(std::optional<std::int64_t> live_at, void (*visit)(void*, const ServerEntry&),
                      void* target) const;
@@ -263,9 +269,10 @@ class Segment {
   boost::interprocess::mapped_region region_;
   Header* header_ = nullptr;
   Fingerprint* fingerprints_ = nullptr;
-  Slot* slots_ = nullptr;
+  char* slots_ = nullptr;  // slot i at slots_ + i * slot_size_
   std::uint64_t capacity_ = 0;
   int days_ = 0;
+  std::uint64_t slot_size_ = 0;
   int registry_index_ = -1;
   std::atomic<std::int64_t> last_recount_ms_{0};  // steady clock; 0 = never
   std::atomic<std::int64_t> next_expiry_{0};      // wall clock: see recount_due()

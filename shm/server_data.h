@@ -40,27 +40,39 @@ constexpr SampleValue stated_sample(double cpu, double ram, std::int64_t unix_ms
 }
 
 // The oldest unix second a sample may be counted at when the writer's clock
-// reads `now`: the start of the oldest hour of the 24-hour window that ends
-// in the hour of now + kClockSlack (so that no ring position may hold a newer
-// hour that the sample's would overwrite).
-constexpr std::int64_t oldest_sample_time(std::int64_t now) noexcept {
-  return ((now + kClockSlack) / 3600 - (kHourBuckets - 1)) * 3600;
+// reads `now` and the segment keeps `days` days: the start of the oldest hour
+// of the 24-hour window that ends in the hour of now + kClockSlack, or, when
+// earlier, the start of the oldest day of the `days`-day window ending in the
+// day of now + kClockSlack (so that no ring position may hold a newer period
+// that the sample's would overwrite).
+constexpr std::int64_t oldest_sample_time(std::int64_t now, int days) noexcept {
+  const std::int64_t hours = ((now + kClockSlack) / 3600 - (kHourBuckets - 1)) * 3600;
+  const std::int64_t in_days = ((now + kClockSlack) / 86400 - (days - 1)) * 86400;
+  return days > 0 && in_days < hours ? in_days : hours;
+}
+
+// How long a server of a segment keeping `days` days lives without a sample:
+// the longest window it has data in, 24 hours or the days.
+constexpr std::int64_t expiry_seconds(int days) noexcept {
+  return days > 1 ? std::int64_t{days} * 86400 : kExpirySeconds;
 }
 
 // True when a server whose newest sample is `last_sample_unix` has had none
-// in the kExpirySeconds before `now`: it reads as absent and its slot may be
-// reused for a new name.
-constexpr bool expired(std::int64_t last_sample_unix, std::int64_t now) noexcept {
-  return last_sample_unix <= now - kExpirySeconds;
+// in the expiry_seconds(days) before `now`: it reads as absent and its slot
+// may be reused for a new name.
+constexpr bool expired(std::int64_t last_sample_unix, std::int64_t now, int days) noexcept {
+  return last_sample_unix <= now - expiry_seconds(days);
 }
 
-// A copy of a slot: who it holds and its data (Segment::copy_slot()).
+// A copy of a slot: who it holds and its data (Segment::copy_slot()). Only
+// the first `day_count` days are the slot's (the segment's days).
 struct SlotCopy {
-  BucketValue minutes[kMinuteBuckets];
-  BucketValue hours[kHourBuckets];
-  std::uint32_t hour_newest[kHourBuckets];
-  std::int64_t last_sample_unix;
-  std::uint32_t name_length;  // 0 when the slot holds no published server
+  MinuteValue minutes[kMinuteBuckets];
+  HourValue hours[kHourBuckets];
+  DayValue days[kMaxDays];
+  int day_count = 0;
+  std::int64_t last_sample_unix = 0;
+  std::uint32_t name_length = 0;  // 0 when the slot holds no published server
   char name[kNameBytes];
   std::string_view name_view() const noexcept { return {name, name_length}; }
 };

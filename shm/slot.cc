@@ -29,41 +29,145 @@ constexpr int kReadRounds = 2000;
 std::atomic<void (*)()> critical_section_hook{nullptr};
 std::atomic<void (*)()> clearing_hook{nullptr};
 std::atomic<void (*)()> stuck_check_hook{nullptr};
+std::atomic<void (*)(int)> write_step_hook{nullptr};
+
+// The test hooks inside write_sample(): after the minute ring was written
+// (step 1: the critical-section hook too), after the hour ring (2), after
+// the day ring (3).
+void step(int done) noexcept {
+  if (done == 1) {
+    if (auto hook = critical_section_hook.load(relaxed)) hook();
+  }
+  if (auto hook = write_step_hook.load(relaxed)) hook(done);
+}
 
 void cpu_relax() noexcept { __builtin_ia32_pause(); }
 
-BucketValue load(const Bucket& b) noexcept {
-  return {b.index.load(relaxed), b.count.load(relaxed), b.cpu_sum.load(relaxed),
-          b.ram_sum.load(relaxed)};
+// The period a bucket holds, and the retry marks of metric m.
+std::uint32_t period_of(const MinuteBucket& b) noexcept { return b.index.load(relaxed); }
+std::uint32_t period_of(const HourBucket& b) noexcept { return b.index.load(relaxed); }
+std::uint32_t period_of(const DayBucket& b) noexcept { return day_of_key(b.key.load(relaxed)); }
+std::uint64_t marks_of(const MinuteBucket& b, int m) noexcept { return b.seconds[m].load(relaxed); }
+std::uint64_t marks_of(const HourBucket& b, int m) noexcept { return b.minutes[m].load(relaxed); }
+std::uint64_t marks_of(const DayBucket& b, int m) noexcept { return hours_of_key(b.key.load(relaxed), m); }
+
+// The metric fields every bucket has, copied between a bucket and its value.
+template <class Bucket, class Value>
+void load_metrics(const Bucket& b, Value& v) noexcept {
+  for (int m = 0; m < kMetrics; ++m) {
+    v.count[m] = b.count[m].load(relaxed);
+    v.max[m] = b.max[m].load(relaxed);
+    v.sum[m] = b.sum[m].load(relaxed);
+  }
+}
+template <class Bucket, class Value>
+void store_metrics(Bucket& b, const Value& v) noexcept {
+  for (int m = 0; m < kMetrics; ++m) {
+    b.count[m].store(v.count[m], relaxed);
+    b.max[m].store(v.max[m], relaxed);
+    b.sum[m].store(v.sum[m], relaxed);
+  }
 }
 
-void store(Bucket& b, const BucketValue& v) noexcept {
+MinuteValue load(const MinuteBucket& b) noexcept {
+  MinuteValue v;
+  v.index = b.index.load(relaxed);
+  load_metrics(b, v);
+  for (int m = 0; m < kMetrics; ++m) v.seconds[m] = b.seconds[m].load(relaxed);
+  return v;
+}
+HourValue load(const HourBucket& b) noexcept {
+  HourValue v;
+  v.index = b.index.load(relaxed);
+  v.reserved = b.reserved;
+  load_metrics(b, v);
+  for (int m = 0; m < kMetrics; ++m) v.minutes[m] = b.minutes[m].load(relaxed);
+  return v;
+}
+DayValue load(const DayBucket& b) noexcept {
+  DayValue v;
+  v.key = b.key.load(relaxed);
+  load_metrics(b, v);
+  return v;
+}
+void store(MinuteBucket& b, const MinuteValue& v) noexcept {
   b.index.store(v.index, relaxed);
-  b.count.store(v.count, relaxed);
-  b.cpu_sum.store(v.cpu_sum, relaxed);
-  b.ram_sum.store(v.ram_sum, relaxed);
+  store_metrics(b, v);
+  for (int m = 0; m < kMetrics; ++m) b.seconds[m].store(v.seconds[m], relaxed);
+}
+void store(HourBucket& b, const HourValue& v) noexcept {
+  b.index.store(v.index, relaxed);
+  store_metrics(b, v);
+  for (int m = 0; m < kMetrics; ++m) b.minutes[m].store(v.minutes[m], relaxed);
+}
+void store(DayBucket& b, const DayValue& v) noexcept {
+  b.key.store(v.key, relaxed);
+  store_metrics(b, v);
 }
 
-// Counts one sample in `b`, which then holds period `index`: a ring position
-// holding any other period (an expired one, or one a wrong clock wrote) is
-// reset first.
-void add(Bucket& b, std::uint32_t index, double cpu, double ram) noexcept {
-  if (b.index.load(relaxed) != index) store(b, {index, 0, 0.0, 0.0});
-  b.count.store(b.count.load(relaxed) + 1, relaxed);
-  b.cpu_sum.store(b.cpu_sum.load(relaxed) + cpu, relaxed);
-  b.ram_sum.store(b.ram_sum.load(relaxed) + ram, relaxed);
+// An empty bucket holding `period`.
+void reset(MinuteBucket& b, std::uint32_t period) noexcept {
+  MinuteValue empty{};
+  empty.index = period;
+  store(b, empty);
+}
+void reset(HourBucket& b, std::uint32_t period) noexcept {
+  HourValue empty{};
+  empty.index = period;
+  store(b, empty);
+}
+void reset(DayBucket& b, std::uint32_t period) noexcept {
+  DayValue empty{};
+  empty.key = day_key(period, 0, 0);
+  store(b, empty);
 }
 
-// The minute and hour a sample taken at `now` belongs to, and where they sit
-// in the rings.
-struct Periods {
-  std::uint32_t minute, hour, minute_pos, hour_pos;
+void set_mark(MinuteBucket& b, int m, int bit) noexcept {
+  b.seconds[m].store(b.seconds[m].load(relaxed) | std::uint64_t{1} << bit, relaxed);
+}
+void set_mark(HourBucket& b, int m, int bit) noexcept {
+  b.minutes[m].store(b.minutes[m].load(relaxed) | std::uint64_t{1} << bit, relaxed);
+}
+void set_mark(DayBucket& b, int m, int bit) noexcept {
+  b.key.store(b.key.load(relaxed) | std::uint64_t{1} << (16 + 24 * m + bit), relaxed);
+}
+
+// Which metrics of a sample are counted (not repeats).
+struct Counted {
+  bool metric[kMetrics];
 };
 
-Periods periods_of(std::int64_t now) noexcept {
+// Counts the sample's `counted` metrics in `b`, which then holds `period`: a
+// ring position holding any other period (an expired one, or one a wrong
+// clock wrote) is reset first. `mark` >= 0: a stated sample; sets that bit
+// of each counted metric's marks.
+template <class Bucket>
+void add(Bucket& b, std::uint32_t period, const SampleValue& sample, Counted counted, int mark) noexcept {
+  if (period_of(b) != period) reset(b, period);
+  const double values[kMetrics] = {sample.cpu, sample.ram};
+  for (int m = 0; m < kMetrics; ++m) {
+    if (!counted.metric[m]) continue;
+    const auto count = b.count[m].load(relaxed);
+    const auto peak = static_cast<float>(values[m]);  // rounded to nearest
+    b.count[m].store(static_cast<decltype(count)>(count + 1), relaxed);
+    b.sum[m].store(b.sum[m].load(relaxed) + values[m], relaxed);
+    if (count == 0 || peak > b.max[m].load(relaxed)) b.max[m].store(peak, relaxed);
+    if (mark >= 0) set_mark(b, m, mark);
+  }
+}
+
+// The minute, hour and day a sample taken at `now` belongs to, and where they
+// sit in the rings (a segment without days: day_pos is kNoBucket).
+struct Periods {
+  std::uint32_t minute, hour, day, minute_pos, hour_pos, day_pos;
+};
+
+Periods periods_of(std::int64_t now, int days) noexcept {
   const auto minute = static_cast<std::uint32_t>(now / 60);
   const auto hour = static_cast<std::uint32_t>(now / 3600);
-  return {minute, hour, minute % kMinuteBuckets, hour % kHourBuckets};
+  const auto day = static_cast<std::uint32_t>(now / 86400);
+  return {minute, hour, day, minute % kMinuteBuckets, hour % kHourBuckets,
+          days > 0 ? day % static_cast<std::uint32_t>(days) : kNoBucket};
 }
 
 // Copies what `copy` reads from the slot while no write overlaps: true when
@@ -93,17 +197,16 @@ std::uint32_t copy_name(const Slot& slot, char (&to)[kNameBytes]) noexcept {
 }
 
 // Resets every bucket of `ring` whose period is after `last`: written by a
-// clock that ran ahead. Each bucket is cleared sums first and index last, so
-// a writer killed midway leaves buckets that read as empty and are cleared
+// clock that ran ahead. Each bucket is cleared counts first and period last,
+// so a writer killed midway leaves buckets that read as empty and are cleared
 // again by the next writer (the slot's last sample time is still ahead then:
 // the journal restores it).
+template <class Bucket>
 void clear_after(std::span<Bucket> ring, std::uint32_t last) noexcept {
   for (Bucket& b : ring) {
-    if (b.index.load(relaxed) <= last) continue;
-    b.count.store(0, relaxed);
-    b.cpu_sum.store(0, relaxed);
-    b.ram_sum.store(0, relaxed);
-    b.index.store(0, relaxed);
+    if (period_of(b) <= last) continue;
+    for (int m = 0; m < kMetrics; ++m) b.count[m].store(0, relaxed);
+    reset(b, 0);
     if (auto hook = clearing_hook.load(relaxed)) hook();
   }
 }
@@ -179,14 +282,14 @@ WedgedSlots wedged_slots;
 
 // Called by the lock holder. An odd sequence word means a writer died between
 // making it odd and making it even again: put back what the journal saved.
-void repair(Slot& slot) noexcept {
+void repair(Slot& slot, int days) noexcept {
   const std::uint32_t seq = slot.seq.load(acquire);
   if ((seq & 1) == 0) return;
   const Journal& j = slot.journal;
   if (j.minute_pos < kMinuteBuckets) store(slot.minutes[j.minute_pos], j.minute_before);
-  if (j.hour_pos < kHourBuckets) {
-    store(slot.hours[j.hour_pos], j.hour_before);
-    slot.hour_newest[j.hour_pos].store(j.hour_newest_before, relaxed);
+  if (j.hour_pos < kHourBuckets) store(slot.hours[j.hour_pos], j.hour_before);
+  if (j.day_pos < static_cast<std::uint32_t>(days)) store(day_ring(slot)[j.day_pos], j.day_before);
+  if (j.minute_pos < kMinuteBuckets || j.hour_pos < kHourBuckets || j.day_pos < static_cast<std::uint32_t>(days)) {
     slot.last_sample_unix.store(j.last_sample_before, relaxed);
   }
   slot.seq.store(seq + 1, release);
@@ -197,6 +300,7 @@ template <class Change>
 void rewrite(Slot& slot, Change change) noexcept {
   slot.journal.minute_pos = kNoBucket;
   slot.journal.hour_pos = kNoBucket;
+  slot.journal.day_pos = kNoBucket;
   const std::uint32_t seq = slot.seq.load(relaxed);
   slot.seq.store(seq + 1, release);
   std::atomic_thread_fence(release);
@@ -206,7 +310,7 @@ void rewrite(Slot& slot, Change change) noexcept {
 
 }  // namespace
 
-LockResult lock_slot(Slot& slot, Counters& counters) noexcept {
+LockResult lock_slot(Slot& slot, int days, Counters& counters) noexcept {
   const LockWord me = owner_id();
   Progress seen;
   for (int spins = 0;; ++spins) {
@@ -223,7 +327,7 @@ LockResult lock_slot(Slot& slot, Counters& counters) noexcept {
       if (slot.lock_owner.compare_exchange_strong(holder, me, acquire, relaxed)) {
         // Also covers an odd word with a free lock, which only damage leaves.
         const bool odd = slot.seq.load(acquire) & 1;
-        repair(slot);
+        repair(slot, days);
         if (holder_gone || odd) {
           counters.lock_takeovers.fetch_add(1, relaxed);
           return LockResult::took_over;
@@ -246,44 +350,68 @@ LockResult lock_slot(Slot& slot, Counters& counters) noexcept {
 
 void unlock_slot(Slot& slot) noexcept { slot.lock_owner.store(0, release); }
 
-WriteResult write_sample(Slot& slot, const SampleValue& sample, std::int64_t now) noexcept {
-  const Periods p = periods_of(sample.time);
+WriteResult write_sample(Slot& slot, int days, const SampleValue& sample, std::int64_t now) noexcept {
+  const Periods p = periods_of(sample.time, days);
   const std::int64_t horizon = now + kClockSlack;
-  // The retry rule: 1 + milliseconds into its hour, compared with the hour's mark.
-  const bool same_hour = slot.hours[p.hour_pos].index.load(relaxed) == p.hour;
-  const std::uint32_t newest = same_hour ? slot.hour_newest[p.hour_pos].load(relaxed) : 0;
-  const auto mark =
-      static_cast<std::uint32_t>((sample.time - std::int64_t{p.hour} * 3600) * 1000 + sample.millis + 1);
-  if (sample.stated && mark <= newest) return WriteResult::repeat;
+  const Periods h = periods_of(horizon, days);
+  MinuteBucket& minute = slot.minutes[p.minute_pos];
+  HourBucket& hour = slot.hours[p.hour_pos];
+  DayBucket* day = days > 0 ? &day_ring(slot)[p.day_pos] : nullptr;
+  // Which rings count it. A newer minute at the position, up to the horizon,
+  // is one that a sample stated a little ahead left there: it stays, and this
+  // older one counts in its hour only.
+  const std::uint32_t held = period_of(minute);
+  const bool newer_held = held > p.minute && held <= h.minute;
+  const bool in_minutes = p.minute + kMinuteBuckets > periods_of(now, 0).minute && !newer_held;
+  const bool in_hours = p.hour + kHourBuckets > h.hour;
+  const bool in_days = day != nullptr && p.day + static_cast<std::uint32_t>(days) > h.day;
+  // The retry rule: the finest ring that counts the sample says whether its
+  // second (minute window), minute (hour window) or hour (day window) was
+  // counted for each metric.
+  Counted counted{{sample.has_cpu, sample.has_ram}};
+  for (int m = 0; m < kMetrics && sample.stated; ++m) {
+    if (!counted.metric[m]) continue;
+    if (in_minutes) {
+      counted.metric[m] = held != p.minute || !(marks_of(minute, m) >> (sample.time % 60) & 1);
+    } else if (in_hours) {
+      counted.metric[m] = period_of(hour) != p.hour || !(marks_of(hour, m) >> (p.minute % 60) & 1);
+    } else if (in_days) {
+      counted.metric[m] = period_of(*day) != p.day || !(marks_of(*day, m) >> (p.hour % 24) & 1);
+    }
+  }
+  if (!counted.metric[kCpu] && !counted.metric[kRam]) return WriteResult::repeat;
+  for (int m = 0; m < kMetrics && in_minutes; ++m) {
+    if (counted.metric[m] && held == p.minute && minute.count[m].load(relaxed) >= kMaxMinuteCount) {
+      return WriteResult::full;
+    }
+  }
 
   Journal& j = slot.journal;
-  j.minute_pos = p.minute_pos;
-  j.hour_pos = p.hour_pos;
-  j.minute_before = load(slot.minutes[j.minute_pos]);
-  j.hour_before = load(slot.hours[j.hour_pos]);
+  j.minute_pos = in_minutes ? p.minute_pos : kNoBucket;
+  j.hour_pos = in_hours ? p.hour_pos : kNoBucket;
+  j.day_pos = in_days ? p.day_pos : kNoBucket;
   j.last_sample_before = slot.last_sample_unix.load(relaxed);
-  j.hour_newest_before = slot.hour_newest[p.hour_pos].load(relaxed);
+  j.minute_before = load(minute);
+  j.hour_before = load(hour);
+  if (day != nullptr) j.day_before = load(*day);
 
   const std::uint32_t seq = slot.seq.load(relaxed);
   slot.seq.store(seq + 1, release);  // publishes the journal to a repairer
   std::atomic_thread_fence(release);  // orders the odd word before the data
   std::int64_t last = j.last_sample_before;
   if (last > horizon) {  // a clock ran ahead: no bucket may be later than `last` now
-    clear_after(slot.minutes, periods_of(horizon).minute);
-    clear_after(slot.hours, periods_of(horizon).hour);
+    clear_after(std::span<MinuteBucket>(slot.minutes), h.minute);
+    clear_after(std::span<HourBucket>(slot.hours), h.hour);
+    if (days > 0) clear_after(std::span<DayBucket>(day_ring(slot), static_cast<std::size_t>(days)), h.day);
     last = now;
   }
-  // A newer minute at the position, up to the horizon, is one that a sample
-  // stated a little ahead left there: it stays, and this older one counts in
-  // its hour only.
-  const std::uint32_t held = slot.minutes[j.minute_pos].index.load(relaxed);
-  const bool newer_held = held > p.minute && held <= periods_of(horizon).minute;
-  if (p.minute + kMinuteBuckets > periods_of(now).minute && !newer_held) {
-    add(slot.minutes[j.minute_pos], p.minute, sample.cpu, sample.ram);
-  }
-  if (auto hook = critical_section_hook.load(relaxed)) hook();
-  add(slot.hours[j.hour_pos], p.hour, sample.cpu, sample.ram);
-  slot.hour_newest[p.hour_pos].store(sample.stated ? std::max(newest, mark) : newest, relaxed);
+  const auto mark = [&](int bit) { return sample.stated ? bit : -1; };
+  if (in_minutes) add(minute, p.minute, sample, counted, mark(static_cast<int>(sample.time % 60)));
+  step(1);
+  if (in_hours) add(hour, p.hour, sample, counted, mark(static_cast<int>(p.minute % 60)));
+  step(2);
+  if (in_days) add(*day, p.day, sample, counted, mark(static_cast<int>(p.hour % 24)));
+  step(3);
   slot.last_sample_unix.store(std::max(last, sample.time), relaxed);
   slot.seq.store(seq + 2, release);
   return WriteResult::counted;
@@ -292,7 +420,7 @@ WriteResult write_sample(Slot& slot, const SampleValue& sample, std::int64_t now
 // Calls copy() until it ran while `seq` stayed even and unchanged. copy() must
 // only load (relaxed) from the slot.
 template <class Copy>
-ReadResult read_consistently(Slot& slot, Counters& counters, bool may_repair, Copy copy) noexcept {
+ReadResult read_consistently(Slot& slot, int days, Counters& counters, bool may_repair, Copy copy) noexcept {
   for (int round = 0; round < kReadRounds; ++round) {
     if (copy_stable(slot, copy)) return ReadResult::ok;
     // Still changing or odd: is a dead writer the reason? A writer locks
@@ -305,7 +433,7 @@ ReadResult read_consistently(Slot& slot, Counters& counters, bool may_repair, Co
     const bool stuck = (odd & 1) && !owner_alive(holder) && slot.seq.load(acquire) == odd &&
                        slot.lock_owner.load(acquire) == holder;
     if (stuck && may_repair) {
-      if (lock_slot(slot, counters) != LockResult::busy) unlock_slot(slot);
+      if (lock_slot(slot, days, counters) != LockResult::busy) unlock_slot(slot);
     } else if (stuck) {
       return ReadResult::busy;
     }
@@ -314,57 +442,56 @@ ReadResult read_consistently(Slot& slot, Counters& counters, bool may_repair, Co
   return ReadResult::busy;
 }
 
-ReadResult read_slot(Slot& slot, SlotCopy& out, Counters& counters, bool may_repair) noexcept {
-  return read_consistently(slot, counters, may_repair, [&] {
-    copy_data_as_is(slot, out);
+ReadResult read_slot(Slot& slot, int days, SlotCopy& out, Counters& counters, bool may_repair) noexcept {
+  return read_consistently(slot, days, counters, may_repair, [&] {
+    copy_data_as_is(slot, days, out);
     out.name_length = copy_name(slot, out.name);
   });
 }
 
-void copy_data_as_is(const Slot& slot, SlotCopy& out) noexcept {
+void copy_data_as_is(const Slot& slot, int days, SlotCopy& out) noexcept {
   for (int i = 0; i < kMinuteBuckets; ++i) out.minutes[i] = load(slot.minutes[i]);
-  for (int i = 0; i < kHourBuckets; ++i) {
-    out.hours[i] = load(slot.hours[i]);
-    out.hour_newest[i] = slot.hour_newest[i].load(relaxed);
-  }
+  for (int i = 0; i < kHourBuckets; ++i) out.hours[i] = load(slot.hours[i]);
+  out.day_count = days;
+  for (int i = 0; i < days; ++i) out.days[i] = load(day_ring(slot)[i]);
   out.last_sample_unix = slot.last_sample_unix.load(relaxed);
   out.name_length = 0;
 }
 
-void store_data(Slot& slot, const SlotCopy& data) noexcept {
+void store_data(Slot& slot, int days, const SlotCopy& data) noexcept {
   rewrite(slot, [&] {
     for (int i = 0; i < kMinuteBuckets; ++i) store(slot.minutes[i], data.minutes[i]);
-    for (int i = 0; i < kHourBuckets; ++i) {
-      store(slot.hours[i], data.hours[i]);
-      slot.hour_newest[i].store(data.hour_newest[i], relaxed);
-    }
+    for (int i = 0; i < kHourBuckets; ++i) store(slot.hours[i], data.hours[i]);
+    for (int i = 0; i < days; ++i) store(day_ring(slot)[i], i < data.day_count ? data.days[i] : DayValue{});
     slot.last_sample_unix.store(data.last_sample_unix, relaxed);
   });
 }
 
-ReadResult read_latest_minute(Slot& slot, std::string_view name, LatestMinute& out, Counters& counters,
+ReadResult read_latest_minute(Slot& slot, int days, std::string_view name, LatestMinute& out, Counters& counters,
                               bool may_repair) noexcept {
-  BucketValue minute, hour;
-  const ReadResult result = read_consistently(slot, counters, may_repair, [&] {
+  MinuteValue minute;
+  HourValue hour;
+  const ReadResult result = read_consistently(slot, days, counters, may_repair, [&] {
     out.holds = slot.state.load(relaxed) == kSlotReady && slot.name_length == name.size() &&
                 std::memcmp(slot.name, name.data(), name.size()) == 0;
     out.last_sample_unix = slot.last_sample_unix.load(relaxed);
-    const Periods p = periods_of(std::max<std::int64_t>(out.last_sample_unix, 0));
+    const Periods p = periods_of(std::max<std::int64_t>(out.last_sample_unix, 0), 0);
     minute = load(slot.minutes[p.minute_pos]);
     hour = load(slot.hours[p.hour_pos]);
   });
-  const Periods p = periods_of(std::max<std::int64_t>(out.last_sample_unix, 0));
+  const Periods p = periods_of(std::max<std::int64_t>(out.last_sample_unix, 0), 0);
   out.minute = bucket_mean(minute, p.minute);
   out.hour = bucket_mean(hour, p.hour);
   return result;
 }
 
-void assign_slot(Slot& slot, std::string_view name, std::uint64_t hash, std::int64_t last_sample_unix) noexcept {
+void assign_slot(Slot& slot, int days, std::string_view name, std::uint64_t hash,
+                 std::int64_t last_sample_unix) noexcept {
   rewrite(slot, [&] {
     if (slot.state.load(relaxed) == kSlotReady) slot.state.store(kSlotRetired, relaxed);
-    for (Bucket& b : slot.minutes) store(b, {});
-    for (Bucket& b : slot.hours) store(b, {});
-    for (auto& mark : slot.hour_newest) mark.store(0, relaxed);
+    for (MinuteBucket& b : slot.minutes) store(b, {});
+    for (HourBucket& b : slot.hours) store(b, {});
+    for (int i = 0; i < days; ++i) store(day_ring(slot)[i], {});
     if (auto hook = critical_section_hook.load(relaxed)) hook();
     slot.last_sample_unix.store(last_sample_unix, relaxed);
     slot.name_length = static_cast<std::uint32_t>(name.size());
@@ -399,7 +526,7 @@ bool read_identity(const Slot& slot, SlotIdentity& out) noexcept {
   return out.name_length > 0 && is_valid_name(out.name_view());
 }
 
-void prefetch(const Slot& slot, SlotUse use) noexcept {
+void prefetch(const Slot& slot, int days, SlotUse use) noexcept {
   constexpr int kLine = 64;
   const char* base = reinterpret_cast<const char*>(&slot);
   const auto span = [](const void* from, std::size_t bytes, auto hint) {
@@ -408,22 +535,23 @@ void prefetch(const Slot& slot, SlotUse use) noexcept {
     hint(first + bytes - 1);  // a bucket may straddle two lines
   };
   if (use.kind == SlotUse::whole) {
-    span(base, sizeof(Slot), [](const char* p) { __builtin_prefetch(p, 0); });
+    span(base, slot_bytes(days), [](const char* p) { __builtin_prefetch(p, 0); });
     return;
   }
   const auto write_hint = [](const char* p) { __builtin_prefetch(p, 1); };
   span(base, offsetof(Slot, name) + std::min(use.name_bytes, kNameBytes), write_hint);
   span(&slot.journal, sizeof(Journal), write_hint);
-  const Periods p = periods_of(use.now);
-  span(&slot.hour_newest[p.hour_pos], sizeof slot.hour_newest[0], write_hint);
-  span(&slot.minutes[p.minute_pos], sizeof(Bucket), write_hint);
-  span(&slot.hours[p.hour_pos], sizeof(Bucket), write_hint);
+  const Periods p = periods_of(use.now, days);
+  span(&slot.minutes[p.minute_pos], sizeof(MinuteBucket), write_hint);
+  span(&slot.hours[p.hour_pos], sizeof(HourBucket), write_hint);
+  if (days > 0) span(&day_ring(slot)[p.day_pos], sizeof(DayBucket), write_hint);
 }
 
 namespace testing {
 void set_critical_section_hook(void (*hook)()) noexcept { critical_section_hook.store(hook); }
 void set_clearing_hook(void (*hook)()) noexcept { clearing_hook.store(hook); }
 void set_stuck_check_hook(void (*hook)()) noexcept { stuck_check_hook.store(hook); }
+void set_write_step_hook(void (*hook)(int)) noexcept { write_step_hook.store(hook); }
 }  // namespace testing
 
 }  // namespace servertrack::shm

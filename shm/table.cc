@@ -20,7 +20,7 @@ constexpr int kClaimAttempts = 8;
 template <class Visit>
 Slot* probe(const Table& t, std::uint64_t hash, SlotUse use, Visit visit) {
   std::uint64_t pos = hash % t.capacity;
-  prefetch(t.slots[pos], use);
+  prefetch(t.slot(pos), t.days, use);
   for (std::uint64_t seen = 0; seen < t.capacity; ++seen) {
     bool stop = false;
     if (Slot* found = visit(pos, t.fingerprints[pos].load(acquire), stop)) return found;
@@ -34,8 +34,8 @@ Slot* probe(const Table& t, std::uint64_t hash, SlotUse use, Visit visit) {
 bool never_used(const Slot& slot) noexcept { return slot.state.load(acquire) == kSlotEmpty; }
 
 // A slot a claim may take: never used, retired, or holding an expired server.
-bool reusable(const Slot& slot, std::int64_t now) noexcept {
-  return slot.state.load(acquire) != kSlotReady || expired(slot.last_sample_unix.load(relaxed), now);
+bool reusable(const Slot& slot, std::int64_t now, int days) noexcept {
+  return slot.state.load(acquire) != kSlotReady || expired(slot.last_sample_unix.load(relaxed), now, days);
 }
 
 }  // namespace
@@ -49,8 +49,8 @@ Slot* Table::find(std::string_view name, std::uint64_t hash, SlotUse use) const 
   const std::uint32_t wanted = fingerprint_of(hash);
   return probe(*this, hash, use, [&](std::uint64_t pos, std::uint32_t fingerprint, bool& stop) -> Slot* {
     if (fingerprint != wanted && fingerprint != 0) return nullptr;
-    Slot& slot = slots[pos];
-    if (fingerprint != 0) prefetch(slot, use);  // almost surely ours: load it all at once
+    Slot& slot = this->slot(pos);
+    if (fingerprint != 0) prefetch(slot, days, use);  // almost surely ours: load it all at once
     if (slot_holds(slot, name, hash)) return &slot;
     stop = fingerprint == 0 && never_used(slot);
     return nullptr;
@@ -58,10 +58,10 @@ Slot* Table::find(std::string_view name, std::uint64_t hash, SlotUse use) const 
 }
 
 Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, SlotUse use, std::int64_t now,
-                           bool* busy_out) noexcept {
+                           std::int64_t first_sample, bool* busy_out) noexcept {
   const std::uint32_t wanted = fingerprint_of(hash);
-  Slot& home = slots[hash % capacity];
-  const bool home_locked = lock_slot(home, *counters) != LockResult::busy;
+  Slot& home = slot(hash % capacity);
+  const bool home_locked = lock_slot(home, days, *counters) != LockResult::busy;
   bool busy = !home_locked;
   Slot* found = nullptr;
   // Looks at other names' slots for an expired one: a few on the first
@@ -72,11 +72,11 @@ Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, SlotUse us
     std::uint64_t looks = 0;
     bool walked_all = true;
     found = probe(*this, hash, use, [&](std::uint64_t pos, std::uint32_t fingerprint, bool& stop) -> Slot* {
-      Slot& slot = slots[pos];
+      Slot& slot = this->slot(pos);
       if (fingerprint != wanted && fingerprint != 0 && fingerprint != kRetiredFingerprint) {
         if (candidate == capacity && looks < max_looks) {
           ++looks;
-          if (reusable(slot, now)) candidate = pos;
+          if (reusable(slot, now, days)) candidate = pos;
         }
         return nullptr;
       }
@@ -88,7 +88,7 @@ Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, SlotUse us
       if (state == kSlotReady && fingerprint != wanted) {  // another name's, its claimer died
         fingerprints[pos].store(fingerprint_of(slot.name_hash), release);
       }
-      if (candidate == capacity && reusable(slot, now)) candidate = pos;
+      if (candidate == capacity && reusable(slot, now, days)) candidate = pos;
       stop = state == kSlotEmpty;
       walked_all = !stop;
       return nullptr;
@@ -98,16 +98,16 @@ Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, SlotUse us
       continue;
     }
     if (found != nullptr || candidate == capacity) break;
-    Slot& slot = slots[candidate];
+    Slot& slot = this->slot(candidate);
     const bool is_home = &slot == &home;
-    if (!is_home && lock_slot(slot, *counters) == LockResult::busy) {
+    if (!is_home && lock_slot(slot, days, *counters) == LockResult::busy) {
       busy = true;
       break;
     }
-    if (reusable(slot, now)) {  // still free under its lock
+    if (reusable(slot, now, days)) {  // still free under its lock
       const bool was_ready = slot.state.load(relaxed) == kSlotReady;
       if (was_ready) fingerprints[candidate].store(kRetiredFingerprint, release);
-      assign_slot(slot, name, hash, now);
+      assign_slot(slot, days, name, hash, first_sample);
       fingerprints[candidate].store(wanted, release);
       counters->used_slots.fetch_add(1, relaxed);  // a live server more (shm/layout.h, Counters)
       found = &slot;
@@ -124,9 +124,9 @@ Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, SlotUse us
 }
 
 bool Table::retire_locked(Slot& slot, std::int64_t now) noexcept {
-  const bool live = !expired(slot.last_sample_unix.load(relaxed), now);
+  const bool live = !expired(slot.last_sample_unix.load(relaxed), now, days);
   retire_slot(slot);
-  fingerprints[&slot - slots].store(kRetiredFingerprint, release);
+  fingerprints[index_of(slot)].store(kRetiredFingerprint, release);
   if (live) counters->used_slots.fetch_sub(1, relaxed);  // an expired one is no longer counted
   return live;
 }
@@ -134,11 +134,11 @@ bool Table::retire_locked(Slot& slot, std::int64_t now) noexcept {
 Table::ServerCount Table::count_servers(std::int64_t now) const noexcept {
   ServerCount count{0, std::numeric_limits<std::int64_t>::max()};
   for (std::uint64_t i = 0; i < capacity; ++i) {
-    const Slot& slot = slots[i];  // fingerprints may be damaged: the slots say
+    const Slot& slot = this->slot(i);  // fingerprints may be damaged: the slots say
     const std::int64_t last = slot.last_sample_unix.load(relaxed);
-    if (slot.state.load(acquire) != kSlotReady || expired(last, now)) continue;
+    if (slot.state.load(acquire) != kSlotReady || expired(last, now, days)) continue;
     ++count.live;
-    count.next_expiry = std::min(count.next_expiry, last + kExpirySeconds);
+    count.next_expiry = std::min(count.next_expiry, last + expiry_seconds(days));
   }
   return count;
 }

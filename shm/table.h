@@ -22,7 +22,7 @@
 // deleted slots are reused. The claimer walks the whole probe sequence (to
 // the first never used slot) for the name, and takes the first reusable slot
 // on it: never used, retired, or holding a server that has expired (no sample
-// for kExpirySeconds; at most kExpiryLooks other servers' slots are read to
+// for expiry_seconds(days); at most kExpiryLooks other servers' slots are read to
 // find one, unless no slot is free anywhere, when every one is). The
 // claimed slot is rewritten under its own lock inside a seq-odd window, so a
 // reader never sees half of it. A claimer that died mid-claim leaves a slot
@@ -67,9 +67,16 @@ bool slot_holds(const Slot& slot, std::string_view name, std::uint64_t hash) noe
 
 struct Table {
   Fingerprint* fingerprints;
-  Slot* slots;
+  char* slots;              // slot 0; slot i is slot_size bytes further on per i
+  std::uint64_t slot_size;  // slot_bytes(days), as validated at attach
+  int days;                 // the segment's days
   std::uint64_t capacity;
   Counters* counters;
+
+  Slot& slot(std::uint64_t index) const noexcept { return *reinterpret_cast<Slot*>(slots + index * slot_size); }
+  std::uint64_t index_of(const Slot& slot) const noexcept {
+    return static_cast<std::uint64_t>(reinterpret_cast<const char*>(&slot) - slots) / slot_size;
+  }
 
   // The published slot holding `name`, or nullptr. `name` must be valid.
   // `use` says which of the slot's lines to start loading once it is found.
@@ -78,12 +85,12 @@ struct Table {
   Slot* find(std::string_view name, std::uint64_t hash, SlotUse use) const noexcept;
 
   // The slot holding `name`, claiming a reusable one (judged at `now`) for a
-  // new name; a new claim counts as a sample at `now` until its first sample
-  // is written. nullptr when the table has no reusable slot (counted in
+  // new name; a new claim counts as a sample at `first_sample` (the time of
+  // the sample it is claimed for) until that sample is written. nullptr when the table has no reusable slot (counted in
   // table_full_rejections, and the used_slots hint recounted), or, with *busy
   // set (when given), when a lock on the way stays held (lock_slot() gave up).
   Slot* find_or_claim(std::string_view name, std::uint64_t hash, SlotUse use, std::int64_t now,
-                      bool* busy = nullptr) noexcept;
+                      std::int64_t first_sample, bool* busy = nullptr) noexcept;
 
   // Retires `slot`, whose lock the caller holds and which holds a server:
   // its server is gone, the slot is free for a new name. Returns whether the

@@ -1,6 +1,6 @@
 // Public: the workers and shmtool get it through shm/segment.h; common/
 // (the snapshot's JSON) includes it for the Snapshot type alone.
-// Bucket arithmetic: from a slot's ring buffers to the two windows the API
+// Bucket arithmetic: from a slot's ring buffers to the three windows the API
 // answers (docs/design.md, "Time and buckets").
 //
 // Pure functions of their arguments; any thread; no allocation.
@@ -64,10 +64,13 @@ struct LatestMinute {
 
 // The mean, count and maximum of each metric of one stored bucket, judged
 // against the period it should hold: empty when it holds another.
-BucketMean bucket_mean(const BucketValue& bucket, std::int64_t period) noexcept;
+BucketMean bucket_mean(const MinuteValue& bucket, std::int64_t period) noexcept;
+BucketMean bucket_mean(const HourValue& bucket, std::int64_t period) noexcept;
+BucketMean bucket_mean(const DayValue& bucket, std::int64_t period) noexcept;
 
-// The windows ending in the minute (hour) that contains `now`. A ring position
-// whose stored index is not the period asked for is stale and reads as empty.
+// The windows ending in the minute (hour, day) that contains `now`; the day
+// window has copy.day_count buckets. A ring position whose stored period is
+// not the one asked for is stale and reads as empty.
 Snapshot make_snapshot(const SlotCopy& copy, std::int64_t now) noexcept;
 
 }  // namespace servertrack::shm

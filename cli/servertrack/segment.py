@@ -48,8 +48,9 @@ def ensure_segment(build_dir, segment, capacity, days):
             f"  {shmtool} create --segment {segment} --capacity {capacity} --days {days} --force")
 
 
-def restore_newest(shmtool, segment, data_dir, capacity, replace):
-    """Restores the newest checkpoint that loads, falling back to older ones.
+def restore_newest(shmtool, segment, data_dir, capacity, days, replace):
+    """Restores the newest checkpoint that loads, falling back to older ones;
+    with `capacity` or `days` (not None), into a segment of those.
 
     Returns (restored, problem, unloadable): whether one was restored, a message
     that stops the start (or None), and the checkpoints that failed to load
@@ -59,6 +60,7 @@ def restore_newest(shmtool, segment, data_dir, capacity, replace):
     for _, path in checkpoint_files(data_dir, segment):
         argv = [shmtool, "restore", "--segment", segment, path]
         argv += ["--capacity", str(capacity)] if capacity else []
+        argv += ["--days", str(days)] if days is not None else []
         argv += ["--force"] if replace else []
         result = run(argv)
         if result.returncode == 0:
@@ -74,9 +76,8 @@ def restore_newest(shmtool, segment, data_dir, capacity, replace):
 
 def prepare_segment(build_dir, segment, capacity, days, data_dir):
     """Makes the segment ready for the workers. `capacity` is --capacity, or None
-    to adopt the segment's or the checkpoint's own; `days` is --days, or None
-    for the default: the day window of a segment created anew (a segment or
-    checkpoint found keeps its own).
+    to adopt the segment's or the checkpoint's own; `days` likewise is --days,
+    or None to adopt theirs (a segment created anew gets defaults.DAYS).
 
     Returns (problem, unloadable): a message that stops the start (or None),
     and the checkpoints that failed to load.
@@ -97,7 +98,7 @@ def prepare_segment(build_dir, segment, capacity, days, data_dir):
         if OTHER_LAYOUT not in words or not checkpoint_files(data_dir, segment):
             return ensure_segment(build_dir, segment, capacity or defaults.CAPACITY, new_days), []
         log(f"{words.split(';')[0]}: migrating it through the newest checkpoint in {data_dir}")
-    restored, problem, unloadable = restore_newest(shmtool, segment, data_dir, capacity, replace=migrating)
+    restored, problem, unloadable = restore_newest(shmtool, segment, data_dir, capacity, days, replace=migrating)
     if restored or problem:
         return problem, unloadable
     if migrating:

@@ -110,7 +110,7 @@ class OutageTest(unittest.TestCase):
 
     def test_a_torn_record_and_a_refused_sample_are_dropped_the_rest_sent(self):
         now = int(time.time())
-        too_old = now - 25 * 3600
+        too_old = now - 31 * 86400  # before the 30 days of the segment
         kept = [(now - 600, 10.5, 20.25), (now - 540, 11.5, 21.25)]
         write_spool(self.spool_file, [(too_old, 1.0, 2.0), *kept], tail=b"\x53\x54\x41\x31" + bytes(9))
         self.start_ingest()

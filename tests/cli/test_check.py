@@ -5,7 +5,8 @@ import struct
 import unittest
 
 from appliance import TestSegment
-from segment_bytes import (LOCK_OWNER, MINUTES, NAME, SEQ, STATE, USED_SLOTS_OFFSET, BUCKET_SIZE,
+from segment_bytes import (LOCK_OWNER, MINUTES, NAME, SEQ, STATE, USED_SLOTS_OFFSET, MINUTE_FORMAT, MINUTE_SIZE,
+                           minute_bucket,
                            SegmentBytes, dead_pid, lock_word)
 from shmtool_test_base import NOW, Registered, ShmtoolTestCase, record, run_shmtool
 
@@ -106,7 +107,7 @@ class CheckTest(ShmtoolTestCase):
 
     def test_a_bucket_index_from_the_future(self):
         future = NOW // 60 + 7
-        self.plant(self.base + MINUTES + (future % 60) * BUCKET_SIZE, "<IIdd", future, 1, 5.0, 5.0)
+        self.plant(self.base + MINUTES + (future % 60) * MINUTE_SIZE, *minute_bucket(future, 1, 5.0))
         lines = self.check()
         self.assertProblems(lines, f"slot {self.web01} 'web01': ",
                             f"minute bucket {future % 60} (index {future}) is from the future",
@@ -114,17 +115,17 @@ class CheckTest(ShmtoolTestCase):
 
     def test_a_bucket_at_the_wrong_ring_position(self):
         minute = NOW // 60 - 3
-        self.plant(self.base + MINUTES + ((minute + 1) % 60) * BUCKET_SIZE, "<IIdd", minute, 1, 5.0, 5.0)
+        self.plant(self.base + MINUTES + ((minute + 1) % 60) * MINUTE_SIZE, *minute_bucket(minute, 1, 5.0))
         self.assertProblems(self.check(), f"slot {self.web01} 'web01': ",
                             f"(index {minute}) belongs at ring position {minute % 60}")
 
     def test_sums_inconsistent_with_counts(self):
         minute = NOW // 60 - 3
-        position = self.base + MINUTES + (minute % 60) * BUCKET_SIZE
-        self.plant(position, "<IIdd", minute, 0, 2.0, 0.0)
-        self.assertProblems(self.check(), f"slot {self.web01} 'web01': ", "no samples but non-zero sums")
-        self.plant(position, "<IIdd", minute, 1, float("nan"), -1.0)
-        self.assertProblems(self.check(), f"slot {self.web01} 'web01': ", "negative or non-finite sum")
+        position = self.base + MINUTES + (minute % 60) * MINUTE_SIZE
+        self.plant(position, MINUTE_FORMAT, minute, 0, 0, 0.0, 0.0, 2.0, 0.0, 0, 0)
+        self.assertProblems(self.check(), f"slot {self.web01} 'web01': ", "no cpu samples but a non-zero cpu sum")
+        self.plant(position, MINUTE_FORMAT, minute, 1, 1, 1.0, 1.0, 1.0, -1.0, 0, 0)
+        self.assertProblems(self.check(), f"slot {self.web01} 'web01': ", "negative or non-finite ram sum")
 
     def test_a_bad_slot_state_and_a_wrong_used_slots_counter(self):
         with SegmentBytes(self.name) as segment:

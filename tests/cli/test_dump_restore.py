@@ -9,8 +9,14 @@ import time
 import unittest
 
 from appliance import TestSegment, Worker, post_sample, window_counts
-from segment_bytes import BUCKET_SIZE, HOURS, LOCK_OWNER, MINUTES, SEQ, SegmentBytes, dead_pid
+from segment_bytes import (HOUR_SIZE, HOUR_SUM, HOURS, LOCK_OWNER, MINUTE_SIZE, MINUTES, SEQ, SegmentBytes, dead_pid,
+                           minute_bucket)
 from shmtool_test_base import NOW, Registered, ShmtoolTestCase, record, run_shmtool
+
+
+# A dump of layout 4 (format 2) and the time it was made around (fixtures/README.md).
+FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "layout4_format2.snap")
+FIXTURE_T = 1796558400
 
 
 def fnv1a64(data):
@@ -100,7 +106,7 @@ class DumpRestoreTest(ShmtoolTestCase):
     def test_damaged_or_foreign_snapshots_are_refused_and_nothing_is_restored(self):
         good = self.dump()
         self.assertExit(run_shmtool("remove", "--segment", self.name), 0)
-        record_at = 64 + 5 * 2384
+        record_at = 64 + 5 * 5696  # format 3 records with 30 days
         damaged = {
             "a flipped bit": (good[:500] + bytes([good[500] ^ 1]) + good[501:], "checksum mismatch"),
             "a truncated file": (good[:-100], "checksum mismatch"),
@@ -124,22 +130,51 @@ class DumpRestoreTest(ShmtoolTestCase):
                 self.assertIn(reason, result.stderr)
                 self.assertFalse([n for n in os.listdir("/dev/shm") if n.startswith(self.name)])
 
-    def test_a_format_1_snapshot_of_layouts_1_to_3_restores(self):
-        good = self.dump()
-        header, records = good[:64], good[64:-8]
-        for layout in (1, 2, 3):  # as dumped by a build of that segment layout: 64-byte names, no retry marks
-            with self.subTest(layout=layout):
+    def test_snapshots_of_formats_1_and_2_restore_each_count_into_both_metrics(self):
+        # Format 2 as layout 4's shmtool wrote it (fixtures/README.md); format 1 (layouts 1
+        # to 3) is the same but for 64-byte names and no retry marks.
+        with open(FIXTURE, "rb") as f:
+            format2 = f.read()
+        header, records = format2[:64], format2[64:-8]
+        format1 = [header[:8], struct.pack("<I", 1), header[12:52], struct.pack("<I", 2096), header[56:]]
+        for at in range(0, len(records), 2384):
+            record = records[at:at + 2384]
+            self.assertEqual(record[8 + 64:8 + 256], bytes(192))  # these names fit in 64 bytes
+            format1.append(record[:8 + 64] + record[264:2288])
+        format1 = reseal(b"".join(format1) + bytes(8))
+        for version, data in ((2, format2), (1, format1)):
+            with self.subTest(format=version):
                 self.assertExit(run_shmtool("remove", "--segment", self.name), 0)
-                old = [header[:8], struct.pack("<I", 1), struct.pack("<I", layout), header[16:52],
-                       struct.pack("<I", 2096), header[56:]]
-                for at in range(0, len(records), 2384):
-                    record = records[at:at + 2384]
-                    self.assertEqual(record[8 + 64:8 + 256], bytes(192))  # these names fit in 64 bytes
-                    old.append(record[:8 + 64] + record[264:2288])
                 with open(self.file, "wb") as f:
-                    f.write(reseal(b"".join(old) + bytes(8)))
-                self.assertExit(run_shmtool("restore", self.file, "--segment", self.name), 0)
-                self.assertEqual(self.buckets(), self.original)
+                    f.write(data)
+                restored = run_shmtool("restore", self.file, "--segment", self.name)
+                self.assertExit(restored, 0)
+                self.assertIn(f"restored 2 servers from {self.file}", restored.stdout)
+                self.assertIn(f"snapshot format {version}", restored.stdout)
+                self.assertIn("converted from the older format", restored.stdout)
+                info = json.loads(run_shmtool("info", "--segment", self.name, "--json").stdout)
+                self.assertEqual((info["layout_version"], info["days"], info["capacity"]), (5, 30, 8))
+                shown = run_shmtool("show", "web-01", "--segment", self.name, "--now", FIXTURE_T + 10).stdout
+                minutes, hours = shown.split("last 24 hours")
+                self.assertRegex(minutes, r"2026-12-06 11:59:00 UTC\s+2\s+20\.00\s+20\.00\s+2\s+40\.00\s+40\.00")
+                self.assertRegex(hours, r"2026-12-06 11:00:00 UTC\s+3\s+13\.67\s+13\.67\s+3\s+27\.33\s+27\.33")
+                self.assertIn("(0 of 30 buckets of 86400 s have samples", hours)  # no days
+                shown = run_shmtool("show", "db-2.example.com", "--segment", self.name, "--now", FIXTURE_T + 10)
+                self.assertRegex(shown.stdout, r"2026-12-06 11:58:00 UTC\s+1\s+12\.04\s+12\.04\s+1\s+40\.00\s+40\.00")
+                self.assertExit(run_shmtool("check", "--segment", self.name, "--now", FIXTURE_T + 10), 0)
+
+    def test_restore_with_other_days_keeps_the_days_inside_the_new_window(self):
+        self.dump()
+        before = run_shmtool("show", "srv_3", "--segment", self.name, "--now", NOW).stdout
+        self.assertExit(run_shmtool("restore", self.file, "--segment", self.name, "--days", 1, "--force"), 0)
+        info = json.loads(run_shmtool("info", "--segment", self.name, "--json").stdout)
+        self.assertEqual(info["days"], 1)
+        after = run_shmtool("show", "srv_3", "--segment", self.name, "--now", NOW).stdout
+        self.assertIn("last 1 days", after)
+        today = [line for line in before.split("last 30 days")[1].splitlines() if line.startswith("  2026-11-28")]
+        self.assertEqual(len(today), 1)
+        self.assertIn(today[0], after)  # today's bucket, as it was
+        self.assertEqual(before.split("last 24 hours")[0], after.split("last 24 hours")[0])
 
     def test_a_snapshot_dumped_by_an_older_segment_layout_restores(self):
         good = self.dump()
@@ -222,12 +257,12 @@ class PartialDumpTest(ShmtoolTestCase):
 
     def test_a_bucket_from_the_future_in_one_slot_of_100(self):
         said = self.dump_restore_around(lambda segment, base: segment.put(
-            base + MINUTES + FUTURE_MINUTE % 60 * BUCKET_SIZE, "<IIdd", FUTURE_MINUTE, 1, 5.0, 5.0))
+            base + MINUTES + FUTURE_MINUTE % 60 * MINUTE_SIZE, *minute_bucket(FUTURE_MINUTE, 1, 5.0)))
         self.assertIn("is from the future", said)
 
     def test_a_non_finite_sum_in_one_slot_of_100(self):
         said = self.dump_restore_around(lambda segment, base: segment.put(
-            base + HOURS + NOW // 3600 % 24 * BUCKET_SIZE + 8, "<d", float("inf")))
+            base + HOURS + NOW // 3600 % 24 * HOUR_SIZE + HOUR_SUM, "<d", float("inf")))
         self.assertIn("non-finite sum", said)
 
 if __name__ == "__main__":

@@ -33,11 +33,13 @@ void check_accepted(const cli::SnapshotFile& file, std::span<const std::byte> by
   require(file.servers.size() <= file.capacity, "an accepted file fits its capacity");
   require((file.mode & 0002) == 0, "an accepted file's mode is not world-writable");
   std::set<std::string> names;
+  static servertrack::shm::SlotCopy data;  // large: one, reused
   for (const cli::SnapshotServer& server : file.servers) {
     require(servertrack::shm::is_valid_name(server.name), "an accepted server name is valid");
     require(names.insert(server.name).second, "an accepted server name appears once");
-    require(cli::data_problems(server.data, file.dumped_unix).empty(),
-            "an accepted server's data has no problems");
+    require(server.days.size() == static_cast<std::size_t>(file.days), "an accepted server has the file's days");
+    server.to_copy(data);
+    require(cli::data_problems(data, file.dumped_unix).empty(), "an accepted server's data has no problems");
   }
   const std::vector<std::byte> encoded = cli::encode_snapshot(file);
   std::uint32_t version;

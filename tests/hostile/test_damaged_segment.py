@@ -27,24 +27,26 @@ FUTURE_INDEX = 0xFFFFFFF0
 
 def random_bytes(seed):
     return lambda seg, base: seg.map.__setitem__(
-        slice(base, base + layout.SLOT_SIZE), random.Random(seed).randbytes(layout.SLOT_SIZE))
+        slice(base, base + seg.slot_size()), random.Random(seed).randbytes(seg.slot_size()))
 
 
 def random_data(seed):
     """Everything but state, name and hash: the slot is still found by name."""
     def damage(seg, base):
-        noise = random.Random(seed).randbytes(layout.SLOT_SIZE)
+        noise = random.Random(seed).randbytes(seg.slot_size())
         seg.map[base + layout.SEQ:base + layout.NAME_LENGTH] = noise[layout.SEQ:layout.NAME_LENGTH]
         seg.map[base + layout.LAST_SAMPLE:base + layout.NAME] = noise[layout.LAST_SAMPLE:layout.NAME]
-        seg.map[base + layout.JOURNAL:base + layout.SLOT_SIZE] = noise[layout.JOURNAL:]
+        seg.map[base + layout.JOURNAL:base + seg.slot_size()] = noise[layout.JOURNAL:]
     return damage
 
 
-def every_bucket(fmt, *values):
+def every_bucket(minute, hour):
+    """Writes (format, values) `minute` into every minute bucket, `hour` into every hour bucket."""
     def damage(seg, base):
-        for ring, count in ((layout.MINUTES, layout.MINUTE_BUCKETS), (layout.HOURS, layout.HOUR_BUCKETS)):
+        for ring, count, size, (fmt, values) in ((layout.MINUTES, layout.MINUTE_BUCKETS, layout.MINUTE_SIZE, minute),
+                                                 (layout.HOURS, layout.HOUR_BUCKETS, layout.HOUR_SIZE, hour)):
             for position in range(count):
-                seg.put(base + ring + position * layout.BUCKET_SIZE, fmt, *values)
+                seg.put(base + ring + position * size, fmt, *values)
     return damage
 
 
@@ -57,8 +59,9 @@ DAMAGE = {
     "lock_word_all_ones": (lambda seg, base: seg.put(base + layout.LOCK_OWNER, "<Q", 0xFFFFFFFF), "lock word"),
     "name_length_1000": (lambda seg, base: seg.put(base + layout.NAME_LENGTH, "<I", 1000), "name length 1000"),
     "state_7": (lambda seg, base: seg.put(base + layout.STATE, "<I", 7), "state 7"),
-    "future_buckets": (every_bucket("<II", FUTURE_INDEX, 3), "from the future"),
-    "nan_sums": (every_bucket("<IIdd", 0, 1, math.nan, math.nan), "non-finite sum"),
+    "future_buckets": (every_bucket(("<I", (FUTURE_INDEX,)), ("<I", (FUTURE_INDEX,))), "from the future"),
+    "nan_sums": (every_bucket(layout.minute_bucket(0, 1, math.nan), layout.hour_bucket(0, 1, math.nan)),
+                 "non-finite cpu sum"),
 }
 
 

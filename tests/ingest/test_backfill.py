@@ -28,7 +28,7 @@ class BackfillTest(unittest.TestCase):
         now = int(time.time())
         with appliance() as (_, ingest, query):
             for when, phrase in ((now + 3600, "after the appliance's clock"),
-                                 (now - 25 * 3600, "older than the 24-hour window"),
+                                 (now - 31 * 86400, "older than the"),
                                  ("yesterday", '"time" must be a number'),
                                  (-1, "not negative"),
                                  (now * 1000, "not milliseconds")):

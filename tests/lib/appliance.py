@@ -82,14 +82,17 @@ def shmtool(*args, check=True):
 
 
 class TestSegment:
-    """A fresh shared-memory segment for one test, removed on exit."""
+    """A fresh shared-memory segment for one test, removed on exit; `days`: its day
+    window (None: shmtool's default, 30)."""
 
-    def __init__(self, capacity=1024):
+    def __init__(self, capacity=1024, days=None):
         self.capacity = capacity
+        self.days = days
         self.name = f"sttest_{os.getpid()}_{next(_segment_counter)}_{os.urandom(3).hex()}"
 
     def __enter__(self):
-        shmtool("create", "--segment", self.name, "--capacity", str(self.capacity))
+        days = () if self.days is None else ("--days", str(self.days))
+        shmtool("create", "--segment", self.name, "--capacity", str(self.capacity), *days)
         return self
 
     def __exit__(self, *exc):
@@ -248,9 +251,9 @@ class Worker:
 
 
 @contextlib.contextmanager
-def appliance(capacity=1024, ingest_args=(), env=None):
+def appliance(capacity=1024, ingest_args=(), env=None, days=None):
     """Yields (segment, ingest, query); everything is stopped and removed after."""
-    with TestSegment(capacity) as segment, \
+    with TestSegment(capacity, days) as segment, \
             Worker("ingest", segment, args=ingest_args, env=env) as ingest, \
             Worker("query", segment, env=env) as query:
         yield segment, ingest, query

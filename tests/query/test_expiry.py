@@ -14,7 +14,8 @@ CAPACITY = 16
 
 class ExpiryTest(unittest.TestCase):
     def test_a_full_table_of_silent_servers_takes_a_whole_new_fleet(self):
-        with FakeClock() as clock, appliance(capacity=CAPACITY, env=clock.env) as (_, ingest, query):
+        # A segment without days: its servers live 24 hours (30 days with the default days).
+        with FakeClock() as clock, appliance(capacity=CAPACITY, env=clock.env, days=0) as (_, ingest, query):
             old = [f"old-{i}.example.com" for i in range(CAPACITY)]
             for name in old:
                 self.assertEqual(post_sample(ingest, name, 1, 2), 204)

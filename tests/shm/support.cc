@@ -15,11 +15,11 @@
 namespace servertrack::shm::test {
 namespace {
 
-CreateOptions options_for(const std::string& name, std::uint64_t capacity) {
+CreateOptions options_for(const std::string& name, std::uint64_t capacity, int days) {
   CreateOptions options;
   options.name = name;
   options.capacity = capacity;
-  options.days = 30;
+  options.days = days;
   return options;
 }
 
@@ -42,8 +42,8 @@ std::string unique_segment_name() {
   return "st_test_" + std::to_string(::getpid()) + "_" + std::to_string(next++);
 }
 
-TestSegment::TestSegment(std::uint64_t capacity)
-    : name_(unique_segment_name()), segment_(Segment::create(options_for(name_, capacity))) {}
+TestSegment::TestSegment(std::uint64_t capacity, int days)
+    : name_(unique_segment_name()), segment_(Segment::create(options_for(name_, capacity, days))) {}
 
 TestSegment::~TestSegment() { Segment::remove(name_); }
 

@@ -18,10 +18,11 @@
 namespace servertrack::shm::test {
 
 // A fresh segment with a name no other test (or test run) uses; removed when
-// the object goes out of scope.
+// the object goes out of scope. `days`: its day window (none by default, so
+// a test of the 60 minutes and 24 hours sees the 24-hour rules).
 class TestSegment {
  public:
-  explicit TestSegment(std::uint64_t capacity);
+  explicit TestSegment(std::uint64_t capacity, int days = 0);
   TestSegment(const TestSegment&) = delete;
   TestSegment& operator=(const TestSegment&) = delete;
   ~TestSegment();

@@ -107,10 +107,20 @@ TEST(AttachTest, ADamagedSlotsOffsetIsRefused) {
 }
 
 TEST(AttachTest, AnotherSlotSizeIsRefused) {
-  TestSegment segment(16);
+  TestSegment segment(16, 30);
   segment->header().slot_size = 1000;
   expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
-                 {"slot size 1000", std::to_string(sizeof(Slot))});
+                 {"slot size 1000", std::to_string(slot_bytes(30)), "with 30 days"});
+}
+
+TEST(AttachTest, DaysBeyondTheMostOrNotMatchingTheSlotSizeAreRefused) {
+  TestSegment segment(16, 30);
+  EXPECT_EQ(Segment::attach(attach_options(segment.name())).days(), 30);
+  segment->header().days = kMaxDays + 1;
+  expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible, {"367 days", "damaged"});
+  segment->header().days = 10;  // 10 days make smaller slots: the slots would be misread
+  expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
+                 {"slot size " + std::to_string(slot_bytes(30)), "with 10 days"});
 }
 
 TEST(AttachTest, AnUnexpectedCapacityIsRefused) {
@@ -123,10 +133,10 @@ TEST(AttachTest, AnUnexpectedCapacityIsRefused) {
 TEST(AttachTest, ATruncatedObjectIsRefused) {
   TestSegment segment(16);
   const std::string path = Segment::path_of(segment.name());
-  const auto short_size = segment_bytes(16) - sizeof(Slot);
+  const auto short_size = segment_bytes(16, 0) - slot_bytes(0);
   ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(short_size)), 0);
   expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
-                 {std::to_string(short_size) + " bytes", "needs " + std::to_string(segment_bytes(16)),
+                 {std::to_string(short_size) + " bytes", "needs " + std::to_string(segment_bytes(16, 0)),
                   "truncated"});
   ASSERT_EQ(::truncate(path.c_str(), 100), 0);
   expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,

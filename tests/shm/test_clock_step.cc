@@ -77,8 +77,8 @@ TEST(ClockStepTest, ASampleOlderThanTheMinuteWindowIsCountedInItsHourOnly) {
   ASSERT_EQ(segment->record("host", 1, 1, kStart + 7200), Status::ok);
   Slot* slot = nullptr;
   segment->for_each_server([&](const ServerEntry& e) { slot = e.slot; });
-  ASSERT_EQ(lock_slot(*slot, segment.counters()), LockResult::acquired);
-  write_sample(*slot, {3, 3, kStart + 600}, kStart + 7200);
+  ASSERT_EQ(lock_slot(*slot, 0, segment.counters()), LockResult::acquired);
+  write_sample(*slot, 0, {3, 3, kStart + 600, false, 0, true, true}, kStart + 7200);
   unlock_slot(*slot);
   Snapshot s;
   ASSERT_EQ(segment->snapshot("host", kStart + 7200, s), Status::ok);

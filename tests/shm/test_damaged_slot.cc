@@ -82,14 +82,14 @@ class DamagedSlotTest : public ::testing::Test {
     return snapshot;
   }
 
-  TestSegment segment_{kCapacity};
+  TestSegment segment_{kCapacity, 30};
   Slot* victim_ = nullptr;
 };
 
 TEST_F(DamagedSlotTest, RandomBytesOverTheWholeSlot) {
   for (std::uint64_t seed = 1; seed <= 8; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
-    fill_random(seed, 0, sizeof(Slot));
+    fill_random(seed, 0, slot_bytes(30));
     expect_bounded();
   }
 }
@@ -100,7 +100,7 @@ TEST_F(DamagedSlotTest, RandomBytesOverTheDataOfAPublishedSlot) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     fill_random(seed, offsetof(Slot, seq), offsetof(Slot, name_length));
     fill_random(seed + 100, offsetof(Slot, last_sample_unix), offsetof(Slot, name));
-    fill_random(seed + 200, offsetof(Slot, journal), sizeof(Slot));
+    fill_random(seed + 200, offsetof(Slot, journal), slot_bytes(30));
     expect_bounded();
   }
 }
@@ -160,8 +160,9 @@ TEST_F(DamagedSlotTest, StatesOtherThanEmptyAndReady) {
 }
 
 TEST_F(DamagedSlotTest, BucketIndicesFarInTheFuture) {
-  for (Bucket& b : victim_->minutes) b.index.store(0xfffffff0u);
-  for (Bucket& b : victim_->hours) b.index.store(0xfffffff0u);
+  for (MinuteBucket& b : victim_->minutes) b.index.store(0xfffffff0u);
+  for (HourBucket& b : victim_->hours) b.index.store(0xfffffff0u);
+  for (int i = 0; i < 30; ++i) day_ring(*victim_)[i].key.store(day_key(0xfff0, 0, 0));
   expect_bounded([&] {
     Status status;
     const Snapshot s = snapshot_of(*segment_, "victim", status);
@@ -175,11 +176,13 @@ TEST_F(DamagedSlotTest, BucketIndicesFarInTheFuture) {
 
 TEST_F(DamagedSlotTest, NonFiniteSums) {
   const std::uint32_t minute = kNow / 60;
-  Bucket& current = victim_->minutes[minute % kMinuteBuckets];
+  MinuteBucket& current = victim_->minutes[minute % kMinuteBuckets];
   for (double sum : {std::nan(""), std::numeric_limits<double>::infinity(), -1e300}) {
     SCOPED_TRACE("sum " + std::to_string(sum));
-    current.cpu_sum.store(sum);
-    current.ram_sum.store(sum);
+    for (int m = 0; m < kMetrics; ++m) {
+      current.sum[m].store(sum);
+      current.max[m].store(static_cast<float>(sum));
+    }
     expect_bounded();
   }
 }

@@ -141,7 +141,8 @@ TEST(BackfillTest, AStatedTimeCountsOnceAndOnlyInsideTheWindows) {
   const SampleValue earlier = stated_sample(10, 10, (kNow - 300) * 1000 + 250);
   EXPECT_EQ(segment->record("a", earlier, kNow), Status::ok);
   EXPECT_EQ(segment->record("a", earlier, kNow), Status::repeat);
-  EXPECT_EQ(segment->record("a", stated_sample(20, 20, (kNow - 301) * 1000), kNow), Status::repeat);
+  EXPECT_EQ(segment->record("a", stated_sample(20, 20, (kNow - 300) * 1000 + 900), kNow), Status::repeat);  // its second
+  EXPECT_EQ(segment->record("a", stated_sample(20, 20, (kNow - 301) * 1000), kNow), Status::ok);  // earlier, distinct
   EXPECT_EQ(segment->record("a", stated_sample(30, 30, (kNow - 299) * 1000), kNow), Status::ok);
   EXPECT_EQ(segment->record("a", stated_sample(1, 1, (kNow + 61) * 1000), kNow), Status::time_in_future);
   EXPECT_EQ(segment->record("a", stated_sample(1, 1, (kNow - 24 * 3600) * 1000), kNow), Status::time_too_old);
@@ -149,7 +150,8 @@ TEST(BackfillTest, AStatedTimeCountsOnceAndOnlyInsideTheWindows) {
   ASSERT_EQ(segment->snapshot("a", kNow, s), Status::ok);
   EXPECT_EQ(s.last_60_minutes.buckets[54].cpu.count, 2u);  // kNow - 300 is 5 minutes back
   EXPECT_EQ(s.last_60_minutes.buckets[54].cpu.mean, 20.0);
-  EXPECT_EQ(s.last_24_hours.buckets[23].cpu.count, 2u);
+  EXPECT_EQ(s.last_60_minutes.buckets[53].cpu.count, 1u);  // kNow - 301
+  EXPECT_EQ(s.last_24_hours.buckets[23].cpu.count, 3u);
 }
 
 // A sample stated up to a minute ahead (a sender's clock a little fast) is

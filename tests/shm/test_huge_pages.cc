@@ -37,14 +37,14 @@ long long pmd_mapped_bytes(const void* start) {
 }
 
 TEST(HugePagesTest, AnAttachingProcessMapsTheSegmentIn2MiBPages) {
-  TestSegment created(20000);  // 42.8 MiB
+  TestSegment created(20000);  // 90.4 MiB
   if (created->pages() != "2 MiB pages") GTEST_SKIP() << "no 2 MiB pages here: " << created->pages();
-  const std::uint64_t whole = segment_bytes(20000) / kHugePageBytes * kHugePageBytes;
+  const std::uint64_t whole = segment_bytes(20000, 0) / kHugePageBytes * kHugePageBytes;
   const pid_t child = run_child([&] {
     Segment attached = Segment::attach({.name = created.name(), .access = Access::read_only});
     const auto* bytes = reinterpret_cast<const volatile char*>(&attached.header());
     int sum = 0;
-    for (std::uint64_t at = 0; at < segment_bytes(20000); at += 4096) sum += bytes[at];  // fault every page in
+    for (std::uint64_t at = 0; at < segment_bytes(20000, 0); at += 4096) sum += bytes[at];  // fault every page in
     const long long mapped = pmd_mapped_bytes(&attached.header());
     if (mapped != static_cast<long long>(whole)) {
       std::fprintf(stderr, "ShmemPmdMapped %lld bytes, expected %llu (sum %d)\n", mapped,

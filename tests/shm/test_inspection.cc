@@ -26,18 +26,16 @@ std::uint64_t index_of(Segment& segment, std::string_view name) {
   return found;
 }
 
+// Byte for byte: the plain bucket copies have no padding (shm/layout.h).
 bool same_data(const SlotCopy& a, const SlotCopy& b) {
-  const auto same = [](const BucketValue& x, const BucketValue& y) {
-    return x.index == y.index && x.count == y.count && x.cpu_sum == y.cpu_sum && x.ram_sum == y.ram_sum;
-  };
-  return std::equal(std::begin(a.minutes), std::end(a.minutes), std::begin(b.minutes), same) &&
-         std::equal(std::begin(a.hours), std::end(a.hours), std::begin(b.hours), same) &&
-         std::equal(std::begin(a.hour_newest), std::end(a.hour_newest), std::begin(b.hour_newest)) &&
+  return std::memcmp(a.minutes, b.minutes, sizeof a.minutes) == 0 &&
+         std::memcmp(a.hours, b.hours, sizeof a.hours) == 0 && a.day_count == b.day_count &&
+         std::memcmp(a.days, b.days, sizeof(DayValue) * static_cast<std::size_t>(a.day_count)) == 0 &&
          a.last_sample_unix == b.last_sample_unix;
 }
 
 TEST(InspectionTest, RestoreServerPutsACopiedServerBackWithItsRetryMarks) {
-  TestSegment from(8);
+  TestSegment from(8, 30);
   const std::int64_t stated_ms = (kNow - 600) * 1000 + 250;
   ASSERT_EQ(from->record("web-01", stated_sample(5, 6, stated_ms), kNow), Status::ok);
   ASSERT_EQ(from->record("web-01", stated_sample(7, 8, (kNow - 3700) * 1000), kNow), Status::ok);
@@ -45,7 +43,7 @@ TEST(InspectionTest, RestoreServerPutsACopiedServerBackWithItsRetryMarks) {
   SlotCopy copy;
   ASSERT_EQ(from->copy_slot(from->slot(index_of(*from, "web-01")), copy), Status::ok);
 
-  TestSegment to(8);
+  TestSegment to(8, 30);
   ASSERT_EQ(to->restore_server("web-01", copy), Status::ok);
   SlotCopy restored;
   ASSERT_EQ(to->copy_slot(to->slot(index_of(*to, "web-01")), restored), Status::ok);
@@ -76,9 +74,9 @@ TEST(InspectionTest, ASlotLeftMidWriteIsCopiedAsItLies) {
   read_only.copy_slot_as_is(index, copy);
   EXPECT_EQ(copy.last_sample_unix, kNow);
   EXPECT_EQ(copy.name_length, 0u);
-  const BucketValue minute = copy.minutes[(kNow / 60) % kMinuteBuckets];
-  EXPECT_EQ(minute.count, 1u);
-  EXPECT_EQ(minute.cpu_sum, 3);
+  const MinuteValue minute = copy.minutes[(kNow / 60) % kMinuteBuckets];
+  EXPECT_EQ(minute.count[kCpu], 1u);
+  EXPECT_EQ(minute.sum[kCpu], 3);
 }
 
 TEST(InspectionTest, LockHolderNamesTheThreadAndWhetherItLives) {

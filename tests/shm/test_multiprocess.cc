@@ -158,19 +158,20 @@ TEST(MultiProcessTest, ConcurrentWritersLoseNothingAndReadersNeverSeeATornBucket
     SlotCopy copy;
     ASSERT_EQ(segment->copy_slot(*slot, copy), Status::ok);
     for (int k = 0; k < kMinuteBuckets; ++k) {
-      const BucketValue& b = copy.minutes[(kHour / 60 + k) % kMinuteBuckets];
+      const MinuteValue& b = copy.minutes[(kHour / 60 + k) % kMinuteBuckets];
       const Expected& e = minutes[n][k];
-      const bool same = b.count == e.count && b.cpu_sum == e.sum && b.ram_sum == e.sum &&
-                        (e.count == 0 || b.index == kHour / 60 + k);
+      const bool same = b.count[kCpu] == e.count && b.count[kRam] == e.count && b.sum[kCpu] == e.sum &&
+                        b.sum[kRam] == e.sum && (e.count == 0 || b.index == kHour / 60 + k);
       if (!same && ++mismatches <= 5) {
-        ADD_FAILURE() << server(n) << " minute " << k << ": count " << b.count << " sum " << b.cpu_sum
-                      << "/" << b.ram_sum << ", expected " << e.count << " " << e.sum;
+        ADD_FAILURE() << server(n) << " minute " << k << ": count " << b.count[kCpu] << " sum " << b.sum[kCpu]
+                      << "/" << b.sum[kRam] << ", expected " << e.count << " " << e.sum;
       }
     }
-    const BucketValue& h = copy.hours[(kHour / 3600) % kHourBuckets];
-    EXPECT_EQ(h.count, hours[n].count) << server(n);
-    EXPECT_EQ(h.cpu_sum, hours[n].sum) << server(n);
-    EXPECT_EQ(h.ram_sum, hours[n].sum) << server(n);
+    const HourValue& h = copy.hours[(kHour / 3600) % kHourBuckets];
+    EXPECT_EQ(h.count[kCpu], hours[n].count) << server(n);
+    EXPECT_EQ(h.count[kRam], hours[n].count) << server(n);
+    EXPECT_EQ(h.sum[kCpu], hours[n].sum) << server(n);
+    EXPECT_EQ(h.sum[kRam], hours[n].sum) << server(n);
   }
   EXPECT_EQ(mismatches, 0);
   EXPECT_EQ(segment.counters().samples_recorded.load(), total);

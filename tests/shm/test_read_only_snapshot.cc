@@ -53,8 +53,11 @@ TEST(ReadOnlySnapshotTest, LiveWritersHandingTheLockOnNeverReadAsStuck) {
     pid = run_child([&] {
       Segment writer = Segment::attach({.name = segment.name()});
       start.arrive_and_wait();
-      for (const auto end = steady_clock::now() + kLoad; steady_clock::now() < end;) {
-        const Status status = writer.record("hot", 1, 1, kNow);
+      const auto began = steady_clock::now();
+      for (const auto end = began + kLoad; steady_clock::now() < end;) {
+        // A new minute every 5 ms, so that no minute reaches kMaxMinuteCount samples.
+        const auto minutes = std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - began).count() / 5;
+        const Status status = writer.record("hot", 1, 1, kNow + 60 * minutes);
         if (status != Status::ok && status != Status::busy) return 1;
       }
       return 0;

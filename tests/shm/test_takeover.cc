@@ -165,6 +165,60 @@ TEST_F(TakeoverTest, AReadOnlyReaderAnswersBusyAndAReadWriteReaderRepairs) {
   expect_victim(3, 20);
 }
 
+// The write step a child parks at (shm::testing::set_write_step_hook), and
+// the hook that parks it there.
+int park_at_step = 0;
+void park_at(int step) {
+  if (step == park_at_step) park();
+}
+
+// A writer killed after each ring of a stated sample (1: its minute written,
+// 2: its hour, 3: its day) leaves no trace of it: counts, sums, peaks and
+// retry marks are rolled back in all three rings, so the same sample, sent
+// again, counts exactly once (a mark left behind would make it a repeat; a
+// count left behind would count it twice).
+TEST(CrashPointTest, AStatedSampleCutShortAtAnyRingCountsOnceWhenSentAgain) {
+  for (int step = 1; step <= 3; ++step) {
+    SCOPED_TRACE("killed after step " + std::to_string(step));
+    TestSegment segment(4, 30);
+    const SampleValue before = stated_sample(10, 20, (kNow - 30) * 1000);
+    const SampleValue victim = stated_sample(99, 98, (kNow - 20) * 1000);
+    ASSERT_EQ(segment->record("web-1", before, kNow), Status::ok);
+    ResultPipe parked;
+    const pid_t pid = run_child([&] {
+      parked_signal = &parked;
+      park_at_step = step;
+      shm::testing::set_write_step_hook(&park_at);
+      segment->record("web-1", victim, kNow);
+      return 1;
+    });
+    char byte;
+    ASSERT_TRUE(parked.receive(&byte, 1, seconds(10))) << "the writer never reached the step";
+    ASSERT_EQ(::kill(pid, SIGKILL), 0);
+    ASSERT_EQ(wait_child(pid, seconds(10)), 128 + SIGKILL);
+
+    Snapshot s;
+    ASSERT_EQ(segment->snapshot("web-1", kNow, s), Status::ok);  // repairs
+    EXPECT_EQ(segment.counters().lock_takeovers.load(), 1u);
+    EXPECT_EQ(s.last_sample_unix, kNow - 30);
+    for (const BucketMean& b : {s.last_60_minutes.buckets[58], s.last_24_hours.buckets[23], s.last_days.buckets[29]}) {
+      EXPECT_EQ(b.cpu.count, 1u);
+      EXPECT_EQ(b.ram.count, 1u);
+      EXPECT_EQ(b.cpu.max, 10.0);
+      EXPECT_EQ(b.ram.max, 20.0);
+    }
+    ASSERT_EQ(segment->record("web-1", victim, kNow), Status::ok);
+    EXPECT_EQ(segment->record("web-1", victim, kNow), Status::repeat);
+    EXPECT_EQ(segment->record("web-1", before, kNow), Status::repeat);
+    ASSERT_EQ(segment->snapshot("web-1", kNow, s), Status::ok);
+    for (const BucketMean& b : {s.last_60_minutes.buckets[58], s.last_24_hours.buckets[23], s.last_days.buckets[29]}) {
+      EXPECT_EQ(b.cpu.count, 2u);
+      EXPECT_EQ(b.cpu.max, 99.0);
+      EXPECT_EQ(b.ram.mean, 59.0);
+    }
+  }
+}
+
 TEST(ClaimTakeoverTest, ASlotLeftMidClaimByADeadProcessIsClaimedByTheNextInserter) {
   TestSegment segment(16);
   const std::uint64_t home = hash_name("fresh") % 16;

@@ -9,6 +9,7 @@ data dir as it was.
 import json
 import os
 import re
+import shutil
 import signal
 import random
 import struct
@@ -22,6 +23,8 @@ from appliance import TestSegment, build_path, http, shmtool
 from supervised import Supervised, wait_until
 
 SERVERS = [f"cp_{i}" for i in range(40)]
+# The time tests/cli/fixtures/layout4_format2.snap was made around: 2026-12-06 12:00:00 UTC.
+FIXTURE_T = 1796558400
 
 
 def post_round(url, names, value):
@@ -161,6 +164,32 @@ class Checkpoints(unittest.TestCase):
         self.assertEqual({name: buckets(second.query_url, name) for name in SERVERS}, acknowledged)
         info = json.loads(shmtool("info", "--json", "--segment", self.segment.name).stdout)
         self.assertEqual(info["layout_version"], version)
+
+    def test_a_layout_4_appliance_migrates_through_its_format_2_checkpoint(self):
+        # A checkpoint written by layout 4's shmtool (tests/cli/fixtures/README.md), and the
+        # segment that build left: header offset 8 is the layout version (shm/layout.h).
+        fixture = os.path.join(os.path.dirname(__file__), "..", "cli", "fixtures", "layout4_format2.snap")
+        shutil.copy(fixture, os.path.join(self.data.name, f"{self.segment.name}-0000000007.snap"))
+        with open(os.path.join("/dev/shm", self.segment.name), "r+b") as f:
+            f.seek(8)
+            f.write(struct.pack("<I", 4))
+
+        started = self.start()
+        log = started.log()
+        self.assertIn("has layout version 4", log)
+        self.assertIn("migrating it through the newest checkpoint", log)
+        self.assertIn("restored 2 servers", log)
+        self.assertIn("snapshot format 2", log)
+        self.assertIn("converted from the older format", log)
+        info = json.loads(shmtool("info", "--json", "--segment", self.segment.name).stdout)
+        self.assertEqual((info["layout_version"], info["days"], info["capacity"]), (5, 30, 8))
+        # Its samples (FIXTURE_T - 3700, - 600, - 30, - 5: cpu 50, 1, 10, 30) as layout 4 counted
+        # them, each count now a count of both metrics, peaks the means.
+        shown = shmtool("show", "web-01", "--segment", self.segment.name, "--now", str(FIXTURE_T + 10)).stdout
+        minutes, hours = shown.split("last 24 hours")[0], shown.split("last 24 hours")[1].split("last 30 days")[0]
+        self.assertRegex(minutes, r"2026-12-06 11:59:00 UTC\s+2\s+20\.00\s+20\.00\s+2\s+40\.00\s+40\.00")
+        self.assertRegex(hours, r"2026-12-06 10:00:00 UTC\s+1\s+50\.00\s+50\.00\s+1\s+70\.00\s+70\.00")
+        self.assertRegex(hours, r"2026-12-06 11:00:00 UTC\s+3\s+13\.67\s+13\.67\s+3\s+27\.33\s+27\.33")
 
     def test_checkpoints_taken_under_continuous_posts_all_succeed(self):
         # Enough servers that a checkpoint's walk spans a second boundary while

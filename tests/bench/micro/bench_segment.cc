@@ -32,7 +32,6 @@ namespace {
 
 using servertrack::shm::CreateOptions;
 using servertrack::shm::Segment;
-using servertrack::shm::Slot;
 using servertrack::shm::Snapshot;
 using servertrack::shm::Status;
 
@@ -94,7 +93,7 @@ FilledSegment& filled(const benchmark::State& state) {
 }
 
 void report_size(benchmark::State& state, FilledSegment& f) {
-  const auto bytes = static_cast<double>(servertrack::shm::segment_bytes(f.segment().capacity()));
+  const auto bytes = static_cast<double>(servertrack::shm::segment_bytes(f.segment().capacity(), f.segment().days()));
   state.counters["bytes_per_slot"] = bytes / static_cast<double>(f.segment().capacity());
   state.counters["bytes_per_server"] = bytes / static_cast<double>(f.servers());
   state.SetItemsProcessed(state.iterations());
@@ -146,8 +145,8 @@ void BM_slot_line(benchmark::State& state) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::AddCustomContext("sizeof(Slot)", std::to_string(sizeof(Slot)));
-  benchmark::AddCustomContext("header bytes", std::to_string(servertrack::shm::segment_bytes(0)));
+  benchmark::AddCustomContext("slot bytes (30 days)", std::to_string(servertrack::shm::slot_bytes(30)));
+  benchmark::AddCustomContext("header bytes", std::to_string(servertrack::shm::segment_bytes(0, 30)));
   // Registered segment by segment so each is built once for all its rows;
   // the *_4k rows use a segment created with 4 KiB pages.
   for (const std::int64_t servers : kServerCounts) {
