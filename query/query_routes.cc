@@ -33,9 +33,14 @@ http::Answer snapshot_answer(shm::Segment& segment, std::string_view name, commo
       answer.content_type = "application/json";
       return answer;
     }
-    case shm::Status::not_found:
-      return http::json_error(404, "no server named " + std::string(name) +
-                                       " is being tracked: never recorded, deleted, or silent for 24 hours");
+    case shm::Status::not_found: {
+      const std::int64_t silence = shm::expiry_seconds(segment.days());
+      return http::json_error(404, fmt::format("no server named {} is being tracked: never recorded, deleted, or "
+                                               "silent for {}",
+                                               name, silence % 86400 == 0 && silence > 86400
+                                                         ? fmt::format("{} days", silence / 86400)
+                                                         : fmt::format("{} hours", silence / 3600)));
+    }
     case shm::Status::busy:
       return http::retry_later(common::with_remedy(shm::Status::busy));
     default:

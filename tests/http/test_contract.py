@@ -117,8 +117,11 @@ class ContractTest(unittest.TestCase):
             assert_json_error(self, *http("GET", f"{query.url}/server/web"), 404)
 
     def test_unknown_name_is_404_with_json_error(self):
-        with appliance() as (_, _, query):
-            assert_json_error(self, *http("GET", f"{query.url}/server/never_seen"), 404)
+        for days, silence in ((30, "silent for 30 days"), (0, "silent for 24 hours")):
+            with self.subTest(days=days), appliance(days=days) as (_, _, query):
+                status, headers, body = http("GET", f"{query.url}/server/never_seen")
+                assert_json_error(self, status, headers, body, 404)
+                self.assertIn(silence, json.loads(body)["error"])
 
     def test_invalid_name_on_get_is_400(self):
         with appliance() as (_, _, query):
