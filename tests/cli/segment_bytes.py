@@ -25,12 +25,12 @@ MINUTE_BUCKETS, HOUR_BUCKETS = 60, 24
 
 
 def minute_bucket(index, count, value):
-    """(format, values) of a minute bucket holding `count` samples of `value`, both metrics."""
-    return MINUTE_FORMAT, (index, count, count, value, value, value * count, value * count, 0, 0)
+    """(format, *values) of a minute bucket holding `count` samples of `value`, both metrics."""
+    return MINUTE_FORMAT, index, count, count, value, value, value * count, value * count, 0, 0
 
 
 def hour_bucket(index, count, value):
-    return HOUR_FORMAT, (index, count, count, value, value, 0, value * count, value * count, 0, 0)
+    return HOUR_FORMAT, index, count, count, value, value, 0, value * count, value * count, 0, 0
 
 
 class SegmentBytes:

@@ -24,7 +24,7 @@ class CreateRemoveTest(ShmtoolTestCase):
         self.assertIn("capacity 40 servers", result.stdout)
         info = os.stat(self.path)
         self.assertEqual(stat.S_IMODE(info.st_mode), 0o640)
-        self.assertEqual(info.st_size, 4096 + 4096 + 40 * 2496)  # header, fingerprint page, slots
+        self.assertEqual(info.st_size, 4096 + 4096 + 40 * 5888)  # header, fingerprint page, slots of 30 days
         with SegmentBytes(self.name) as segment:
             self.assertEqual(segment.capacity(), 40)
         self.assertIn("in 4 KiB pages (smaller than one 2 MiB page)", result.stdout)
@@ -34,7 +34,7 @@ class CreateRemoveTest(ShmtoolTestCase):
         self.assertExit(result, 0)
         # 2 MiB pages where the kernel gives them (tests/shm/test_huge_pages.cc checks
         # the mapping), otherwise 4 KiB pages and why.
-        self.assertRegex(result.stdout, r"47\.7 MiB in (2 MiB pages|4 KiB pages.* \(.+\)), mode 0660")
+        self.assertRegex(result.stdout, r"30 days, 112\.4 MiB in (2 MiB pages|4 KiB pages.* \(.+\)), mode 0660")
 
     def test_create_again_with_the_same_capacity_changes_nothing(self):
         self.assertExit(run_shmtool("create", "--segment", self.name, "--capacity", 8), 0)

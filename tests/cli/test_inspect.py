@@ -38,7 +38,7 @@ class InspectTest(ShmtoolTestCase):
         self.assertExit(text, 0)
         self.assertRegex(text.stdout, r"capacity\s+16 servers")
         self.assertRegex(text.stdout, r"used slots\s+3 \(18\.8 % full\)")
-        self.assertRegex(text.stdout, r"size\s+47\.0 KiB in all: 4\.0 KiB header \+ 4\.0 KiB fingerprints \+ 2\.4 KiB per server")
+        self.assertRegex(text.stdout, r"size\s+100\.0 KiB in all: 4\.0 KiB header \+ 4\.0 KiB fingerprints \+ 5\.8 KiB per server")
         self.assertRegex(text.stdout, r"samples recorded\s+6")
         self.assertRegex(text.stdout, r"processes\s+2 registered, 1 alive")
         self.assertRegex(text.stdout, rf"{alive.pid}\s+ingest\s+.*alive")
@@ -48,10 +48,10 @@ class InspectTest(ShmtoolTestCase):
         self.assertEqual(info["segment"], self.name)
         self.assertEqual(info["path"], f"/dev/shm/{self.name}")
         self.assertEqual((info["capacity"], info["used_slots"], info["samples_recorded"]), (16, 3, 6))
-        self.assertEqual(info["bytes_total"], 4096 + 4096 + 16 * 2496)
+        self.assertEqual(info["bytes_total"], 4096 + 4096 + 16 * 5888)
         self.assertEqual((info["bytes_header"], info["bytes_fingerprints"], info["bytes_per_server"]),
-                         (4096, 4096, 2496))
-        self.assertEqual(info["layout_version"], 4)
+                         (4096, 4096, 5888))
+        self.assertEqual((info["layout_version"], info["days"]), (5, 30))
         self.assertEqual(info["mode"], "0660")
         processes = {(p["pid"], p["kind"], p["alive"]) for p in info["processes"]}
         self.assertEqual(processes, {(alive.pid, "ingest", True), (dead.pid, "query", False)})

@@ -41,10 +41,10 @@ def random_data(seed):
 
 
 def every_bucket(minute, hour):
-    """Writes (format, values) `minute` into every minute bucket, `hour` into every hour bucket."""
+    """Writes (format, *values) `minute` into every minute bucket, `hour` into every hour bucket."""
     def damage(seg, base):
-        for ring, count, size, (fmt, values) in ((layout.MINUTES, layout.MINUTE_BUCKETS, layout.MINUTE_SIZE, minute),
-                                                 (layout.HOURS, layout.HOUR_BUCKETS, layout.HOUR_SIZE, hour)):
+        for ring, count, size, (fmt, *values) in ((layout.MINUTES, layout.MINUTE_BUCKETS, layout.MINUTE_SIZE, minute),
+                                                  (layout.HOURS, layout.HOUR_BUCKETS, layout.HOUR_SIZE, hour)):
             for position in range(count):
                 seg.put(base + ring + position * size, fmt, *values)
     return damage
@@ -59,7 +59,7 @@ DAMAGE = {
     "lock_word_all_ones": (lambda seg, base: seg.put(base + layout.LOCK_OWNER, "<Q", 0xFFFFFFFF), "lock word"),
     "name_length_1000": (lambda seg, base: seg.put(base + layout.NAME_LENGTH, "<I", 1000), "name length 1000"),
     "state_7": (lambda seg, base: seg.put(base + layout.STATE, "<I", 7), "state 7"),
-    "future_buckets": (every_bucket(("<I", (FUTURE_INDEX,)), ("<I", (FUTURE_INDEX,))), "from the future"),
+    "future_buckets": (every_bucket(("<I", FUTURE_INDEX), ("<I", FUTURE_INDEX)), "from the future"),
     "nan_sums": (every_bucket(layout.minute_bucket(0, 1, math.nan), layout.hour_bucket(0, 1, math.nan)),
                  "non-finite cpu sum"),
 }
