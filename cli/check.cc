@@ -138,7 +138,7 @@ void check_slot(shm::Segment& segment, std::uint64_t index, std::int64_t now,
 
 // The used_slots hint off the count of live servers is no problem
 // (shm/table.h): a note, and --repair stores the count.
-void check_used_slots(const CheckArgs& args, const shm::Segment& segment, std::uint64_t live_servers) {
+void check_used_slots(const CheckArgs& args, shm::Segment& segment, std::uint64_t live_servers) {
   const std::uint64_t used = segment.header().counters.used_slots.load();
   if (used == live_servers) return;
   if (!args.repair) {
@@ -147,9 +147,29 @@ void check_used_slots(const CheckArgs& args, const shm::Segment& segment, std::u
                used, live_servers);
     return;
   }
-  shm::Segment writable = shm::Segment::attach({.name = args.segment, .access = shm::Access::read_write});
-  fmt::print("repaired: header: used_slots hint said {}, now {}\n", used,
-             writable.recount_used_slots(args.now));
+  fmt::print("repaired: header: used_slots hint said {}, now {}\n", used, segment.recount_used_slots(args.now));
+}
+
+// --repair: every slot a killed writer, claimer or deleter left locked, half
+// written or with a wrong fingerprint is put right now (Segment::repair_slot(),
+// the same steps the next claim or write would take), one line per slot.
+void repair_slots(shm::Segment& segment) {
+  for (std::uint64_t i = 0; i < segment.capacity(); ++i) {
+    const shm::SlotRepair done = segment.repair_slot(i);
+    if (done.busy) {
+      fmt::print("not repaired: slot {}: a live thread holds its lock and makes no progress\n", i);
+      continue;
+    }
+    if (done.took_over_lock) {
+      fmt::print("repaired: slot {}: took over the lock of a dead writer, claimer or deleter (what it left half "
+                 "done is undone)\n",
+                 i);
+    }
+    if (done.fingerprint_was) {
+      fmt::print("repaired: slot {}: fingerprint {:#010x} set to {:#010x}\n", i, *done.fingerprint_was,
+                 done.fingerprint_now);
+    }
+  }
 }
 
 void check_header(const shm::Segment& segment, std::vector<std::string>& out) {
@@ -166,12 +186,14 @@ int check(const CheckArgs& args) {
   std::vector<std::string> problems;
   shm::Segment segment = [&] {
     try {
+      if (args.repair) return shm::Segment::attach({.name = args.segment, .access = shm::Access::read_write});
       return attach_read_only(args.segment);
     } catch (const shm::SegmentError& e) {
       if (e.kind() != shm::SegmentError::Kind::incompatible) throw;
       throw ToolError(fmt::format("header: {}", common::with_remedy(e)));
     }
   }();
+  if (args.repair) repair_slots(segment);
   const std::vector<shm::RegisteredProcess> attached = live_processes(segment);
   std::uint64_t ready = 0;
   for (std::uint64_t i = 0; i < segment.capacity(); ++i) {
@@ -197,11 +219,13 @@ void add_check(CLI::App& app, Action& selected) {
       add_command<CheckArgs>(app, selected, "check",
                              "Verify every slot: header, slot states, names, their hashes and fingerprints, sequence and lock words, "
                              "bucket indices (ring position, none from the future), sums against counts. Exit 0 when "
-                             "sound, 1 with one line per problem. Read-only, except that --repair recounts the "
-                             "used_slots hint.",
+                             "sound, 1 with one line per problem. Read-only, except with --repair.",
                              check);
   add_now_option(*command, args->now);
-  command->add_flag("--repair", args->repair, "store the counted number of servers in the used_slots hint");
+  command->add_flag("--repair", args->repair,
+                    "first put right what killed writers, claimers and deleters left (take over their locks, "
+                    "undo half writes, correct fingerprints), as the next write or claim would, and store the "
+                    "counted number of servers in the used_slots hint; then check");
 }
 
 }  // namespace servertrack::cli

@@ -1,6 +1,10 @@
 // `shmtool dump FILE`: write the segment's sound servers to a snapshot file
 // (cli/snapshot_file.h), listing the ones it skipped (exit kExitPartial).
-// Read-only on the segment.
+// Read-only on the segment; with --repair (the supervisor's checkpoints) it
+// attaches read-write so that a server a writer killed mid-write left unsound
+// is repaired (its dead writer's lock taken over, the half write undone, as
+// the next write would) and dumped rather than skipped. That is safe beside
+// live workers: a live writer's lock is never taken.
 #include <fmt/core.h>
 
 #include <memory>
@@ -25,6 +29,7 @@ struct DumpArgs {
   std::string segment{common::kDefaultSegment};
   std::string file;
   bool force = false;
+  bool repair = false;
 };
 
 // A server left out of the dump, and why.
@@ -34,8 +39,9 @@ struct Skipped {
 };
 
 // Every server whose data is sound goes into the file; the others are listed
-// in `skipped`, so one damaged slot never stops a backup of the rest.
-SnapshotFile take_snapshot(shm::Segment& segment, std::vector<Skipped>& skipped) {
+// in `skipped`, so one damaged slot never stops a backup of the rest. The
+// names of servers repaired on the way (read-write only) go to `repaired`.
+SnapshotFile take_snapshot(shm::Segment& segment, std::vector<Skipped>& skipped, std::vector<std::string>& repaired) {
   const shm::Header& h = segment.header();
   SnapshotFile file{shm::kLayoutVersion, segment.capacity(), h.created_unix, 0, h.mode, segment.days(),
                     kSnapshotFormatVersion, {}};
@@ -46,12 +52,15 @@ SnapshotFile take_snapshot(shm::Segment& segment, std::vector<Skipped>& skipped)
       skipped.push_back({name, "its name is damaged (`shmtool check` shows the slot)"});
       return;
     }
+    const auto holder = segment.lock_holder(server.slot_index);
+    const bool half_written = holder && !holder->alive && (server.slot->seq.load(std::memory_order_acquire) & 1) != 0;
     if (segment.copy_slot(*server.slot, *data) != shm::Status::ok) {
       skipped.push_back({name,
-                         "it was left mid-write by a writer that died (the next sample for it, or any "
-                         "worker's read of it, repairs it; dump again then)"});
+                         "it was left mid-write by a writer that died (the next sample for it, any worker's "
+                         "read of it, `shmtool dump --repair` or `shmtool check --repair` repairs it)"});
       return;
     }
+    if (half_written && segment.access() == shm::Access::read_write) repaired.push_back(name);
     if (data->name_view() != name) return;  // deleted or reused meanwhile: gone
     // The clock read after the copy: a sample recorded just before it is not "from the future".
     if (const auto problems = data_problems(*data, common::wall_clock_unix_seconds()); !problems.empty()) {
@@ -66,9 +75,11 @@ SnapshotFile take_snapshot(shm::Segment& segment, std::vector<Skipped>& skipped)
 }
 
 int dump(const DumpArgs& args) {
-  shm::Segment segment = attach_read_only(args.segment);
+  shm::Segment segment = args.repair ? shm::Segment::attach({.name = args.segment, .access = shm::Access::read_write})
+                                     : attach_read_only(args.segment);
   std::vector<Skipped> skipped;
-  const SnapshotFile snapshot = take_snapshot(segment, skipped);
+  std::vector<std::string> repaired;
+  const SnapshotFile snapshot = take_snapshot(segment, skipped, repaired);
   const auto bytes = encode_snapshot(snapshot);
   // Dump only what restore will accept.
   if (const auto decoded = decode_snapshot(bytes); std::holds_alternative<std::string>(decoded)) {
@@ -79,6 +90,9 @@ int dump(const DumpArgs& args) {
   write_file_atomically(args.file, bytes, args.force);
   fmt::print("dumped {} servers of segment '{}' to {} ({})\n", snapshot.servers.size(), args.segment, args.file,
              human_bytes(bytes.size()));
+  for (const std::string& name : repaired) {
+    fmt::print("repaired server '{}': its writer died mid-write; the half-written sample was undone\n", name);
+  }
   if (skipped.empty()) return kExitOk;
   for (const Skipped& s : skipped) fmt::print("skipped server '{}': {}\n", s.name, s.why);
   fmt::print(stderr,
@@ -96,10 +110,13 @@ void add_dump(CLI::App& app, Action& selected) {
                             "Write every server's buckets to FILE: a versioned, checksummed snapshot that `shmtool "
                             "restore` reads back, on this host or another. A server whose data fails a check is "
                             "skipped and listed, and the rest are written: exit 0 when every server was "
-                            "dumped, 3 when some were skipped. Read-only on the segment.",
+                            "dumped, 3 when some were skipped. Read-only on the segment unless --repair.",
                             dump);
   command->add_option("file", args->file, "the snapshot file to write")->required();
   command->add_flag("--force", args->force, "overwrite FILE if it exists");
+  command->add_flag("--repair", args->repair,
+                    "repair a server a writer killed mid-write left unsound (as its next write would; never "
+                    "a live writer's) and dump it rather than skip it");
 }
 
 }  // namespace servertrack::cli

@@ -1,4 +1,5 @@
-// `shmtool remove`: delete the segment, unless live workers are attached.
+// `shmtool remove`: delete the segment, unless live workers are attached, and
+// the port claim files naming it that no worker holds (common/port_claim.h).
 #include <fmt/core.h>
 
 #include <string>
@@ -6,6 +7,7 @@
 #include "cli/command.h"
 #include "cli/processes.h"
 #include "common/defaults.h"
+#include "common/port_claim.h"
 #include "shm/segment.h"
 
 namespace servertrack::cli {
@@ -43,6 +45,9 @@ int remove(const RemoveArgs& args) {
                                         shm::Segment::path_of(args.segment)));
   }
   fmt::print("removed segment '{}' ({})\n", args.segment, shm::Segment::path_of(args.segment));
+  for (const std::string& path : common::remove_unused_claims(args.segment)) {
+    fmt::print("removed its port claim {}\n", path);
+  }
   return kExitOk;
 }
 
@@ -50,7 +55,8 @@ int remove(const RemoveArgs& args) {
 
 void add_remove(CLI::App& app, Action& selected) {
   auto [command, args] = add_command<RemoveArgs>(
-      app, selected, "remove", "Delete the segment. Refuses while live workers are attached, unless --force.", remove);
+      app, selected, "remove", "Delete the segment, and the port claim files naming it that no worker holds. Refuses while live "
+      "workers are attached, unless --force.", remove);
   command->add_flag("--force", args->force,
                     "remove even with live workers attached, or when the segment is unreadable");
 }

@@ -18,6 +18,7 @@ std::string_view reason(int status) {
     case 307: return "Temporary Redirect";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
@@ -35,7 +36,11 @@ std::string_view reason(int status) {
 Answer json_error(int status, std::string_view message) {
   thread_local std::string body;
   body.assign("{\"error\": ").append(common::json_string(message)).append("}");
-  return Answer{.status = status, .body = body, .content_type = "application/json"};
+  Answer answer;
+  answer.status = status;
+  answer.body = body;
+  answer.content_type = "application/json";
+  return answer;
 }
 
 Answer retry_later(std::string_view message) {
@@ -57,7 +62,9 @@ void append_response(std::string& out, const Answer& answer, std::string_view se
   if (!answer.body.empty()) out.append("Content-Type: ").append(answer.content_type).append("\r\n");
   if (keep_alive) out.append(keep_alive_header);
   if (answer.retry_after) out.append("Retry-After: 1\r\n");
-  out.append("Server: ").append(server_header).append("\r\n\r\n").append(answer.body);
+  out.append("Server: ").append(server_header).append("\r\n");
+  if (!answer.authenticate.empty()) out.append("WWW-Authenticate: ").append(answer.authenticate).append("\r\n");
+  out.append("\r\n").append(answer.body);
 }
 
 void set_answer(httplib::Response& response, const Answer& answer) {
@@ -69,6 +76,7 @@ void set_answer(httplib::Response& response, const Answer& answer) {
     response.body.clear();
   }
   if (answer.retry_after) response.set_header("Retry-After", "1");
+  if (!answer.authenticate.empty()) response.set_header("WWW-Authenticate", std::string(answer.authenticate));
 }
 
 }  // namespace servertrack::http

@@ -1,5 +1,5 @@
-// What a route answers, as data: the status, the body and the one optional
-// header the API adds. One handler serves both ways a request is answered:
+// What a route answers, as data: the status, the body and the optional
+// headers the API adds. One handler serves both ways a request is answered:
 // set_answer() fills cpp-httplib's Response (the general path), and
 // append_response() writes the whole HTTP/1.1 response itself (the fast path
 // of http/fast_path.h and the event loop's own answers), with the headers
@@ -22,6 +22,7 @@ struct Answer {
   std::string_view body;          // must live until written; empty: no body
   std::string_view content_type;  // of a non-empty body
   bool retry_after = false;       // adds "Retry-After: 1" (a 503 that will pass)
+  std::string_view authenticate;  // a 401/403's WWW-Authenticate challenge; empty: none
 };
 
 // {"error": "<message>"} with `status`: the JSON error body of the HTTP contract.
@@ -33,11 +34,11 @@ Answer retry_later(std::string_view message);
 
 // Appends the response: status line, then, as cpp-httplib orders them,
 // Connection: close, Content-Length, Content-Type, Keep-Alive (when kept
-// open), Retry-After and Server; then the body.
+// open), Retry-After, Server and WWW-Authenticate; then the body.
 void append_response(std::string& out, const Answer& answer, std::string_view server_header,
                      bool keep_alive);
 
-// Sets the response's status, body, Content-Type and Retry-After.
+// Sets the response's status, body, Content-Type, Retry-After and WWW-Authenticate.
 void set_answer(httplib::Response& response, const Answer& answer);
 
 }  // namespace servertrack::http

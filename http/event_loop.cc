@@ -102,12 +102,13 @@ struct EventLoop::Connection {
   bool broken = false;           // a send failed; close without further ado
 };
 
-EventLoop::EventLoop(int listen_fd, const ServeRequest& serve, std::string server_header,
-                     ConnectionCounters& counters)
+EventLoop::EventLoop(int listen_fd, const ServeRequest& serve, const AdmitBody& admit_body,
+                     std::string server_header, ConnectionCounters& counters)
     : listen_fd_(listen_fd),
       epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)),
       wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       serve_(serve),
+      admit_body_(admit_body),
       server_header_(std::move(server_header)),
       counters_(counters),
       budget_(connection_budget()),
@@ -264,8 +265,18 @@ bool EventLoop::process(Connection& connection) {
           close_connection(connection);
         } else if (frame.expects_continue && !connection.continue_sent) {
           connection.continue_sent = true;
-          connection.output.append(kContinueResponse);
-          flush(connection);
+          const std::string_view head = std::string_view(connection.input).substr(
+              0, connection.input.find("\r\n\r\n") + 2);
+          std::string refusal = admit_body_(head);
+          if (refusal.empty()) {
+            connection.output.append(kContinueResponse);
+            flush(connection);
+          } else {
+            connection.output.append(refusal);
+            connection.close_after_output = true;
+            connection.input.clear();
+            continue;
+          }
         }
         return true;
       case FrameStatus::refused:

@@ -8,7 +8,8 @@
 // The loop reads non-blocking into each connection's buffer and frames
 // requests with frame_request(); an idle or half-sent connection costs its
 // buffer and nothing else (no thread, no wake-ups). It answers itself, without
-// a route: 100 Continue when an announced body is acceptable; 400/413/431 for
+// a route: 100 Continue when an announced body is acceptable and `admit_body`
+// accepts the request's head (else its refusal, e.g. a 401, then close); 400/413/431 for
 // requests it refuses while framing (then closes); 408 and close when a request
 // is not complete kRequestTimeout after its first byte. At most
 // kPipelinedPerTurn requests of one connection are served in a row before the
@@ -55,6 +56,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/buffered_stream.h"
@@ -80,6 +82,10 @@ inline constexpr std::size_t kMaxBackloggedConnections = 512;
 using ServeRequest =
     std::function<bool(BufferedStream& stream, bool close_connection, bool& connection_closed)>;
 
+// Before "100 Continue": the whole response refusing the request whose head
+// (request line and header lines) is given, or "" to let its body come.
+using AdmitBody = std::function<std::string(std::string_view head)>;
+
 // What the loops of one process share: the connection cap and its count.
 struct ConnectionBudget {
   std::size_t limit;                 // connections the process may hold at once
@@ -93,10 +99,10 @@ ConnectionBudget& connection_budget();
 
 class EventLoop {
  public:
-  // Takes ownership of `listen_fd` (listening, non-blocking). `serve` and
-  // `counters` outlive the loop.
-  EventLoop(int listen_fd, const ServeRequest& serve, std::string server_header,
-            ConnectionCounters& counters);
+  // Takes ownership of `listen_fd` (listening, non-blocking). `serve`,
+  // `admit_body` and `counters` outlive the loop.
+  EventLoop(int listen_fd, const ServeRequest& serve, const AdmitBody& admit_body,
+            std::string server_header, ConnectionCounters& counters);
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -141,6 +147,7 @@ class EventLoop {
   int epoll_fd_;
   int wake_fd_;  // eventfd: a slow thread returned a connection, or stop()
   const ServeRequest& serve_;
+  const AdmitBody& admit_body_;
   std::string server_header_;
   ConnectionCounters& counters_;
   ConnectionBudget& budget_;

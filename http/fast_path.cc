@@ -4,8 +4,8 @@
 
 namespace servertrack::http {
 
-FastPath::FastPath(WorkerMetrics& metrics, std::string server_header)
-    : metrics_(metrics), server_header_(std::move(server_header)), route_(metrics.route_of("/server/")) {
+FastPath::FastPath(WorkerMetrics& metrics, const AccessPolicy& access, std::string server_header)
+    : metrics_(metrics), access_(access), server_header_(std::move(server_header)), route_(metrics.route_of("/server/")) {
   metrics.add_families([this](std::string& out) {
     append_family_header(out, "servertrack_http_fast_path_requests_total", "counter",
                          "Requests answered on the fast path, without cpp-httplib (also counted "
@@ -23,6 +23,11 @@ bool FastPath::serve(std::string_view request, bool closing, std::string& output
   if (!parsed) return false;
   const FastHandler& handler = parsed->post ? routes_.post_server : routes_.get_server;
   if (!handler) return false;
+  if (!access_.decide(parsed->post ? "POST" : "GET", parsed->path, parsed->authorization,
+                      parsed->authorization_count)
+           .allowed()) {
+    return false;
+  }
   const std::optional<Answer> answer = handler(*parsed);
   if (!answer) return false;
   connection_closed = closing || parsed->close;

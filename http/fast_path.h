@@ -2,8 +2,9 @@
 // (http/fast_request.h) go to the worker's handler for their shape and are
 // answered with append_response() (http/answer.h), counted and timed in
 // /metrics like any other request, and also in
-// servertrack_http_fast_path_requests_total; everything else, and whatever a handler
-// declines, goes to cpp-httplib. On the POST benchmark this is what separates
+// servertrack_http_fast_path_requests_total; everything else, whatever the
+// access policy refuses (http/access_policy.h: cpp-httplib's path answers and
+// logs the refusal) and whatever a handler declines, goes to cpp-httplib. On the POST benchmark this is what separates
 // the appliance from the kernel's limit (README, "Performance").
 //
 // Set up once by run_worker() before serving; serve() is called on event loop
@@ -19,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "http/access_policy.h"
 #include "http/answer.h"
 #include "http/fast_request.h"
 #include "http/metrics.h"
@@ -35,8 +37,8 @@ struct FastRoutes {
 
 class FastPath {
  public:
-  // Adds its counter to `metrics`; both live as long as the worker.
-  FastPath(WorkerMetrics& metrics, std::string server_header);
+  // Adds its counter to `metrics`; `metrics` and `access` live as long as the worker.
+  FastPath(WorkerMetrics& metrics, const AccessPolicy& access, std::string server_header);
 
   FastRoutes& routes() { return routes_; }
 
@@ -47,6 +49,7 @@ class FastPath {
 
  private:
   WorkerMetrics& metrics_;
+  const AccessPolicy& access_;
   std::string server_header_;
   std::size_t route_;  // "/server/<name>" in the metrics
   FastRoutes routes_;

@@ -32,8 +32,9 @@ bool is_plain_value(std::string_view value) noexcept {
 
 // The request line: "GET /server/<name> HTTP/1.1" or the same with POST.
 bool parse_request_line(std::string_view line, FastRequest& request) noexcept {
-  constexpr std::string_view kGet = "GET /server/";
-  constexpr std::string_view kPost = "POST /server/";
+  constexpr std::string_view kGet = "GET ";
+  constexpr std::string_view kPost = "POST ";
+  constexpr std::string_view kServer = "/server/";
   constexpr std::string_view kVersion = " HTTP/1.1";
   if (line.starts_with(kGet)) {
     line.remove_prefix(kGet.size());
@@ -43,8 +44,9 @@ bool parse_request_line(std::string_view line, FastRequest& request) noexcept {
   } else {
     return false;
   }
-  if (!line.ends_with(kVersion)) return false;
-  request.name = line.substr(0, line.size() - kVersion.size());
+  if (!line.starts_with(kServer) || !line.ends_with(kVersion)) return false;
+  request.path = line.substr(0, line.size() - kVersion.size());
+  request.name = request.path.substr(kServer.size());
   // The name rule leaves out every byte cpp-httplib would decode or split on.
   return shm::is_valid_name(request.name);
 }

@@ -32,6 +32,7 @@ namespace servertrack::http {
 
 struct FastRequest {
   bool post = false;                   // POST, else GET
+  std::string_view path;               // "/server/<name>"
   std::string_view name;               // after "/server/"; follows the name rule (shm/name.h)
   std::string_view body;               // POST: the Content-Length bytes after the headers
   bool close = false;                  // "Connection: close"

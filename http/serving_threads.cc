@@ -3,10 +3,11 @@
 namespace servertrack::http {
 
 ServingThreads::ServingThreads(const std::vector<int>& listen_fds, ServeRequest serve,
-                               std::string server_header, ConnectionCounters& counters)
-    : serve_(std::move(serve)) {
+                               AdmitBody admit_body, std::string server_header,
+                               ConnectionCounters& counters)
+    : serve_(std::move(serve)), admit_body_(std::move(admit_body)) {
   for (const int fd : listen_fds) {
-    loops_.push_back(std::make_unique<EventLoop>(fd, serve_, server_header, counters));
+    loops_.push_back(std::make_unique<EventLoop>(fd, serve_, admit_body_, server_header, counters));
   }
 }
 

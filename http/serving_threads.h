@@ -35,8 +35,8 @@ class ServingThreads {
  public:
   // One loop per descriptor of `listen_fds` (listening, non-blocking; owned
   // from here on).
-  ServingThreads(const std::vector<int>& listen_fds, ServeRequest serve, std::string server_header,
-                 ConnectionCounters& counters);
+  ServingThreads(const std::vector<int>& listen_fds, ServeRequest serve, AdmitBody admit_body,
+                 std::string server_header, ConnectionCounters& counters);
   ~ServingThreads();
   ServingThreads(const ServingThreads&) = delete;
   ServingThreads& operator=(const ServingThreads&) = delete;
@@ -51,6 +51,7 @@ class ServingThreads {
   void hand_to_spare(EventLoop& loop);
 
   ServeRequest serve_;
+  AdmitBody admit_body_;
   std::vector<std::unique_ptr<EventLoop>> loops_;
 
   std::mutex mutex_;

@@ -9,22 +9,27 @@
 namespace servertrack::http {
 namespace {
 
-sigset_t stop_signals() {
+sigset_t worker_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
 }  // namespace
 
-StopOnSignal::StopOnSignal(std::function<void(int signal_number)> stop, std::chrono::milliseconds deadline,
-                           std::function<void(std::string_view line)> log)
-    : stop_(std::move(stop)), deadline_(deadline), log_(std::move(log)) {
+void block_worker_signals() {
   ::signal(SIGPIPE, SIG_IGN);
-  const sigset_t set = stop_signals();
+  const sigset_t set = worker_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+StopOnSignal::StopOnSignal(std::function<void(int signal_number)> stop, std::chrono::milliseconds deadline,
+                           std::function<void(std::string_view line)> log, std::function<void()> reload)
+    : stop_(std::move(stop)), deadline_(deadline), log_(std::move(log)), reload_(std::move(reload)) {
+  block_worker_signals();
   waiter_ = std::thread([this] { wait_for_signal(); });
 }
 
@@ -40,11 +45,17 @@ StopOnSignal::~StopOnSignal() {
 }
 
 void StopOnSignal::wait_for_signal() {
-  const sigset_t set = stop_signals();
+  const sigset_t set = worker_signals();
   int signal_number = 0;
-  sigwait(&set, &signal_number);
-  std::unique_lock lock(mutex_);
-  if (finished_) return;
+  std::unique_lock lock(mutex_, std::defer_lock);
+  for (;;) {
+    sigwait(&set, &signal_number);
+    lock.lock();
+    if (finished_) return;
+    if (signal_number != SIGHUP || !reload_) break;
+    lock.unlock();
+    reload_();
+  }
   lock.unlock();
   stop_(signal_number);
   lock.lock();

@@ -1,6 +1,6 @@
 // A bearer token kept in a file: its first line without trailing blanks.
-// Read by the ingest worker (--ingest-token-file) and by servertrack-agent
-// (--token-file), once at start-up, before any thread starts.
+// Read by servertrack-agent (--token-file), once at start-up, before any
+// thread starts. (The workers' token files: http/access_tokens.h.)
 //
 // One small file read; the content is never printed.
 #pragma once

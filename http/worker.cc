@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/port_claim.h"
 #include "common/segment_advice.h"
 #include "http/error_responses.h"
 #include "http/event_loop.h"
 #include "http/json_error.h"
 #include "http/listening_socket.h"
-#include "http/port_claim.h"
 #include "http/metrics.h"
 #include "http/request_body.h"
 #include "http/sibling.h"
@@ -40,6 +40,15 @@ class WorkerServer : public httplib::Server {
   }
 };
 
+// For the start-up line: what guards the routes (never a token).
+std::string describe_access(const AccessPolicy& access, const WorkerOptions& options) {
+  if (access.guards_everything()) return "every route but /healthz needs a token of --tokens-file";
+  const bool ingest_tokens = !options.access.ingest_token.empty() || !options.access.ingest_token_file.empty();
+  const std::string guarded = ingest_tokens ? "POST and DELETE need an ingest token, GETs are open"
+                                            : "no token needed";
+  return options.insecure_open ? guarded + "; OPEN to other hosts (--insecure-open)" : guarded;
+}
+
 std::string bracketed_host(const std::string& host) {
   return host.find(':') == std::string::npos ? host : "[" + host + "]";
 }
@@ -48,7 +57,7 @@ std::string server_header(const WorkerKind& kind) {
   return std::string(kind.program) + " (pid " + std::to_string(getpid()) + ")";
 }
 
-void tune(httplib::Server& server, const WorkerKind& kind) {
+void tune(httplib::Server& server, const WorkerKind& kind, const AccessPolicy& access) {
   server.set_payload_max_length(kMaxBodyBytes);
   // Both only shape the Keep-Alive response header; the event loop enforces them.
   server.set_keep_alive_timeout(std::chrono::seconds(kKeepAliveTimeout).count());
@@ -56,7 +65,13 @@ void tune(httplib::Server& server, const WorkerKind& kind) {
   server.set_default_headers({{"Server", server_header(kind)}});
   server.set_exception_handler(answer_exception);
   server.set_error_handler(httplib::Server::HandlerWithResponse(fill_error_body));
-  server.set_pre_routing_handler(refuse_other_methods(kind.deletes_servers));
+  server.set_pre_routing_handler(
+      [other_methods = refuse_other_methods(kind.deletes_servers), &access](
+          const httplib::Request& request, httplib::Response& response) {
+        return other_methods(request, response) == httplib::Server::HandlerResponse::Handled
+                   ? httplib::Server::HandlerResponse::Handled
+                   : refuse_unauthorized(access, request, response);
+      });
 }
 
 void add_healthz(httplib::Server& server, const WorkerOptions& options, const WorkerKind& kind) {
@@ -122,13 +137,14 @@ std::variant<Listeners, std::string> open_listeners(const WorkerOptions& options
   return Listeners{.fds = std::move(fds), .port = port};
 }
 
-int serve(WorkerServer& server, FastPath& fast, WorkerMetrics& metrics,
+int serve(WorkerServer& server, FastPath& fast, WorkerMetrics& metrics, AccessPolicy& access,
           const WorkerOptions& options, const WorkerKind& kind) {
   // Held until the process exits: no worker of another segment may join this port.
-  auto claimed = PortClaim::claim(options.port, options.segment);
+  auto claimed = common::PortClaim::claim(options.port, options.segment,
+                                         [](const std::string& waiting) { log_line("{}", waiting); });
   if (const std::string* refused = std::get_if<std::string>(&claimed)) {
     log_line("{}", *refused);
-    return 1;
+    return common::kExitPortUnavailable;
   }
   auto opened = open_listeners(options);
   if (const std::string* error = std::get_if<std::string>(&opened)) {
@@ -143,15 +159,19 @@ int serve(WorkerServer& server, FastPath& fast, WorkerMetrics& metrics,
                    ? !connection_closed
                    : server.serve_request(stream, close_connection, connection_closed);
       },
+      [&access, header = server_header(kind)](std::string_view head) {
+        return refusal_for_head(access, head, header);
+      },
       server_header(kind), metrics);
   StopOnSignal stop_on_signal(
       [&threads](int signal_number) {
         log_line("signal {}: stopping; finishing requests in flight", signal_number);
         threads.stop();
       },
-      kGracefulStopDeadline, [](std::string_view line) { log_line("{}", line); });
-  log_line("listening on http://{}:{} ({} event loops)", bracketed_host(options.bind),
-           listeners.port, listeners.fds.size());
+      kGracefulStopDeadline, [](std::string_view line) { log_line("{}", line); },
+      [&access] { log_line("SIGHUP: tokens {}", access.reload()); });
+  log_line("listening on http://{}:{} ({} event loops; {})", bracketed_host(options.bind),
+           listeners.port, listeners.fds.size(), describe_access(access, options));
   threads.run();
   log_line("stopped");
   return 0;
@@ -160,10 +180,18 @@ int serve(WorkerServer& server, FastPath& fast, WorkerMetrics& metrics,
 }  // namespace
 
 int run_worker(int argc, char** argv, const WorkerKind& kind, const AddRoutes& add_routes) {
+  block_worker_signals();
   set_log_identity(kind.name, 1);
   auto parsed = parse_worker_options(argc, argv, kind);
   if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
   const WorkerOptions& options = std::get<WorkerOptions>(parsed);
+  auto loaded = AccessPolicy::load(options.access);
+  if (const std::string* error = std::get_if<std::string>(&loaded)) {
+    log_line("{}", *error);
+    return 2;
+  }
+  AccessPolicy& access = *std::get<std::unique_ptr<AccessPolicy>>(loaded);
+  if (options.check_tokens) return 0;
   try {
     // Read-write for both kinds: the query worker registers too, and may repair a
     // slot whose writer died mid-write instead of answering 503.
@@ -174,13 +202,13 @@ int run_worker(int argc, char** argv, const WorkerKind& kind, const AddRoutes& a
     WorkerServer server;
     WorkerMetrics metrics(kind.routes);
     if (!options.metrics_textfile.empty()) metrics.add_textfile(options.metrics_textfile);
-    tune(server, kind);
+    tune(server, kind, access);
     add_healthz(server, options, kind);
     metrics.install(server, segment);
-    FastPath fast(metrics, server_header(kind));
-    add_routes(server, fast.routes(), segment, metrics, options);
+    FastPath fast(metrics, access, server_header(kind));
+    add_routes(server, fast.routes(), segment, metrics, access, options);
     add_fallbacks(server, options, kind);
-    return serve(server, fast, metrics, options, kind);
+    return serve(server, fast, metrics, access, options, kind);
   } catch (const shm::SegmentError& error) {
     log_line("{}", common::with_remedy(error));
     return 1;

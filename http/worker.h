@@ -5,6 +5,8 @@
 // Called once from main(). The server it builds:
 // - serves the hot GET and POST /server/<name> on the fast path
 //   (http/fast_path.h), everything else through cpp-httplib;
+// - checks every request's token against the route's scope before any route
+//   sees it (http/access_policy.h), and reloads the tokens on SIGHUP;
 // - serves GET /healthz, redirects the sibling's method (307) and answers
 //   every error with the JSON error body, never with exception text;
 // - serves connections with --threads event loops (at most 64), each a thread
@@ -21,6 +23,7 @@
 
 #include <functional>
 
+#include "http/access_policy.h"
 #include "http/fast_path.h"
 #include "http/metrics.h"
 #include "http/worker_options.h"
@@ -35,11 +38,15 @@ inline constexpr int kListenBacklog = 4096;
 // be used from any connection thread.
 // The handlers of `fast` serve the hot request shapes without cpp-httplib
 // (http/fast_path.h); the server's routes must answer the same requests alike.
+// Every request a route sees has passed the access policy's check
+// (http/access_policy.h); a route asks it again for the token's label or name
+// prefix (a listing shows only the names the token may see).
 using AddRoutes = std::function<void(httplib::Server&, FastRoutes& fast, shm::Segment&,
-                                     WorkerMetrics&, const WorkerOptions&)>;
+                                     WorkerMetrics&, const AccessPolicy&, const WorkerOptions&)>;
 
 // Returns the process exit code: 0 after a graceful stop, 1 when the segment
-// cannot be attached or the port cannot be bound, 2 for a wrong command line.
+// cannot be attached or the port cannot be bound, 2 for a wrong command line
+// or a tokens file that does not read.
 int run_worker(int argc, char** argv, const WorkerKind& kind, const AddRoutes& add_routes);
 
 }  // namespace servertrack::http

@@ -1,13 +1,24 @@
 #include "http/worker_options.h"
 
+#include <arpa/inet.h>
+
 #include <CLI/CLI.hpp>
 
 #include <string>
 
 #include "http/worker_log.h"
-#include "http/token_file.h"
 
 namespace servertrack::http {
+
+bool is_loopback(const std::string& bind) {
+  if (bind == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, bind.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, bind.c_str(), &v6) != 1) return false;
+  if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+  return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+}
 
 std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
                                                       const WorkerKind& kind) {
@@ -36,18 +47,27 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
   app.add_option("--metrics-textfile", options.metrics_textfile,
                  "a file in the Prometheus text format (the supervisor's checkpoint counters) "
                  "appended to GET /metrics at each scrape; a missing file adds nothing");
+  app.add_option("--tokens-file", options.access.tokens_file,
+                 "every route but /healthz then needs a token of this file with the route's scope "
+                 "(read, write, delete, metrics) and name prefix (README: Exposing it safely); "
+                 "re-read on SIGHUP");
+  app.add_flag("--insecure-open", options.insecure_open,
+               "serve a non-loopback --bind without --tokens-file: anyone who reaches it reads "
+               "every server");
+  app.add_flag("--check-tokens", options.check_tokens,
+               "check the command line and the token files, then exit: 0 when they read, 2 when not");
   if (kind.peers_problem) {
     app.add_option("--peers", options.peers,
                    "every node of a sharded fleet, this one included, as NAME=HOST:QUERY_PORT,...: "
                    "GET /fleet and /servers then answer for all of them (README: More than one host)");
   }
-  std::string token_file;
   if (kind.process == shm::ProcessKind::ingest) {
-    auto* token = app.add_option("--ingest-token", options.ingest_token,
-                                 "POSTs then need 'Authorization: Bearer <token>' (prefer "
+    auto* token = app.add_option("--ingest-token", options.access.ingest_token,
+                                 "POSTs and DELETEs then need 'Authorization: Bearer <token>' (prefer "
                                  "--ingest-token-file: a command line is visible to local users)");
-    app.add_option("--ingest-token-file", token_file,
-                   "read the ingest token from the first line of this file")
+    app.add_option("--ingest-token-file", options.access.ingest_token_file,
+                   "POSTs and DELETEs then need one of the tokens of this file, one a line; "
+                   "re-read on SIGHUP")
         ->excludes(token);
   }
   try {
@@ -62,13 +82,11 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
       return 2;
     }
   }
-  if (!token_file.empty()) {
-    options.ingest_token = read_token_file(token_file);
-    if (options.ingest_token.empty()) {
-      log_line("--ingest-token-file: cannot read a token from {} (missing, unreadable or empty "
-               "first line)", token_file);
-      return 2;
-    }
+  if (options.access.tokens_file.empty() && !options.insecure_open && !is_loopback(options.bind)) {
+    log_line("--bind {} serves other hosts: give --tokens-file (README: Exposing it safely), or "
+             "--insecure-open to let anyone who reaches it read and write every server",
+             options.bind);
+    return 2;
   }
   return options;
 }

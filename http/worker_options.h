@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "common/defaults.h"
+#include "http/access_policy.h"
 #include "http/metrics.h"
 #include "shm/segment.h"
 
@@ -39,13 +40,21 @@ struct WorkerOptions {
   int worker_id = 1;        // among the workers of its kind, for the log
   std::string sibling_url;  // empty: the request's host, the sibling's default port
   std::string metrics_textfile;  // appended to /metrics at each scrape; empty: none
-  // Ingest only: when not empty, POSTs need "Authorization: Bearer <token>".
-  // From --ingest-token or the first line of --ingest-token-file; never logged.
-  std::string ingest_token;
+  // --tokens-file, and (ingest only) --ingest-token / --ingest-token-file:
+  // read by the access policy (http/access_policy.h); tokens are never logged.
+  AccessSources access;
+  // --insecure-open: serve a non-loopback --bind without a tokens file.
+  bool insecure_open = false;
+  // --check-tokens: read the token files, say whether they read, exit (the supervisor's check).
+  bool check_tokens = false;
   std::string peers;  // --peers, checked by kind.peers_problem; "" for none
 };
 
-// The ingest worker also takes --ingest-token / --ingest-token-file.
+// True for 127.0.0.0/8, ::1, ::ffff:127.x.y.z and "localhost".
+bool is_loopback(const std::string& bind);
+
+// The ingest worker also takes --ingest-token / --ingest-token-file. A
+// non-loopback --bind needs --tokens-file or --insecure-open.
 // The parsed options, or the exit code to return when the command line asked
 // for --help or was wrong (the message is already printed).
 std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,

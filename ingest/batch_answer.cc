@@ -78,7 +78,7 @@ http::Answer BatchAnswer::answer() {
   fmt::memory_buffer& body = this_thread_body();
   fmt::format_to(std::back_inserter(body), "],\"recorded\":{}}}", recorded_);
   return http::Answer{.status = 200, .body = std::string_view(body.data(), body.size()),
-                      .content_type = "application/json"};
+                      .content_type = "application/json", .retry_after = false, .authenticate = {}};
 }
 
 }  // namespace servertrack::ingest

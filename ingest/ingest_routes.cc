@@ -5,7 +5,7 @@
 #include <unordered_set>
 
 #include "http/answer.h"
-#include "http/bearer_token.h"
+#include "http/worker_log.h"
 #include "common/clock.h"
 #include "common/json_string.h"
 #include "common/segment_advice.h"
@@ -33,7 +33,7 @@ struct Connection {
 // What every ingest route uses; lives as long as the server's handlers.
 struct Ingest {
   shm::Segment& segment;
-  std::string token;
+  const http::AccessPolicy& access;
   IngestCounters counters;
 };
 
@@ -42,22 +42,18 @@ Connection& this_thread_connection() {
   return connection;
 }
 
-// The body, read after the token check passed; nullptr when the response is set.
-Connection* read_authorized_body(Ingest& ingest, const httplib::Request& req, httplib::Response& res,
-                                 const httplib::ContentReader& reader) {
+// The body; nullptr when the response is set.
+Connection* read_body(Ingest& ingest, httplib::Response& res, const httplib::ContentReader& reader) {
   Connection& connection = this_thread_connection();
   if (!http::read_request_body(reader, res, connection.body)) {
-    if (http::check_bearer_token(req, res, ingest.token)) {
-      ingest.counters.count_rejected(Rejection::unreadable_body);
-    }
+    ingest.counters.count_rejected(Rejection::unreadable_body);
     return nullptr;
   }
-  if (!http::check_bearer_token(req, res, ingest.token)) return nullptr;
   return &connection;
 }
 
-// POST /server/<name> once its body is read and the token checked, on either
-// path: one sample (204), or an array of that server's samples (200, BatchAnswer).
+// POST /server/<name> once its body is read (the token was checked before), on
+// either path: one sample (204), or an array of that server's samples (200, BatchAnswer).
 http::Answer answer_sample(Ingest& ingest, std::string_view name, Connection& connection) {
   simdjson::dom::element root;
   const simdjson::error_code error = connection.parser.parse_document(connection.body.view(), root);
@@ -84,15 +80,12 @@ http::Answer answer_sample(Ingest& ingest, std::string_view name, Connection& co
 
 void record_one(Ingest& ingest, const httplib::Request& req, httplib::Response& res,
                 const httplib::ContentReader& reader) {
-  Connection* connection = read_authorized_body(ingest, req, res, reader);
+  Connection* connection = read_body(ingest, res, reader);
   if (connection != nullptr) http::set_answer(res, answer_sample(ingest, http::server_name(req), *connection));
 }
 
-// The fast path's POST /server/<name>: a refused token goes the general way.
+// The fast path's POST /server/<name> (the fast path has checked the token).
 std::optional<http::Answer> record_one_fast(Ingest& ingest, const http::FastRequest& request) {
-  if (http::bearer_refusal(request.authorization, request.authorization_count, ingest.token)) {
-    return std::nullopt;
-  }
   Connection& connection = this_thread_connection();
   connection.body.clear();
   if (!connection.body.append(request.body.data(), request.body.size())) return std::nullopt;
@@ -101,7 +94,7 @@ std::optional<http::Answer> record_one_fast(Ingest& ingest, const http::FastRequ
 
 void record_batch(Ingest& ingest, const httplib::Request& req, httplib::Response& res,
                   const httplib::ContentReader& reader) {
-  Connection* connection = read_authorized_body(ingest, req, res, reader);
+  Connection* connection = read_body(ingest, res, reader);
   if (connection == nullptr) return;
   simdjson::dom::element root;
   if (const auto error = connection->parser.parse_document(connection->body.view(), root)) {
@@ -120,6 +113,19 @@ void record_batch(Ingest& ingest, const httplib::Request& req, httplib::Response
             kBatchExample);
     http::set_json_error(res, refusal.http_status, refusal.message);
     return;
+  }
+  http::AccessDecision access = ingest.access.decide(req);
+  for (const auto entry : entries) {
+    if (!entry.key.starts_with(access.prefix)) {
+      const std::string message = "this token may only write samples for servers whose names start with " +
+                                  common::json_string(access.prefix) + "; nothing was recorded";
+      access.status = 403;
+      access.message = message;
+      access.name = entry.key;
+      http::log_refusal(access, req.method);
+      http::set_answer(res, http::refusal_answer(access));
+      return;
+    }
   }
   thread_local std::unordered_set<std::string_view> seen;
   seen.clear();
@@ -140,9 +146,14 @@ void record_batch(Ingest& ingest, const httplib::Request& req, httplib::Response
 // DELETE /server/<name>: the server and its data are gone, its slot free.
 void forget_one(Ingest& ingest, const httplib::Request& req, httplib::Response& res,
                 const httplib::ContentReader& reader) {
-  if (read_authorized_body(ingest, req, res, reader) == nullptr) return;
+  if (read_body(ingest, res, reader) == nullptr) return;
   const std::string_view name = http::server_name(req);
-  switch (const shm::Status status = ingest.segment.forget(name, common::wall_clock_unix_seconds())) {
+  const shm::Status status = ingest.segment.forget(name, common::wall_clock_unix_seconds());
+  const http::AccessDecision access = ingest.access.decide(req);
+  http::log_line("DELETE /server/<name> name {}, token {}: {}", common::json_string(name),
+                 access.label.empty() ? std::string("none (no token needed)") : common::json_string(access.label),
+                 shm::describe(status));
+  switch (status) {
     case shm::Status::ok:
       res.status = 204;
       return;
@@ -163,8 +174,8 @@ void forget_one(Ingest& ingest, const httplib::Request& req, httplib::Response& 
 }  // namespace
 
 void add_ingest_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segment& segment,
-                       http::WorkerMetrics& metrics, std::string ingest_token) {
-  auto ingest = std::make_shared<Ingest>(segment, std::move(ingest_token));
+                       http::WorkerMetrics& metrics, const http::AccessPolicy& access) {
+  auto ingest = std::make_shared<Ingest>(segment, access);
   fast.post_server = [ingest](const http::FastRequest& request) { return record_one_fast(*ingest, request); };
   metrics.add_families([ingest](std::string& out) { ingest->counters.render(out); });
   server.Post(http::kServerRoute, [ingest](const httplib::Request& req, httplib::Response& res,

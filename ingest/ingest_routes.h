@@ -8,8 +8,10 @@
 //                         "recorded": N}
 //   DELETE /server/<name> -> 204, the server is gone; 404 when there is none
 //   GET /metrics         also carries the sample counters (ingest/ingest_counters.h)
-// With a non-empty `ingest_token`, the POSTs and DELETE first need the bearer
-// token.
+// The worker's access policy (http/access_policy.h) has checked every request's
+// token before these routes see it; a batch with a name outside the token's
+// prefix is refused whole (403, nothing recorded), and every DELETE is logged
+// with the token's label.
 //
 // Added once by main() through run_worker(); handlers run on connection
 // threads, each with its own reused body buffer, JSON parser and answer buffer.
@@ -19,6 +21,7 @@
 
 #include <string>
 
+#include "http/access_policy.h"
 #include "http/fast_path.h"
 #include "http/metrics.h"
 #include "shm/segment.h"
@@ -33,6 +36,6 @@ inline constexpr http::RouteLabel kIngestRouteLabels[] = {
 
 // POST /server/<name> is also served on the fast path (`fast`).
 void add_ingest_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segment& segment,
-                       http::WorkerMetrics& metrics, std::string ingest_token);
+                       http::WorkerMetrics& metrics, const http::AccessPolicy& access);
 
 }  // namespace servertrack::ingest

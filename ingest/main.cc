@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
       argc, argv, kIngest,
       [](httplib::Server& server, servertrack::http::FastRoutes& fast,
          servertrack::shm::Segment& segment, servertrack::http::WorkerMetrics& metrics,
-         const servertrack::http::WorkerOptions& options) {
-        servertrack::ingest::add_ingest_routes(server, fast, segment, metrics, options.ingest_token);
+         const servertrack::http::AccessPolicy& access, const servertrack::http::WorkerOptions&) {
+        servertrack::ingest::add_ingest_routes(server, fast, segment, metrics, access);
       });
 }

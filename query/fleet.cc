@@ -16,8 +16,10 @@ namespace {
 // The longest `stale` accepted: ten years.
 constexpr std::int64_t kMaxStaleSeconds = 10LL * 366 * 24 * 3600;
 
+// The means of a server's latest minute with samples, and when it began.
 struct Latest {
   std::optional<double> cpu, ram;            // the means of the latest minute with samples
+  std::optional<std::int64_t> minute_start;  // when that minute began
   std::optional<double> cpu_peak, ram_peak;  // the largest samples of the latest hour with samples
 };
 
@@ -44,9 +46,12 @@ std::optional<double> peak_of(const shm::MetricMean& metric) {
   return metric.count > 0 ? finite(metric.max) : std::nullopt;
 }
 
-void set_means(const shm::BucketMean& minute, Latest& latest) {
+// The minute starting at `start`, when it has samples.
+void set_means(const shm::BucketMean& minute, std::int64_t start, Latest& latest) {
+  if (minute.cpu.count == 0 && minute.ram.count == 0) return;
   latest.cpu = mean_of(minute.cpu);
   latest.ram = mean_of(minute.ram);
+  latest.minute_start = start;
 }
 
 void set_peaks(const shm::BucketMean& hour, Latest& latest) {
@@ -54,18 +59,20 @@ void set_peaks(const shm::BucketMean& hour, Latest& latest) {
   latest.ram_peak = peak_of(hour.ram);
 }
 
-// The newest bucket of `window` with a sample of either metric, or nullptr.
+// The position of the newest bucket of `window` with a sample of either
+// metric, or -1.
 template <int N>
-const shm::BucketMean* newest_with_samples(const shm::Window<N>& window) {
+int newest_with_samples(const shm::Window<N>& window) {
   for (int i = window.length - 1; i >= 0; --i) {
     const shm::BucketMean& bucket = window.buckets[i];
-    if (bucket.cpu.count > 0 || bucket.ram.count > 0) return &bucket;
+    if (bucket.cpu.count > 0 || bucket.ram.count > 0) return i;
   }
-  return nullptr;
+  return -1;
 }
 
 // The means of the newest minute with samples in the 60 minutes ending at
-// `now`, and the peaks of the newest hour with samples in the 24 hours ending
+// `now`, whether or not it is the current one (a backfilled or stopped
+// server's is older), and the peaks of the newest hour with samples in the 24 hours ending
 // in now's hour. The newest sample's own minute and hour answer both (`seen`);
 // only a sample stamped after `now` (a clock set back) needs the whole windows.
 Latest latest_values(shm::Segment& segment, shm::Slot& slot, std::string_view name,
@@ -76,11 +83,16 @@ Latest latest_values(shm::Segment& segment, shm::Slot& slot, std::string_view na
     shm::SlotCopy copy;
     if (segment.copy_slot(slot, copy) != shm::Status::ok || copy.name_view() != name) return {};
     const shm::Snapshot snapshot = shm::make_snapshot(copy, now);
-    if (const auto* bucket = newest_with_samples(snapshot.last_60_minutes)) set_means(*bucket, latest);
-    if (const auto* bucket = newest_with_samples(snapshot.last_24_hours)) set_peaks(*bucket, latest);
+    const auto& minutes = snapshot.last_60_minutes;
+    if (const int i = newest_with_samples(minutes); i >= 0) {
+      set_means(minutes.buckets[i], minutes.start + std::int64_t{i} * minutes.step, latest);
+    }
+    if (const int i = newest_with_samples(snapshot.last_24_hours); i >= 0) {
+      set_peaks(snapshot.last_24_hours.buckets[i], latest);
+    }
     return latest;
   }
-  if (minute > now / 60 - shm::kMinuteBuckets) set_means(seen.minute, latest);
+  if (minute > now / 60 - shm::kMinuteBuckets) set_means(seen.minute, minute * 60, latest);
   if (seen.last_sample_unix / 3600 > now / 3600 - shm::kHourBuckets) set_peaks(seen.hour, latest);
   return latest;
 }
@@ -112,6 +124,11 @@ void append_row(shm::Segment& segment, const Row& row, std::int64_t now, fmt::me
   append_number_or_null(row.latest.cpu, out);
   fmt::format_to(it, ",\"ram\":");
   append_number_or_null(row.latest.ram, out);
+  if (row.latest.minute_start) {
+    fmt::format_to(it, ",\"latest_minute\":{}", *row.latest.minute_start);
+  } else {
+    fmt::format_to(it, ",\"latest_minute\":null");
+  }
   fmt::format_to(it, ",\"cpu_peak\":");
   append_number_or_null(row.latest.cpu_peak, out);
   fmt::format_to(it, ",\"ram_peak\":");

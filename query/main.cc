@@ -28,9 +28,9 @@ int main(int argc, char** argv) {
       argc, argv, kQuery,
       [](httplib::Server& server, servertrack::http::FastRoutes& fast,
          servertrack::shm::Segment& segment, servertrack::http::WorkerMetrics&,
-         const servertrack::http::WorkerOptions& options) {
+         const servertrack::http::AccessPolicy& access, const servertrack::http::WorkerOptions& options) {
         servertrack::query::add_query_routes(
-            server, fast, segment,
+            server, fast, segment, access,
             [sibling_url = options.sibling_url, bind = options.bind](const httplib::Request& req) {
               return servertrack::http::sibling_location(sibling_url, req.get_header_value("Host"), bind,
                                                          kQuery.sibling_default_port, "");

@@ -11,7 +11,7 @@
 namespace servertrack::query {
 namespace {
 
-PeerAnswer fetch(const Peer& peer, const std::string& target) {
+PeerAnswer fetch(const Peer& peer, const std::string& target, const std::string& authorization) {
   const std::string where = peer.host.find(':') == std::string::npos
                                 ? fmt::format("{}:{}", peer.host, peer.port)
                                 : fmt::format("[{}]:{}", peer.host, peer.port);
@@ -21,7 +21,8 @@ PeerAnswer fetch(const Peer& peer, const std::string& target) {
     client.set_read_timeout(kPeerReadTimeout);
     client.set_write_timeout(kPeerReadTimeout);
     client.set_keep_alive(false);
-    const httplib::Headers headers{{kScopeHeader, kNodeScope}, {"Accept", "application/json"}};
+    httplib::Headers headers{{kScopeHeader, kNodeScope}, {"Accept", "application/json"}};
+    if (!authorization.empty()) headers.emplace("Authorization", authorization);
     const httplib::Result result = client.Get(target, headers);
     if (!result) return {"", fmt::format("{}: {}", where, httplib::to_string(result.error()))};
     if (result->status != 200) return {"", fmt::format("{} answered HTTP {}", where, result->status)};
@@ -59,15 +60,16 @@ void append_coverage_json(const std::vector<Peer>& peers, const std::vector<Peer
   out.push_back('}');
 }
 
-std::vector<PeerAnswer> fetch_from_peers(const std::vector<Peer>& peers, const std::vector<std::string>& targets) {
+std::vector<PeerAnswer> fetch_from_peers(const std::vector<Peer>& peers, const std::vector<std::string>& targets,
+                                         const std::string& authorization) {
   std::vector<PeerAnswer> answers(peers.size());
   std::vector<std::thread> threads;
   threads.reserve(peers.size());
   for (std::size_t i = 0; i < peers.size(); ++i) {
     try {
-      threads.emplace_back([&, i] { answers[i] = fetch(peers[i], targets[i]); });
+      threads.emplace_back([&, i] { answers[i] = fetch(peers[i], targets[i], authorization); });
     } catch (const std::system_error&) {  // no thread to be had: ask this one in turn
-      answers[i] = fetch(peers[i], targets[i]);
+      answers[i] = fetch(peers[i], targets[i], authorization);
     }
   }
   for (std::thread& thread : threads) thread.join();

@@ -32,7 +32,9 @@ struct PeerAnswer {
 using FetchPeers =
     std::function<std::vector<PeerAnswer>(const std::vector<Peer>& peers, const std::vector<std::string>& targets)>;
 
-std::vector<PeerAnswer> fetch_from_peers(const std::vector<Peer>& peers, const std::vector<std::string>& targets);
+// `authorization`: the Authorization header to send (the client's), "" for none.
+std::vector<PeerAnswer> fetch_from_peers(const std::vector<Peer>& peers, const std::vector<std::string>& targets,
+                                         const std::string& authorization);
 
 // Appends the merged listings' account of the nodes (after their other keys):
 //   ,"nodes":["a","b","c"],"unreachable":["b"],"node_errors":{"b":"..."}

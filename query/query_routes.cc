@@ -84,37 +84,50 @@ void answer_snapshot(shm::Segment& segment, const httplib::Request& req, httplib
   http::set_answer(res, snapshot_answer(segment, name, details));
 }
 
-void answer_server_list(const shm::Segment& segment, const std::vector<Peer>& peers,
-                        const httplib::Request& req, httplib::Response& res) {
-  const auto query = parse_server_list_query(req);
+// The peers are asked with the client's own token (every node of a fleet
+// holds the same tokens file), so each lists only what the token may see.
+FetchPeers fetch_with_token(const httplib::Request& req) {
+  return [authorization = req.get_header_value("Authorization")](const std::vector<Peer>& peers,
+                                                                 const std::vector<std::string>& targets) {
+    return fetch_from_peers(peers, targets, authorization);
+  };
+}
+
+void answer_server_list(const shm::Segment& segment, const http::AccessPolicy& access,
+                        const std::vector<Peer>& peers, const httplib::Request& req,
+                        httplib::Response& res) {
+  auto query = parse_server_list_query(req);
   if (const std::string* error = std::get_if<std::string>(&query)) {
     http::set_json_error(res, 400, *error);
     return;
   }
+  ServerListQuery& list = std::get<ServerListQuery>(query);
+  list.prefix = narrowed_prefix(list.prefix, access.decide(req).prefix);
   thread_local fmt::memory_buffer json;
   json.clear();
-  if (peers.empty() || asks_for_own_node(req)) {
-    append_server_list_json(segment, std::get<ServerListQuery>(query), json);
+  if (peers.empty() || asks_for_own_node(req) || list.prefix == kNoNamePrefix) {
+    append_server_list_json(segment, list, json);
   } else {
-    append_merged_server_list_json(peers, std::get<ServerListQuery>(query), fetch_from_peers, json);
+    append_merged_server_list_json(peers, list, fetch_with_token(req), json);
   }
   res.set_content(json.data(), json.size(), "application/json");
 }
 
-void answer_fleet(shm::Segment& segment, const std::vector<Peer>& peers, const httplib::Request& req,
-                  httplib::Response& res) {
-  const auto query = parse_fleet_query(req);
+void answer_fleet(shm::Segment& segment, const http::AccessPolicy& access, const std::vector<Peer>& peers,
+                  const httplib::Request& req, httplib::Response& res) {
+  auto query = parse_fleet_query(req);
   if (const std::string* error = std::get_if<std::string>(&query)) {
     http::set_json_error(res, 400, *error);
     return;
   }
+  FleetQuery& fleet = std::get<FleetQuery>(query);
+  fleet.prefix = narrowed_prefix(fleet.prefix, access.decide(req).prefix);
   thread_local fmt::memory_buffer json;
   json.clear();
-  const FleetQuery& fleet = std::get<FleetQuery>(query);
   const std::int64_t now = common::wall_clock_unix_seconds();
-  const auto error = peers.empty() || asks_for_own_node(req)
+  const auto error = peers.empty() || asks_for_own_node(req) || fleet.prefix == kNoNamePrefix
                          ? append_fleet_json(segment, fleet, now, json)
-                         : append_merged_fleet_json(peers, fleet, fetch_from_peers, now, json);
+                         : append_merged_fleet_json(peers, fleet, fetch_with_token(req), now, json);
   if (error) {
     http::set_json_error(res, 400, *error);
     return;
@@ -138,8 +151,15 @@ std::string dashboard_page(std::string_view ingest_origin) {
 
 }  // namespace
 
+std::string narrowed_prefix(std::string_view asked, std::string_view allowed) {
+  if (asked.starts_with(allowed)) return std::string(asked);
+  if (allowed.starts_with(asked)) return std::string(allowed);
+  return std::string(kNoNamePrefix);
+}
+
 void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segment& segment,
-                      IngestOrigin ingest_origin, std::vector<Peer> peers) {
+                      const http::AccessPolicy& access, IngestOrigin ingest_origin,
+                      std::vector<Peer> peers) {
   fast.get_server = [&segment](const http::FastRequest& request) -> std::optional<http::Answer> {
     return snapshot_answer(segment, request.name, common::Details{});
   };
@@ -147,11 +167,11 @@ void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segm
                                                              httplib::Response& res) {
     res.set_content(dashboard_page(ingest_origin(req)), "text/html; charset=utf-8");
   });
-  server.Get("/servers", [&segment, peers](const httplib::Request& req, httplib::Response& res) {
-    answer_server_list(segment, peers, req, res);
+  server.Get("/servers", [&segment, &access, peers](const httplib::Request& req, httplib::Response& res) {
+    answer_server_list(segment, access, peers, req, res);
   });
-  server.Get("/fleet", [&segment, peers](const httplib::Request& req, httplib::Response& res) {
-    answer_fleet(segment, peers, req, res);
+  server.Get("/fleet", [&segment, &access, peers](const httplib::Request& req, httplib::Response& res) {
+    answer_fleet(segment, access, peers, req, res);
   });
   server.Get(http::kServerRoute, [&segment](const httplib::Request& req, httplib::Response& res) {
     answer_snapshot(segment, req, res);

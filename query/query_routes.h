@@ -9,6 +9,10 @@
 // node of the fleet (query/merged_server_list.h, query/merged_fleet.h) unless
 // the request carries the node-scope header.
 //
+// The worker's access policy (http/access_policy.h) has checked every
+// request's token; /servers and /fleet list only the names the token's prefix
+// allows (narrowed_prefix()).
+//
 // Added once by main() through run_worker(); handlers run on connection
 // threads, each rendering into its own reused buffer.
 #pragma once
@@ -18,6 +22,7 @@
 #include <functional>
 #include <string>
 
+#include "http/access_policy.h"
 #include "http/fast_path.h"
 #include "http/metrics.h"
 #include "query/peers.h"
@@ -39,6 +44,15 @@ using IngestOrigin = std::function<std::string(const httplib::Request& request)>
 
 // GET /server/<name> is also served on the fast path (`fast`).
 void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segment& segment,
-                      IngestOrigin ingest_origin, std::vector<Peer> peers);
+                      const http::AccessPolicy& access, IngestOrigin ingest_origin,
+                      std::vector<Peer> peers);
+
+// A prefix no name starts with (shm/name.h): the listing is empty, no peer is asked.
+inline constexpr std::string_view kNoNamePrefix = "-";
+
+// The prefix a listing uses when `asked` for and the token allows only names
+// starting with `allowed`: the longer of the two when one starts with the
+// other, else kNoNamePrefix.
+std::string narrowed_prefix(std::string_view asked, std::string_view allowed);
 
 }  // namespace servertrack::query

@@ -183,9 +183,10 @@ struct Journal {
 //   offset 16   name_length      u32         1..253
 //   offset 20   reserved         u32         zero
 //   offset 24   name_hash        u64         hash_name(name), speeds up probing
-//   offset 32   last_sample_unix atomic i64  time of the newest sample: its stated
-//                                            time or its arrival, never after the
-//                                            last writer's clock + kClockSlack (shm/slot.h)
+//   offset 32   last_sample_unix atomic i64  time of the newest sample held: its stated
+//                                            time or its arrival (a new claim: its first
+//                                            sample's), never after the last writer's
+//                                            clock + kClockSlack (shm/slot.h)
 //   offset 40   name             char[256]   not NUL-terminated, zero-padded
 //   offset 296  journal          Journal (168)
 //   offset 464  minutes          MinuteBucket[60]  ring, position = minute index % 60

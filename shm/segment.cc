@@ -313,7 +313,7 @@ Status Segment::record(std::string_view name, const SampleValue& sample, std::in
         return Status::table_full;
       }
       bool busy = false;
-      slot = table.find_or_claim(name, hash, use, now, sample.time, &busy);
+      slot = table.find_or_claim(name, hash, use, now, &busy);
       if (slot == nullptr) return busy ? Status::busy : Status::table_full;
     }
     if (lock_slot(*slot, days_, counters) == LockResult::busy) return Status::busy;
@@ -345,7 +345,7 @@ Status Segment::restore_server(std::string_view name, const SlotCopy& data) noex
   if (access_ != Access::read_write) return Status::read_only;
   // Judged at time 0, no server restored so far counts as expired and is reused.
   bool busy = false;
-  Slot* slot = table().find_or_claim(name, hash_name(name), {SlotUse::whole}, 0, 0, &busy);
+  Slot* slot = table().find_or_claim(name, hash_name(name), {SlotUse::whole}, 0, &busy);
   if (slot == nullptr) return busy ? Status::busy : Status::table_full;
   if (lock_slot(*slot, days_, header_->counters) == LockResult::busy) return Status::busy;
   store_data(*slot, days_, data);
@@ -376,6 +376,33 @@ FingerprintCheck Segment::check_fingerprint(std::uint64_t index) const noexcept 
                                                       : Fault::none;
   return {fault, stored, expected};
 }
+
+SlotRepair Segment::repair_slot(std::uint64_t index) noexcept {
+  using Fault = FingerprintCheck::Fault;
+  SlotRepair done;
+  if (access_ != Access::read_write) return done;
+  Slot& slot = this->slot(index);
+  const LockWord holder = slot.lock_owner.load(std::memory_order_acquire);
+  const Fault fault = check_fingerprint(index).fault;
+  const bool dead_holder = holder != 0 && !owner_alive(holder);
+  const bool odd = (slot.seq.load(std::memory_order_acquire) & 1) != 0;
+  if (!dead_holder && !odd && (fault == Fault::none || fault == Fault::on_never_used)) return done;
+  const LockResult locked = lock_slot(slot, days_, header_->counters);
+  if (locked == LockResult::busy) {
+    done.busy = true;
+    return done;
+  }
+  done.took_over_lock = locked == LockResult::took_over;
+  const FingerprintCheck now = check_fingerprint(index);  // under the lock: no claim or delete is midway
+  if (now.fault != Fault::none && now.fault != Fault::on_never_used) {
+    fingerprints_[index].store(now.expected, std::memory_order_release);
+    done.fingerprint_was = now.stored;
+    done.fingerprint_now = now.expected;
+  }
+  unlock_slot(slot);
+  return done;
+}
+
 
 Table Segment::table() const noexcept {
   return {fingerprints_, slots_, slot_size_, days_, capacity_, &header_->counters};

@@ -156,6 +156,14 @@ struct ServerEntry {
   std::int64_t last_sample_unix;
 };
 
+// What Segment::repair_slot() did to one slot.
+struct SlotRepair {
+  bool took_over_lock = false;  // its holder was dead: the lock was taken over (a half write undone)
+  std::optional<std::uint32_t> fingerprint_was;  // set when the fingerprint was corrected (from this)
+  std::uint32_t fingerprint_now = 0;
+  bool busy = false;  // a live holder kept the lock: nothing was done
+};
+
 class Segment {
  public:
   // Creates a new segment (fails with Kind::exists if one is there), reserves
@@ -228,6 +236,15 @@ class Segment {
   std::optional<LockHolder> lock_holder(std::uint64_t index) const noexcept;
   // Slot `index`'s fingerprint against the table's rule.
   FingerprintCheck check_fingerprint(std::uint64_t index) const noexcept;
+  // Puts slot `index` right now instead of when a later claim, write or read
+  // happens to meet it (`shmtool check --repair`): a lock held by a dead
+  // thread is taken over (lock_slot(), which repairs a write it left half
+  // done), and under the slot's lock a fingerprint that disagrees with the
+  // slot's state is corrected as a claim would (a deleted slot's to retired,
+  // a published one's to its name's; one on a never used slot is left for
+  // check to report). Safe beside live workers: a live holder is never robbed
+  // (busy after kLockPatience). Read-write attach only; O(1).
+  SlotRepair repair_slot(std::uint64_t index) noexcept;
 
   // Records this process in the header's registry until the Segment is
   // destroyed. Returns false when the registry is full (64 live processes).

@@ -1,5 +1,5 @@
-// Internal to shm/: only shm/*.cc and tests/shm include it. The concurrency
-// protocol of one slot (docs/design.md, "Concurrency rules").
+// Internal to shm/: only shm/*.cc, tests/shm and tests/cli/record_samples.cc (its
+// hook) include it. The concurrency protocol of one slot (docs/design.md, "Concurrency rules").
 //
 // Writers: lock_slot() -> write_sample() -> unlock_slot(). The lock word holds
 // the writer's owner_id() (shm/owner.h: thread id and start time, which a

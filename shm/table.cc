@@ -58,7 +58,7 @@ Slot* Table::find(std::string_view name, std::uint64_t hash, SlotUse use) const 
 }
 
 Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, SlotUse use, std::int64_t now,
-                           std::int64_t first_sample, bool* busy_out) noexcept {
+                           bool* busy_out) noexcept {
   const std::uint32_t wanted = fingerprint_of(hash);
   Slot& home = slot(hash % capacity);
   const bool home_locked = lock_slot(home, days, *counters) != LockResult::busy;
@@ -107,7 +107,9 @@ Slot* Table::find_or_claim(std::string_view name, std::uint64_t hash, SlotUse us
     if (reusable(slot, now, days)) {  // still free under its lock
       const bool was_ready = slot.state.load(relaxed) == kSlotReady;
       if (was_ready) fingerprints[candidate].store(kRetiredFingerprint, release);
-      assign_slot(slot, days, name, hash, first_sample);
+      // A new server's last sample is the sample it is claimed for (its
+      // stated time when backfilled), never the arrival second.
+      assign_slot(slot, days, name, hash, use.kind == SlotUse::sample ? use.now : now);
       fingerprints[candidate].store(wanted, release);
       counters->used_slots.fetch_add(1, relaxed);  // a live server more (shm/layout.h, Counters)
       found = &slot;

@@ -85,12 +85,13 @@ struct Table {
   Slot* find(std::string_view name, std::uint64_t hash, SlotUse use) const noexcept;
 
   // The slot holding `name`, claiming a reusable one (judged at `now`) for a
-  // new name; a new claim counts as a sample at `first_sample` (the time of
-  // the sample it is claimed for) until that sample is written. nullptr when the table has no reusable slot (counted in
+  // new name; a new claim counts as a sample at the time of the sample it is
+  // claimed for (use.now, a stated time when backfilled; `now` for a whole
+  // slot, which restore_server() overwrites) until that sample is written. nullptr when the table has no reusable slot (counted in
   // table_full_rejections, and the used_slots hint recounted), or, with *busy
   // set (when given), when a lock on the way stays held (lock_slot() gave up).
   Slot* find_or_claim(std::string_view name, std::uint64_t hash, SlotUse use, std::int64_t now,
-                      std::int64_t first_sample, bool* busy = nullptr) noexcept;
+                      bool* busy = nullptr) noexcept;
 
   // Retires `slot`, whose lock the caller holds and which holds a server:
   // its server is gone, the slot is free for a new name. Returns whether the

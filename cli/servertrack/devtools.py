@@ -19,6 +19,7 @@ PACKAGES = [
     "libboost-dev", "libcpp-httplib-dev", "libsimdjson-dev", "libfmt-dev",
     "libgtest-dev", "libcli11-dev", "libbenchmark-dev",
     "zlib1g-dev",  # the agent's spool records carry a crc32
+    "libssl-dev",  # SHA-256 of tokens, to find a presented one among thousands (http/access_policy.h)
     "python3", "faketime", "curl",
     # tests: the dashboard in headless Chromium, /metrics through a real parser
     "chromium", "fonts-dejavu-core", "python3-prometheus-client",

@@ -6,14 +6,17 @@ worker command lines to supervise.Supervisor and prints where to go once both
 ports answer /healthz.
 """
 import argparse
+import json
 import os
 import socket
+import subprocess
 import urllib.error
 import urllib.request
 
 from servertrack import defaults, devtools
 from servertrack.checkpoint import Checkpointer, metrics_path, remove_stale_temporaries
 from servertrack.log import log
+from servertrack.ports import EXIT_PORT_UNAVAILABLE, held_by_another
 from servertrack.programs import CHECKOUT, missing_programs, program
 from servertrack.segment import prepare_segment
 from servertrack.supervise import Supervisor
@@ -28,6 +31,46 @@ def url(host, port):
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def access_options(options, kind):
+    """The worker options that say who may do what (README: Exposing it safely)."""
+    argv = ["--tokens-file", options.tokens_file] if options.tokens_file else []
+    if kind == "ingest" and options.ingest_token_file:
+        argv += ["--ingest-token-file", options.ingest_token_file]
+    return argv + (["--insecure-open"] if options.insecure_open else [])
+
+
+def describe_access(options):
+    """The banner's lines about tokens (never a token)."""
+    if options.tokens_file:
+        lines = [f"  every route but /healthz needs  Authorization: Bearer <a token of {options.tokens_file}>"
+                 " with the route's scope; SIGHUP re-reads it"]
+    elif options.ingest_token_file:
+        lines = [f"  POSTs and DELETEs need  Authorization: Bearer <a token of {options.ingest_token_file}>;"
+                 " GETs need none; SIGHUP re-reads it"]
+    else:
+        lines = ["  no token is needed for anything (README: Exposing it safely)"]
+    if options.insecure_open:
+        lines.append(f"  OPEN to other hosts (--insecure-open): anyone who reaches {options.bind} "
+                     "reads every server" + ("" if options.ingest_token_file else " and writes them"))
+    return "".join(line + "\n" for line in lines)
+
+
+def unusable_access(options):
+    """Why the workers would refuse the token files or the address, or None:
+    asked of the ingest worker itself (--check-tokens), before any starts, so
+    a typo is one clear error (naming the file and line) rather than a crash loop.
+    With no token file and a loopback address there is nothing to check."""
+    if not (options.tokens_file or options.ingest_token_file or options.insecure_open
+            or options.bind not in ("127.0.0.1", "::1", "localhost")):
+        return None
+    check = subprocess.run([program(options.build_dir, "ingest"), "--check-tokens", "--bind", options.bind,
+                            *access_options(options, "ingest")],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           text=True, timeout=30)
+    return check.stderr.strip() or f"the token options were refused (status {check.returncode})" \
+        if check.returncode != 0 else None
+
+
 def worker_commands(options):
     """[(name, argv)] for every worker process the options ask for."""
     host = advertised_host(options.bind)
@@ -39,8 +82,7 @@ def worker_commands(options):
         argv = [program(options.build_dir, kind), "--bind", options.bind,
                 "--port", str(ports[kind]), "--segment", options.segment,
                 "--sibling-url", url(host, ports[siblings[kind]])]
-        if kind == "ingest" and options.ingest_token_file:
-            argv += ["--ingest-token-file", options.ingest_token_file]
+        argv += access_options(options, kind)
         if kind == "query" and options.peers:
             argv += ["--peers", options.peers]
         if options.checkpoint_interval:
@@ -50,11 +92,13 @@ def worker_commands(options):
     return commands
 
 
-def healthy(host, port):
+def healthy(host, port, segment):
+    """True when the worker answering at host:port is one of this appliance's:
+    another appliance's on the same port must not pass for it."""
     try:
         with urllib.request.urlopen(f"{url(host, port)}/healthz", timeout=0.5) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
+            return response.status == 200 and json.load(response).get("segment") == segment
+    except (urllib.error.URLError, OSError, ValueError):
         return False
 
 
@@ -74,7 +118,8 @@ def announce_when_ready(options):
 
     def tick():
         nonlocal announced
-        if announced or not (healthy(probe, options.ingest_port) and healthy(probe, options.query_port)):
+        if announced or not all(healthy(probe, port, options.segment)
+                                for port in (options.ingest_port, options.query_port)):
             return
         announced = True
         print(f"ServerTrack is running (segment '{options.segment}'). Ctrl-C stops it.\n"
@@ -82,24 +127,23 @@ def announce_when_ready(options):
               "body {\"cpu\": 12.5, \"ram\": 40}\n"
               f"  GET windows from {url(host, options.query_port)}/server/<name>\n"
               f"  browse           {url(host, options.query_port)}/\n"
-              + (f"  POSTs need       Authorization: Bearer <the first line of {options.ingest_token_file}>\n"
-                 if options.ingest_token_file else "")
+              + describe_access(options)
               + f"  data             {describe_checkpoints(options)}", flush=True)
     return tick
 
 
-def unreadable_token_file(path):
-    """Why the ingest workers could not read their token from `path`, or None.
-    Checked before any worker starts, so a typo is one clear error rather than
-    a crash loop."""
-    if not path:
-        return None
-    try:
-        with open(path) as f:
-            token = f.readline().strip()
-    except OSError as error:
-        return f"--ingest-token-file: cannot read {path}: {error.strerror}"
-    return None if token else f"--ingest-token-file: {path} has no token on its first line"
+def fatal_exit(options):
+    """The supervisor's judge of a worker's exit: the sentence that stops the
+    appliance, or None to restart the worker. A worker whose port is not its
+    appliance's (held for another segment, or its claim stuck) would fail the
+    same way every time."""
+    def judge(returncode):
+        if returncode != EXIT_PORT_UNAVAILABLE:
+            return None
+        held = held_by_another(options.ingest_port, options.segment) or held_by_another(options.query_port,
+                                                                                         options.segment)
+        return held or "a worker could not claim its port (its line above says why)"
+    return judge
 
 
 def default_data_dir():
@@ -125,11 +169,13 @@ def cmd_run(options):
         log("not built: " + ", ".join(missing) + "\n  `./servertrack up` installs, builds and runs; "
             "or pass --build-dir with the build that has them")
         return 2
-    problem = unreadable_token_file(options.ingest_token_file) or unusable_data_dir(options.data_dir, options.segment)
-    unloadable = []
+    problem = (unusable_access(options)
+               or held_by_another(options.ingest_port, options.segment)
+               or held_by_another(options.query_port, options.segment)
+               or unusable_data_dir(options.data_dir, options.segment))
     if not problem:
-        problem, unloadable = prepare_segment(options.build_dir, options.segment, options.capacity, options.days,
-                                              options.data_dir)
+        problem = prepare_segment(options.build_dir, options.segment, options.capacity, options.days,
+                                  options.data_dir)
     if problem:
         log(problem)
         return 2
@@ -138,14 +184,14 @@ def cmd_run(options):
     checkpointer = None
     if options.checkpoint_interval > 0:
         checkpointer = Checkpointer(options.build_dir, options.segment, options.data_dir,
-                                    options.checkpoint_interval, unloadable)
+                                    options.checkpoint_interval)
 
     def tick():
         announce()
         if checkpointer:
             checkpointer.tick()
 
-    status = Supervisor(worker_commands(options)).run(on_tick=tick)
+    status = Supervisor(worker_commands(options)).run(on_tick=tick, fatal_exit=fatal_exit(options))
     if checkpointer:
         checkpointer.final()
     log("stopped")
@@ -213,9 +259,16 @@ def add_run_options(parser, default_build):
     parser.add_argument("--build-dir", default=default_build,
                         help="build holding ingest/servertrack-ingest, query/servertrack-query, cli/shmtool"
                              + (" (default: %(default)s)" if default_build else " (default: the installed programs)"))
+    parser.add_argument("--tokens-file", metavar="FILE", type=os.path.abspath,
+                        help="every route but /healthz needs a token of this file with the route's scope "
+                             "(read, write, delete, metrics) and name prefix; SIGHUP re-reads it "
+                             "(README: Exposing it safely; default: none)")
     parser.add_argument("--ingest-token-file", metavar="FILE", type=os.path.abspath,
-                        help="require 'Authorization: Bearer TOKEN' on every POST; TOKEN is the file's "
-                             "first line (README: Ingest token; default: none, POSTs need no token)")
+                        help="POSTs and DELETEs need one of the tokens of this file, one a line; "
+                             "SIGHUP re-reads it (default: none)")
+    parser.add_argument("--insecure-open", action="store_true",
+                        help="serve a non-loopback --bind without --tokens-file: anyone who reaches it "
+                             "reads every server")
     parser.add_argument("--peers", metavar="NAME=HOST:PORT,...",
                         help="every node of a sharded fleet, this one included, with its query port, as "
                              "the balancer's --node lines name them: /fleet and /servers then list all "

@@ -2,8 +2,10 @@
 starts, through shmtool only (it never maps the segment itself):
 
 - a segment is there: use it, with its own capacity unless --capacity was given;
-- none is there (after a reboot): restore the newest checkpoint that loads,
-  else create an empty one;
+- none is there (after a reboot): restore the newest checkpoint that loads
+  (complete or partial), else create an empty one; a checkpoint that does not
+  load is set aside (renamed *.unloadable, kept) so no later start or rotation
+  touches it;
 - one of another layout version is there (after an upgrade): replace it by a
   restore of the newest checkpoint, whose format does not depend on the layout.
 """
@@ -11,7 +13,7 @@ import json
 import subprocess
 
 from servertrack import defaults
-from servertrack.checkpoint import checkpoint_files, describe_age
+from servertrack.checkpoint import checkpoint_files, describe_age, is_partial, set_aside
 from servertrack.log import log
 from servertrack.programs import program
 
@@ -53,10 +55,10 @@ def restore_newest(shmtool, segment, data_dir, capacity, days, replace):
     with `capacity` or `days` (not None), into a segment of those.
 
     Returns (restored, problem, unloadable): whether one was restored, a message
-    that stops the start (or None), and the checkpoints that failed to load
-    (kept on disk as they are).
+    that stops the start (or None), and how many checkpoints failed to load
+    (each set aside as <file>.unloadable).
     """
-    unloadable = []
+    unloadable = 0
     for _, path in checkpoint_files(data_dir, segment):
         argv = [shmtool, "restore", "--segment", segment, path]
         argv += ["--capacity", str(capacity)] if capacity else []
@@ -64,13 +66,18 @@ def restore_newest(shmtool, segment, data_dir, capacity, days, replace):
         argv += ["--force"] if replace else []
         result = run(argv)
         if result.returncode == 0:
-            log(f"{result.stdout.strip()}; the checkpoint was written {describe_age(path)} ago")
+            partial = (" (a partial checkpoint: the servers its dump kept out are not in it; "
+                       "its log line named them)") if is_partial(path) else ""
+            log(f"{result.stdout.strip()}; the checkpoint was written {describe_age(path)} ago{partial}")
             return True, None, unloadable
         if result.returncode == EXIT_USAGE:
             return False, f"cannot restore {path}: {shmtool_words(result)}", unloadable
-        unloadable.append(path)
-        log(f"checkpoint {path} does not load, kept as it is: {shmtool_words(result)}; "
-            "trying the previous one")
+        unloadable += 1
+        try:
+            kept = f"set aside as {set_aside(path)}"
+        except OSError as error:
+            kept = f"kept as it is (cannot rename it: {error.strerror})"
+        log(f"checkpoint {path} does not load, {kept}: {shmtool_words(result)}; trying the previous one")
     return False, None, unloadable
 
 
@@ -79,30 +86,29 @@ def prepare_segment(build_dir, segment, capacity, days, data_dir):
     to adopt the segment's or the checkpoint's own; `days` likewise is --days,
     or None to adopt theirs (a segment created anew gets defaults.DAYS).
 
-    Returns (problem, unloadable): a message that stops the start (or None),
-    and the checkpoints that failed to load.
+    Returns a message that stops the start, or None.
     """
     shmtool = program(build_dir, "shmtool")
     new_days = defaults.DAYS if days is None else days
     info = run([shmtool, "info", "--json", "--segment", segment])
     if info.returncode == 0:
         if capacity is not None:
-            return ensure_segment(build_dir, segment, capacity, new_days), []
+            return ensure_segment(build_dir, segment, capacity, new_days)
         facts = json.loads(info.stdout)
         log(f"using segment '{segment}' as it is: capacity {facts['capacity']}, "
             f"{facts['used_slots']} servers")
-        return None, []
+        return None
     migrating = info.returncode != EXIT_ABSENT
     if migrating:
         words = shmtool_words(info)
         if OTHER_LAYOUT not in words or not checkpoint_files(data_dir, segment):
-            return ensure_segment(build_dir, segment, capacity or defaults.CAPACITY, new_days), []
+            return ensure_segment(build_dir, segment, capacity or defaults.CAPACITY, new_days)
         log(f"{words.split(';')[0]}: migrating it through the newest checkpoint in {data_dir}")
     restored, problem, unloadable = restore_newest(shmtool, segment, data_dir, capacity, days, replace=migrating)
     if restored or problem:
-        return problem, unloadable
+        return problem
     if migrating:
-        return f"cannot migrate segment '{segment}': no checkpoint in {data_dir} loads", unloadable
+        return f"cannot migrate segment '{segment}': no checkpoint in {data_dir} loads"
     if unloadable:
         log(f"no checkpoint in {data_dir} loads; starting with an empty segment")
-    return ensure_segment(build_dir, segment, capacity or defaults.CAPACITY, new_days), unloadable
+    return ensure_segment(build_dir, segment, capacity or defaults.CAPACITY, new_days)

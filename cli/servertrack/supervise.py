@@ -1,9 +1,12 @@
-"""Supervision: start every worker, restart one that exits, stop them all on a signal.
+"""Supervision: start every worker, restart one that exits, stop them all on a signal,
+pass SIGHUP on to them (they re-read their token files).
 
 Restart policy (README: Restarts and the log). The first restart waits
 BACKOFF_FIRST seconds, each further one twice the previous, at most
 BACKOFF_CAP; a worker that ran at least HEALTHY_AFTER seconds before exiting
-starts the sequence again. On stop, workers get SIGTERM and STOP_GRACE seconds
+starts the sequence again. An exit the caller's fatal_exit judges fatal (one
+that would repeat at every restart, e.g. a port held by another appliance)
+stops every worker instead, and run() returns 1. On stop, workers get SIGTERM and STOP_GRACE seconds
 to exit before SIGKILL.
 
 Single-threaded by design: workers are forked only from the main thread, which
@@ -89,15 +92,22 @@ class SupervisedWorker:
             return
         log(f"{self.name} {verb}, pid {self.proc.pid}")
 
-    def reap(self, now):
-        """If the process has exited: log it and schedule the restart."""
+    def reap(self, now, fatal_exit):
+        """If the process has exited: log it and schedule the restart. Returns the
+        sentence fatal_exit(returncode) gave (then no restart is scheduled), or None."""
         if self.proc is None or self.proc.poll() is None:
-            return
+            return None
         pid, returncode = self.proc.pid, self.proc.returncode
         self.proc = None
+        fatal = fatal_exit(returncode)
+        if fatal:
+            log(f"{self.name} pid {pid} {describe_exit(returncode)} after {now - self.started_at:.1f} s; "
+                "not restarting it")
+            return fatal
         delay = self.schedule_restart(now)
         log(f"{self.name} pid {pid} {describe_exit(returncode)} after {now - self.started_at:.1f} s; "
             f"restarting in {delay:g} s")
+        return None
 
     def schedule_restart(self, now):
         delay = self.backoff.next_delay(now - self.started_at)
@@ -110,38 +120,48 @@ class SupervisedWorker:
 
 
 class Supervisor:
-    """Starts the workers, restarts any that exit, stops them all on a signal.
+    """Starts the workers, restarts any that exit, stops them all on SIGINT or
+    SIGTERM, and passes SIGHUP on to every running worker (a reload: they
+    re-read their token files and keep their connections).
 
     Single-threaded: signals are read from a wakeup pipe (signal.set_wakeup_fd)
     and children are reaped when SIGCHLD arrives, so workers are forked only
     from the main thread (see die_with_parent).
     """
 
-    STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self, commands, backoff_factory=Backoff):
         self.workers = [SupervisedWorker(name, argv, backoff_factory()) for name, argv in commands]
 
-    def run(self, on_tick=lambda: None):
-        """Supervises until a stop signal; returns 0 after every worker is gone."""
+    def run(self, on_tick=lambda: None, fatal_exit=lambda returncode: None):
+        """Supervises until a stop signal (returns 0) or a fatal worker exit
+        (returns 1), after every worker is gone."""
         wakeup = self.install_signal_pipe()
         now = time.monotonic()
         for worker in self.workers:
             worker.start(now)
         while True:
-            stops = [n for n in self.wait_for_event(wakeup) if n in self.STOP_SIGNALS]
+            received = self.wait_for_event(wakeup)
+            stops = [n for n in received if n in self.STOP_SIGNALS]
+            if signal.SIGHUP in received and not stops:
+                self.forward_reload()
             if stops:
                 log(f"{signal.Signals(stops[0]).name} received; stopping every worker")
                 return self.stop_all()
             now = time.monotonic()
             for worker in self.workers:
-                worker.reap(now)
+                fatal = worker.reap(now, fatal_exit)
+                if fatal:
+                    log(f"stopping: {fatal}")
+                    self.stop_all()
+                    return 1
                 worker.restart_if_due(now)
             on_tick()
 
     def install_signal_pipe(self):
         read_end, write_end = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        for number in self.STOP_SIGNALS + (signal.SIGCHLD,):
+        for number in self.STOP_SIGNALS + (signal.SIGHUP, signal.SIGCHLD):
             signal.signal(number, lambda *_: None)
         signal.set_wakeup_fd(write_end)
         return read_end
@@ -158,6 +178,12 @@ class Supervisor:
             return list(os.read(wakeup, 256))
         except BlockingIOError:
             return []
+
+    def forward_reload(self):
+        running = [w for w in self.workers if w.proc is not None]
+        log(f"SIGHUP received; {len(running)} workers re-read their token files")
+        for worker in running:
+            worker.proc.send_signal(signal.SIGHUP)
 
     def stop_all(self):
         running = [w for w in self.workers if w.proc is not None]

@@ -76,7 +76,7 @@ frontend servertrack{suffix}
     option forwardfor
     acl per_server path_reg ^/server/[^/]+$
     acl write method POST DELETE
-    http-request return status 404 content-type application/json string "{{\\"error\\": \\"only POST and DELETE of /server/<name> are routed to the node that owns the name; post batches to one node directly\\"}}" if write !per_server
+    http-request return status 404 content-type application/json string "{{\\"error\\": \\"only POST and DELETE of /server/<name> are routed to the node that owns the name; post each server's samples to /server/<name> (one sample, or an array of that server's)\\"}}" if write !per_server
     # Only the balancer says that a request is for one node's view alone.
     http-request del-header X-ServerTrack-Scope
 {node_paths}{node_routes}    use_backend servertrack_ring{suffix} if per_server

@@ -6,12 +6,16 @@ token is right, it stops with its own message, and every bad option exits 2."""
 
 import os
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
 
 from agent_common import Agent, FakeProc, minute_samples, spool_size, wait_until
 from appliance import FakeClock, TestSegment, Worker, build_path
+
+sys.path.insert(0, os.path.join(os.environ.get("SERVERTRACK_SOURCE_DIR", ""), "tests", "cli"))
+import segment_bytes as layout  # noqa: E402  (tests/cli's raw segment reader)
 
 NAME = "web-01.example.com"
 TOKEN = "tok_" + os.urandom(12).hex()
@@ -29,6 +33,7 @@ class LiveTest(unittest.TestCase):
 
     def start_appliance(self, env=None):
         segment = TestSegment()
+        self.segment = segment
         segment.__enter__()
         self.addCleanup(segment.__exit__)
         ingest = Worker("ingest", segment, args=("--ingest-token-file", self.token_file), env=env)
@@ -126,6 +131,53 @@ class LiveTest(unittest.TestCase):
         self.assertIn("sent the spool (1 samples)", log)
         self.assertEqual(sum(count for count, _, _ in minute_samples(query, NAME).values()), 2)
         self.assertEqual(spool_size(os.path.join(self.spool_dir, NAME)), 0)
+
+    def test_a_busy_slot_keeps_the_samples_until_it_frees(self):
+        # A lock word naming a live process that is not a writer (a sleeping
+        # child) makes the server's slot busy: 503 to one sample, slot_busy to
+        # every item of an array. Once that process is gone the lock is taken
+        # over, and the spool goes out.
+        ingest, query = self.start_appliance()
+        spool_file = os.path.join(self.spool_dir, NAME)
+        with FakeProc() as proc:
+            ticks = [1000]
+
+            def tick():
+                ticks[0] += 100
+                proc.set_stat(user=ticks[0] // 4, system=0, idle=ticks[0] - ticks[0] // 4)
+
+            proc.set_meminfo(total_kib=1000, available_kib=500)
+            tick()
+            with Agent(ingest.url, self.spool_dir, ("--name", NAME, "--interval", "1", "--token-file",
+                                                    self.token_file, "--proc-root", proc.path)) as agent:
+                agent.wait_for_log("reporting as")
+                tick()
+                wait_until(lambda: minute_samples(query, NAME), what="the first sample")
+                holder = subprocess.Popen(["sleep", "60"])
+                try:
+                    with layout.SegmentBytes(self.segment.name) as raw:
+                        raw.put(raw.slot_offset(raw.slots()[NAME]) + layout.LOCK_OWNER, "<Q",
+                                layout.lock_word(holder.pid))
+                    for count in (1, 2, 3):
+                        tick()
+                        wait_until(lambda: spool_size(spool_file) >= count, what=f"spooled sample {count}")
+                    agent.wait_for_log("(slot_busy:")  # an array's items, refused for later
+                finally:
+                    holder.kill()
+                    holder.wait()
+                # The next try (the third sample's, or a fourth's) takes the spool over the freed lock.
+                wait_until(lambda: "sent the spool" in agent.stderr_text() or tick(), timeout=10,
+                           interval=1.5, what="the spool sent")
+                # Every sample taken (one per tick after the start) is counted, once.
+                taken = ticks[0] // 100 - 11
+                wait_until(lambda: sum(count for count, _, _ in minute_samples(query, NAME).values()) >= taken,
+                           what=f"{taken} samples counted")
+                self.assertEqual(agent.stop(), 0)
+                log = agent.stderr_text()
+        self.assertIn("error: 503 ", log)
+        self.assertNotIn("dropped", log)
+        self.assertEqual(spool_size(spool_file), 0)
+        self.assertEqual(sum(count for count, _, _ in minute_samples(query, NAME).values()), taken)
 
     def test_bad_options_exit_2_with_a_clear_message(self):
         missing = os.path.join(self.spool_dir, "no-such-file")

@@ -219,6 +219,12 @@ class DumpRestoreTest(ShmtoolTestCase):
         self.assertIn("skipped server 'srv_1': it was left mid-write", stuck.stdout)
         self.assertIn("1 server of segment", stuck.stderr)
         self.assertTrue(os.path.exists(self.file + ".2"))
+        # With --repair (the supervisor's checkpoints) the dead writer's half write is undone and srv_1 saved.
+        repaired = run_shmtool("dump", self.file + ".3", "--segment", self.name, "--repair")
+        self.assertExit(repaired, 0)
+        self.assertIn("dumped 20 servers", repaired.stdout)
+        self.assertIn("repaired server 'srv_1': its writer died mid-write", repaired.stdout)
+        self.assertExit(run_shmtool("check", "--segment", self.name), 0)
 
 
 FUTURE_MINUTE = int(time.time()) // 60 + 7  # dump checks against the real clock

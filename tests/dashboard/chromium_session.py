@@ -115,6 +115,12 @@ class BrowserPage:
             self._call("Input.dispatchMouseEvent", {"type": kind, "x": point[0], "y": point[1],
                                                     "button": "left", "clickCount": 1}, session=True)
 
+    def type_into(self, selector, text):
+        """Replaces the text of the input `selector` as typing would: focus, select all, insert."""
+        self.evaluate(f"(() => {{ const el = document.querySelector({json.dumps(selector)});"
+                      " el.focus(); el.select(); })()")
+        self._call("Input.insertText", {"text": text}, session=True)
+
     def screenshot(self, path):
         data = self._call("Page.captureScreenshot", {"format": "png"}, session=True)["data"]
         with open(path, "wb") as png:

@@ -3,12 +3,14 @@ ingest and one query worker, `server_count` servers posted in batches of 1,000, 
 web_7 given a history with empty buckets.
 
 The ingest worker's clock is moved (FakeClock) to post into past minutes,
-hours and days; the query worker's clock is frozen at NOW, mid-minute of a
-future UTC hour, so the windows the test reads and the ones the browser draws a
-few seconds later are the same. Empty buckets of web_7: EMPTY_MINUTES,
-EMPTY_HOURS and EMPTY_DAYS (positions in the 60-, 24- and 30-element arrays).
-Every SPIKE_EVERY-th of its minutes also gets a second, higher sample, so the
-buckets holding them have a peak above their mean.
+hours and days, or held at NOW while samples state their own "time"
+(backfill(): an agent's spool, an import), as operators seed it; the query
+worker's clock is frozen at NOW, mid-minute of a future UTC hour, so the
+windows the test reads and the ones the browser draws a few seconds later are
+the same. Empty buckets of web_7: EMPTY_MINUTES, EMPTY_HOURS and EMPTY_DAYS
+(positions in the 60-, 24- and 30-element arrays). Every SPIKE_EVERY-th of its
+minutes also gets a second, higher sample, so the buckets holding them have a
+peak above their mean.
 """
 import time
 
@@ -28,6 +30,13 @@ def server_names(count):
     """`count` names over four prefixes: api_1, cache_1, db_1, web_1, api_2, ..."""
     prefixes = ("api", "cache", "db", "web")
     return [f"{prefixes[i % 4]}_{i // 4 + 1}" for i in range(count)]
+
+
+def backfill(minutes_ago, cpu, ram):
+    """A history stating its times, oldest first: one sample at the start of
+    each of NOW's minutes `minutes_ago` ago; cpu(ago) and ram(ago) give its values."""
+    return [{"cpu": cpu(ago), "ram": ram(ago), "time": (NOW // 60 - ago) * 60}
+            for ago in sorted(minutes_ago, reverse=True)]
 
 
 class SeededAppliance:

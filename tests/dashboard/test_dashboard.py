@@ -15,8 +15,9 @@ import urllib.error
 import urllib.request
 from html.parser import HTMLParser
 
+from appliance import http
 from headless_chromium import chromium_path, render_dom, screenshot
-from seeded_appliance import SeededAppliance
+from seeded_appliance import NOW, SeededAppliance
 
 SERVER_COUNT = 1000
 SERIES = [(window, key, f"{key}-{suffix}")
@@ -152,11 +153,22 @@ class DashboardTest(unittest.TestCase):
         self.assertIn("nobody_here", page.message)
         self.assertEqual([page.points(series) for _, _, series in SERIES], [[]] * len(SERIES))
 
-    def test_invalid_name_is_refused(self):
+    def test_invalid_name_is_refused_with_the_servers_own_rule(self):
+        status, refusal = get_json(self.api.url + "/server/-web-7?counts=1")
+        self.assertEqual(status, 400)
         page = self.render("#server=-web-7")
         self.assertEqual(page.state(), "error")
-        self.assertIn("not a server name", page.message)
+        self.assertIn(refusal["error"], page.message)  # the rule as the server states it, not a stale copy
         self.assertEqual([page.points(series) for _, _, series in SERIES], [[]] * len(SERIES))
+
+    def test_a_deleted_server_is_not_said_never_to_have_sent_a_sample(self):
+        self.api.post(NOW, {"deleted-1.example.com": {"cpu": 5, "ram": 5}})
+        status, _, _ = http("DELETE", self.api.ingest.url + "/server/deleted-1.example.com")
+        self.assertEqual(status, 204)
+        page = self.render("#server=deleted-1.example.com")
+        self.assertEqual(page.state(), "not-found")
+        self.assertIn("deleted or expired", page.message)
+        self.assertNotIn("has never sent", page.message)
 
     def test_completion_lists_the_first_50_of_1000_servers(self):
         status, listing = get_json(self.api.url + "/servers?prefix=&limit=50")

@@ -1,7 +1,9 @@
 """deploy/nginx/servertrack.conf, the one HTTPS origin (README.md, "Exposing it
 safely"): rendered into a temp dir with test ports and a certificate made here
 with openssl, run by Debian's nginx as this test's own process in front of real
-workers, and spoken to over TLS with `curl --cacert`, as an operator would."""
+workers with a --tokens-file, and spoken to over TLS with `curl --cacert`, as
+an operator would: the Authorization header reaches the workers, their 401
+and 403 (with WWW-Authenticate) reach the client."""
 
 import contextlib
 import json
@@ -18,7 +20,14 @@ from appliance import appliance, free_port, http
 
 SOURCE_DIR = os.environ.get("SERVERTRACK_SOURCE_DIR", "")
 RECIPE = os.path.join(SOURCE_DIR, "deploy", "nginx", "servertrack.conf")
-TOKEN = "tok_" + os.urandom(12).hex()
+TOKEN = "tok_" + os.urandom(12).hex()          # write and delete, every name
+READ = "read_" + os.urandom(12).hex()          # read, names starting with web_
+OPS = "ops_" + os.urandom(12).hex()            # every scope
+TOKENS_FILE = f"""# label token scopes [prefix]
+writer {TOKEN} write,delete
+web-team {READ} read web_
+ops {OPS} read,write,delete,metrics
+"""
 SAMPLE = json.dumps({"cpu": 12.5, "ram": 40.25})
 
 # The recipe's own values and what the test puts in their place; each must
@@ -88,7 +97,10 @@ class NginxHttpsTest(unittest.TestCase):
         cls.dir = tempfile.mkdtemp(prefix="servertrack-nginx-")
         os.chmod(cls.dir, 0o755)  # nginx's worker process may run as nobody
         cls.stack = contextlib.ExitStack()
-        _, cls.ingest, cls.query = cls.stack.enter_context(appliance(ingest_args=("--ingest-token", TOKEN)))
+        tokens_file = os.path.join(cls.dir, "tokens")
+        with open(tokens_file, "w", encoding="ascii") as tokens:
+            tokens.write(TOKENS_FILE)
+        _, cls.ingest, cls.query = cls.stack.enter_context(appliance(worker_args=("--tokens-file", tokens_file)))
         cls.port = free_port()
         make_certificate(cls.dir)
         render_recipe(cls.dir, cls.port, cls.ingest.port, cls.query.port)
@@ -137,7 +149,7 @@ class NginxHttpsTest(unittest.TestCase):
 
     def route_count(self, worker):
         """How many /server/<name> requests the worker has answered (its /metrics)."""
-        metrics = http("GET", worker.url + "/metrics")[2].decode()
+        metrics = http("GET", worker.url + "/metrics", headers={"Authorization": f"Bearer {OPS}"})[2].decode()
         return sum(int(count) for count in re.findall(
             r'^servertrack_http_requests_total\{route="/server/<name>",status="\d+"\} (\d+)$',
             metrics, re.MULTILINE))
@@ -145,16 +157,32 @@ class NginxHttpsTest(unittest.TestCase):
     def test_post_with_the_token_then_get_through_one_https_origin(self):
         status, _ = self.curl("POST", "/server/web_1", SAMPLE, [f"Authorization: Bearer {TOKEN}"])
         self.assertEqual(status, 204)
-        status, answer = self.curl("GET", "/server/web_1")
+        status, answer = self.curl("GET", "/server/web_1", headers=[f"Authorization: bearer {READ}"])
         self.assertEqual(status, 200, answer)
         self.assertEqual(json.loads(answer)["last_60_minutes"]["cpu"][-1], 12.5)
-        self.assertEqual(self.curl("HEAD", "/server/web_1")[0], 200)
+        self.assertEqual(self.curl("HEAD", "/server/web_1", headers=[f"Authorization: Bearer {READ}"])[0], 200)
+        status, answer = self.curl("GET", "/fleet", headers=[f"Authorization: Bearer {READ}"])
+        self.assertEqual(status, 200, answer)
+        self.assertTrue(all(s["name"].startswith("web_") for s in json.loads(answer)["servers"]), answer)
 
     def test_post_without_the_token_is_refused(self):
         self.assertEqual(self.curl("POST", "/server/no_token", SAMPLE)[0], 401)
         self.assertEqual(self.curl("POST", "/server/no_token", SAMPLE,
                                    ["Authorization: Bearer wrong"])[0], 401)
-        self.assertEqual(self.curl("GET", "/server/no_token")[0], 404)
+        self.assertEqual(self.curl("GET", "/server/no_token", headers=[f"Authorization: Bearer {OPS}"])[0], 404)
+
+    def test_refusals_and_their_challenge_reach_the_client(self):
+        cases = (("GET", "/server/web_1", [], 401, "Bearer"),
+                 ("GET", "/fleet", ["Authorization: Bearer wrong"], 401, "Bearer"),
+                 ("GET", "/server/db_1", [f"Authorization: Bearer {READ}"], 403, 'Bearer error="insufficient_scope"'),
+                 ("POST", "/server/web_2", [f"Authorization: Bearer {READ}"], 403, 'Bearer error="insufficient_scope"'),
+                 ("GET", "/metrics", [f"Authorization: Bearer {TOKEN}"], 403, 'Bearer error="insufficient_scope"'))
+        for method, path, headers, status, challenge in cases:
+            with self.subTest(method=method, path=path, headers=headers):
+                got, answer = self.curl(method, path, SAMPLE if method == "POST" else None, headers, extra=["-i"])
+                self.assertEqual(got, status, answer)
+                self.assertIn(f"\r\nWWW-Authenticate: {challenge}\r\n", answer)
+                self.assertIn('{"error": "', answer)
 
     def test_the_method_picks_the_worker(self):
         # DELETE belongs to the ingest worker whatever it answers today; no
@@ -162,7 +190,7 @@ class NginxHttpsTest(unittest.TestCase):
         for method, worker in (("DELETE", self.ingest), ("GET", self.query), ("HEAD", self.query)):
             with self.subTest(method=method):
                 before = (self.route_count(self.ingest), self.route_count(self.query))
-                status, _ = self.curl(method, "/server/someone")
+                status, _ = self.curl(method, "/server/someone", headers=[f"Authorization: Bearer {OPS}"])
                 self.assertNotIn(status, (0, 307, 502, 504))
                 after = (self.route_count(self.ingest), self.route_count(self.query))
                 expected = (before[0] + (worker is self.ingest), before[1] + (worker is self.query))
@@ -175,7 +203,8 @@ class NginxHttpsTest(unittest.TestCase):
         body = '{"cpu": 1, "ram": 2' + " " * (64 * 1024) + "}"
         status, answer = self.curl("POST", "/server/big", body, token)
         self.assertEqual((status, "<center>nginx/" in answer), (413, True), answer)
-        status, answer = self.curl("GET", "/server/big", headers=["X-Pad: " + "a" * 17 * 1024])
+        status, answer = self.curl("GET", "/server/big", headers=[f"Authorization: Bearer {OPS}",
+                                                                  "X-Pad: " + "a" * 17 * 1024])
         self.assertEqual((status, "<center>nginx/" in answer), (400, True), answer)
 
     def test_upstream_connections_are_kept_alive(self):

@@ -17,9 +17,10 @@ HTTP (exact bytes on the wire) is in tests/lib/raw_client.py.
                                       never follows redirects
     FakeClock()                       libfaketime control for workers: .env to pass
                                       to Worker, .set(unix_seconds) moves their clock
-    appliance(capacity=1024, ingest_args=(), env=None)
+    appliance(capacity=1024, ingest_args=(), env=None, worker_args=())
                                       context manager: a fresh segment with one ingest
-                                      and one query worker -> (segment, ingest, query)
+                                      and one query worker -> (segment, ingest, query);
+                                      worker_args go to both
     post_sample(ingest, name, cpu, ram, time=None, headers=None)
                                       -> status of POST /server/<name>; with a
                                       "time" member when time is given
@@ -199,7 +200,7 @@ class Worker:
                 return
             except BaseException:
                 self.kill()
-                lost_the_port = self.proc.returncode == 1 and self._port_taken()
+                lost_the_port = self.proc.returncode in (1, 69) and self._port_taken()  # 69: claim refused
                 if port is not None or attempt == self.PORT_ATTEMPTS or not lost_the_port:
                     raise
                 self._stderr.close()
@@ -251,11 +252,11 @@ class Worker:
 
 
 @contextlib.contextmanager
-def appliance(capacity=1024, ingest_args=(), env=None, days=None):
+def appliance(capacity=1024, ingest_args=(), env=None, worker_args=(), days=None):
     """Yields (segment, ingest, query); everything is stopped and removed after."""
     with TestSegment(capacity, days) as segment, \
-            Worker("ingest", segment, args=ingest_args, env=env) as ingest, \
-            Worker("query", segment, env=env) as query:
+            Worker("ingest", segment, args=(*worker_args, *ingest_args), env=env) as ingest, \
+            Worker("query", segment, args=worker_args, env=env) as query:
         yield segment, ingest, query
 
 

@@ -1,6 +1,7 @@
 """--ingest-token / --ingest-token-file: POSTs need "Authorization: Bearer
-<token>" (401 with WWW-Authenticate otherwise); GETs are unaffected; the token
-never appears in an answer or in the log."""
+<token>" (401 with WWW-Authenticate otherwise; the scheme in any case); the
+file may hold several tokens, one a line, each accepted; GETs are unaffected;
+the token never appears in an answer or in the log."""
 
 import json
 import os
@@ -11,12 +12,13 @@ import unittest
 from appliance import appliance, assert_json_error, build_path, http, list_servers, request_json
 
 TOKEN = "tok_" + os.urandom(12).hex()
+OTHER_TOKEN = "tok_" + os.urandom(12).hex()
 SAMPLE = json.dumps({"cpu": 1, "ram": 2})
 
 
 class TokenTest(unittest.TestCase):
-    def check_token_required(self, ingest, query):
-        good = {"Authorization": f"Bearer {TOKEN}"}
+    def check_token_required(self, ingest, query, token=TOKEN):
+        good = {"Authorization": f"Bearer {token}"}
         refused = [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Bearer {TOKEN}x"},
                    {"Authorization": f"Bearer {TOKEN[:-1]}"}, {"Authorization": TOKEN},
                    {"Authorization": f"Basic {TOKEN}"}, {"Authorization": "Bearer "}]
@@ -29,6 +31,10 @@ class TokenTest(unittest.TestCase):
                     self.assertNotIn(TOKEN, json.dumps(document))
         self.assertEqual(list_servers(query), (200, {"servers": [], "next_after": None}))
         self.assertEqual(http("POST", ingest.url + "/server/host", SAMPLE, good)[0], 204)
+        for scheme in ("bearer", "BEARER", "bEaReR"):
+            with self.subTest(scheme=scheme):
+                lowercase = {"Authorization": f"{scheme} {token}"}
+                self.assertEqual(http("POST", ingest.url + "/server/host", SAMPLE, lowercase)[0], 204)
         status, answer = request_json("POST", ingest.url + "/servers", {"other": {"cpu": 1, "ram": 2}}, good)[::2]
         self.assertEqual((status, answer["recorded"]), (200, 1))
         # GETs need no token, on either worker.
@@ -43,7 +49,7 @@ class TokenTest(unittest.TestCase):
                 return request_json("POST", ingest.url + "/server/host", SAMPLE, headers)[2]["error"]
             self.assertIn("needs a token", error({}))
             self.assertIn("exactly one header", error({"Authorization": f"Basic {TOKEN}"}))
-            self.assertIn("not this ingest worker's token", error({"Authorization": "Bearer wrong"}))
+            self.assertIn("not one this appliance accepts", error({"Authorization": "Bearer wrong"}))
 
     def test_token_on_the_command_line(self):
         with appliance(ingest_args=("--ingest-token", TOKEN)) as (_, ingest, query):
@@ -55,6 +61,18 @@ class TokenTest(unittest.TestCase):
             token_file.flush()
             with appliance(ingest_args=("--ingest-token-file", token_file.name)) as (_, ingest, query):
                 self.check_token_required(ingest, query)
+
+    def test_several_tokens_in_the_file_are_each_accepted(self):
+        with tempfile.NamedTemporaryFile("w", prefix="servertrack-token-") as token_file:
+            token_file.write(f"# rotating: the old one goes once every agent has the new one\n"
+                             f"{TOKEN}\n\n  {OTHER_TOKEN}  \n")
+            token_file.flush()
+            with appliance(ingest_args=("--ingest-token-file", token_file.name)) as (_, ingest, query):
+                self.check_token_required(ingest, query, OTHER_TOKEN)
+                for token in (TOKEN, OTHER_TOKEN):
+                    self.assertEqual(http("POST", ingest.url + "/server/host", SAMPLE,
+                                          {"Authorization": f"Bearer {token}"})[0], 204)
+                self.assertNotIn(OTHER_TOKEN, ingest.stderr_text())
 
     def test_without_a_token_posts_need_no_header(self):
         with appliance() as (_, ingest, _query):

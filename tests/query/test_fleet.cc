@@ -117,10 +117,13 @@ TEST(Fleet, PeaksAreTheLargestSamplesOfTheNewestSamplesHour) {
   EXPECT_EQ(peaks.names, (std::vector<std::string>{"spiky", "earlier", "steady", "ram_only"}));
   EXPECT_EQ(peaks.cpus, (std::vector<std::string>{"10", "null", "50", "null"}));
   EXPECT_NE(peaks.json.find(R"({"name":"spiky","last_sample":)" + std::to_string(kNow - 5) +
-                            R"(,"cpu":10,"ram":30,"cpu_peak":100,"ram_peak":30,)"),
+                            R"(,"cpu":10,"ram":30,"latest_minute":)" + std::to_string((kNow - 5) / 60 * 60) +
+                            R"(,"cpu_peak":100,"ram_peak":30,)"),
             std::string::npos)
       << peaks.json;
-  EXPECT_NE(peaks.json.find(R"("cpu":null,"ram":60,"cpu_peak":null,"ram_peak":60,)"), std::string::npos)
+  EXPECT_NE(peaks.json.find(R"("cpu":null,"ram":60,"latest_minute":)" + std::to_string((kNow - 5) / 60 * 60) +
+                            R"(,"cpu_peak":null,"ram_peak":60,)"),
+            std::string::npos)
       << peaks.json;
   EXPECT_EQ(fleet(*segment, {{"sort", "ram_peak"}, {"order", "asc"}}).names,
             (std::vector<std::string>{"earlier", "spiky", "steady", "ram_only"}));

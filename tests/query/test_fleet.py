@@ -1,7 +1,8 @@
 """GET /fleet against real workers: the hottest server first, the latest
 minute's means and 60-minute series, the newest hour's peaks and sorting by
 them, paging with the cursor, silent servers
-(the ingest worker's clock moved back with libfaketime), and 400 sentences."""
+(the ingest worker's clock moved back with libfaketime, and servers seeded only
+by "time" backfill, as an agent's spool or an import does), and 400 sentences."""
 
 import time
 import unittest
@@ -97,6 +98,36 @@ class FleetTest(unittest.TestCase):
                              {"spiky": (12, 97, 31), "steady": (40, 40, 40), "ram_only": (None, None, 88)})
             by_ram_peak = fleet(query, sort="ram_peak")[2]["servers"]
             self.assertEqual([row["name"] for row in by_ram_peak], ["ram_only", "steady", "spiky"])
+
+    def test_backfilled_servers_are_judged_by_their_samples_times(self):
+        """No fake clock: every server's history arrives now, stating when it was taken."""
+        now = int(time.time())
+
+        def history(first_ago, last_ago, cpu):
+            return [{"cpu": cpu(ago), "ram": 30, "time": now - ago * 60} for ago in range(first_ago, last_ago - 1, -1)]
+
+        entries = {
+            "hot_1": history(58, 2, lambda ago: 92 + ago % 8),   # 57 minutes at 92-99 %, the last 2 min ago
+            "gone_1": history(30, 6, lambda ago: 50),            # stopped 6 minutes ago
+            "gone_2": history(50, 40, lambda ago: 50),           # stopped 40 minutes ago
+        }
+        with appliance() as (_, ingest, query):
+            status, answer = post_batch(ingest, entries)
+            self.assertEqual((status, answer["rejected"]), (200, []), answer)
+            self.assertEqual(post_batch(ingest, {"live_1": {"cpu": 40, "ram": 40}})[0], 200)
+            status, _, answer = fleet(query)
+            self.assertEqual(status, 200, answer)
+            rows = {row["name"]: row for row in answer["servers"]}
+            self.assertEqual([row["name"] for row in answer["servers"]], ["hot_1", "gone_1", "gone_2", "live_1"])
+            hot = rows["hot_1"]
+            self.assertEqual((hot["last_sample"], hot["cpu"], hot["ram"]), (now - 120, 92 + 2 % 8, 30))
+            self.assertEqual(hot["latest_minute"], (now - 120) // 60 * 60)
+            self.assertEqual((rows["gone_2"]["last_sample"], rows["gone_2"]["cpu"]), (now - 2400, 50))
+            self.assertEqual(rows["gone_2"]["latest_minute"], (now - 2400) // 60 * 60)
+            self.assertEqual(sum(v is not None for v in hot["last_60_minutes"]["cpu"]), 57)
+            stale = fleet(query, stale=300, sort="last_sample", order="asc")[2]
+            self.assertEqual([row["name"] for row in stale["servers"]], ["gone_2", "gone_1"])
+            self.assertEqual(fleet(query, stale=100)[2]["total"], 3)
 
     def test_bad_parameters_are_400_with_a_sentence(self):
         with appliance() as (_, _ingest, query):

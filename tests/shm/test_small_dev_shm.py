@@ -11,7 +11,7 @@ import unittest
 
 from appliance import build_path
 
-HEADER_BYTES, FINGERPRINT_BYTES, SLOT_BYTES = 4096, 4, 2496  # shm/layout.h
+HEADER_BYTES, FINGERPRINT_BYTES, SLOT_BYTES = 4096, 4, 5888  # shm/layout.h: slot_bytes(30), the default days
 PAGE = 4096
 DEV_SHM_MIB = 8
 

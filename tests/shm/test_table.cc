@@ -241,5 +241,20 @@ TEST(TableTest, AUsedSlotsCounterLeftShortIsCorrectedWhenTheTableFills) {
   EXPECT_EQ(segment->table().count_servers(kNow).live, kCapacity);
 }
 
+TEST(TableTest, ANewServersLastSampleIsItsBackfilledSamplesTimeNotTheArrival) {
+  TestSegment segment(8);
+  const std::int64_t taken = kNow - 40 * 60;  // backfilled: taken 40 minutes before it arrived
+  ASSERT_EQ(segment->record("backfilled", stated_sample(95, 50, taken * 1000), kNow), Status::ok);
+  ASSERT_EQ(segment->record("backfilled", stated_sample(96, 50, (taken + 60) * 1000), kNow), Status::ok);
+  ASSERT_EQ(segment->record("live", 10, 10, kNow), Status::ok);
+  std::map<std::string, std::int64_t> last;
+  segment->for_each_server([&](const ServerEntry& e) { last[std::string(e.name)] = e.last_sample_unix; });
+  EXPECT_EQ(last["backfilled"], taken + 60);
+  EXPECT_EQ(last["live"], kNow);
+  // Expiry runs from the sample's time too: 24 hours after it, not after the arrival.
+  EXPECT_EQ(segment->table().count_servers(taken + 60 + kExpirySeconds - 1).live, 2u);
+  EXPECT_EQ(segment->table().count_servers(taken + 60 + kExpirySeconds).live, 1u);
+}
+
 }  // namespace
 }  // namespace servertrack::shm::test

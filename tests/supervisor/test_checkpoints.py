@@ -61,6 +61,17 @@ def checkpoint_names(data_dir, segment):
     return sorted(n for n in os.listdir(data_dir) if re.fullmatch(re.escape(segment) + r"-\d{10}\.snap", n))
 
 
+def data_dir_files(data_dir, segment):
+    """The segment's checkpoint files, complete and partial, sorted."""
+    return sorted(n for n in os.listdir(data_dir) if re.fullmatch(re.escape(segment) + r"-\d{10}(\.partial)?\.snap", n))
+
+
+def record(segment, lines, *options):
+    """Feeds "NAME UNIX CPU RAM" lines to tests/cli/record_samples (a writer through the library)."""
+    return subprocess.run([build_path("tests/cli/record_samples"), segment, *options], input="".join(lines),
+                          text=True, capture_output=True)
+
+
 def remove_segment(name):
     """What a reboot does to /dev/shm."""
     os.unlink(os.path.join("/dev/shm", name))
@@ -128,11 +139,21 @@ class Checkpoints(unittest.TestCase):
             f.seek(100)
             f.write(bytes([byte[0] ^ 0xFF]))
 
-        second = self.start("--checkpoint-interval", "0")
-        self.assertIn(f"checkpoint {newest} does not load, kept as it is", second.log())
+        second = self.start("--checkpoint-interval", "0.2")
+        self.assertIn(f"checkpoint {newest} does not load, set aside as {newest}.unloadable", second.log())
         self.assertIn(f"from {os.path.join(self.data.name, names[0])}", second.log())
         self.assertEqual({name: buckets(second.query_url, name) for name in SERVERS}, acknowledged)
-        self.assertEqual(checkpoint_names(self.data.name, self.segment.name), names)
+        # Checkpoints go on and rotate; the file set aside is never removed (nor loaded again).
+        done = checkpoints(self.data.name, self.segment.name)
+        self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name) >= done + 3, 20))
+        self.assertEqual(len(checkpoint_names(self.data.name, self.segment.name)), 2)
+        self.assertTrue(os.path.exists(newest + ".unloadable"))
+        second.signal(signal.SIGTERM)
+        self.assertEqual(second.proc.wait(timeout=30), 0, second.log())
+        remove_segment(self.segment.name)
+        third = self.start("--checkpoint-interval", "0.2")
+        self.assertNotIn("does not load", third.log())
+        self.assertTrue(os.path.exists(newest + ".unloadable"))
 
     def test_a_plain_run_adopts_the_capacity_of_the_segment_and_of_the_checkpoint(self):
         first = self.start()  # TestSegment made it with capacity 1024, not the default
@@ -219,6 +240,58 @@ class Checkpoints(unittest.TestCase):
             for poster in posters:
                 poster.join()
         self.assertEqual(checkpoints(self.data.name, self.segment.name, "failed"), 0, first.log())
+
+    def test_a_writer_killed_mid_write_with_no_later_traffic_is_repaired_and_the_data_dir_stays_bounded(self):
+        now = int(time.time())
+        self.assertEqual(record(self.segment.name, [f"{name} {now - 60} 5 5\n" for name in SERVERS]).returncode, 0)
+        killed = record(self.segment.name, [f"victim {now - 120} 1 1\n", f"victim {now - 60} 2 2\n"], "--die-mid-write")
+        self.assertEqual(killed.returncode, -signal.SIGKILL, killed.stderr)
+        # Nobody reads or writes victim again; without --repair every dump would skip it (exit 3).
+        self.assertEqual(shmtool("dump", "--segment", self.segment.name, os.path.join(self.data.name, "probe"),
+                                 check=False).returncode, 3)
+        os.unlink(os.path.join(self.data.name, "probe"))
+        first = self.start("--checkpoint-interval", "0.05")
+        tried = lambda: sum(checkpoints(self.data.name, self.segment.name, r) for r in ("ok", "partial", "failed"))
+        sizes = []
+        while tried() < 20:  # 20 intervals
+            self.assertTrue(wait_until(lambda: tried() > len(sizes), 20), first.log())
+            sizes.append(len(data_dir_files(self.data.name, self.segment.name)))
+        self.assertLessEqual(max(sizes), 2, sizes)
+        self.assertEqual(checkpoints(self.data.name, self.segment.name, "failed"), 0, first.log())
+        self.assertEqual(checkpoints(self.data.name, self.segment.name, "partial"), 0, first.log())
+        self.assertIn("repaired server 'victim'", first.log())
+        check = shmtool("check", "--repair", "--segment", self.segment.name, check=False)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        self.assertEqual(buckets(first.query_url, "victim")[("last_60_minutes", (now - 120) // 60 * 60)], (1, 1))
+
+    def test_a_server_that_cannot_be_saved_makes_partial_checkpoints_that_stay_bounded(self):
+        now = int(time.time())
+        # A server whose last sample is an hour ahead of the clock: `shmtool dump` keeps it out.
+        lines = [f"{name} {now - 60} 5 5\n" for name in SERVERS] + [f"ahead_1 {now + 3600} 1 1\n"]
+        self.assertEqual(record(self.segment.name, lines).returncode, 0)
+        first = self.start("--checkpoint-interval", "0.05")
+        sizes = []
+        while checkpoints(self.data.name, self.segment.name, "partial") < 20:
+            done = checkpoints(self.data.name, self.segment.name, "partial")
+            self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name, "partial") > done, 20),
+                            first.log())
+            sizes.append(len(data_dir_files(self.data.name, self.segment.name)))
+        self.assertLessEqual(max(sizes), 2, sizes)
+        self.assertEqual(checkpoints(self.data.name, self.segment.name, "failed"), 0, first.log())
+        self.assertEqual(first.log().count("kept out"), 1, first.log())  # said once, not every interval
+        self.assertIn("skipped server 'ahead_1'", first.log())
+        with open(os.path.join(self.data.name, f"{self.segment.name}-checkpoints.prom")) as f:
+            self.assertIn("servertrack_checkpoint_skipped_servers 1\n", f.read())
+        # A partial checkpoint restores every server but the one kept out ...
+        first.power_cut()
+        remove_segment(self.segment.name)
+        second = self.start("--checkpoint-interval", "0.05")
+        self.assertIn("restored 40 servers", second.log())
+        self.assertIn("a partial checkpoint", second.log())
+        # ... and once no server is unsound, a complete checkpoint replaces the partial ones.
+        self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name) >= 2, 20), second.log())
+        names = data_dir_files(self.data.name, self.segment.name)
+        self.assertTrue(names and all(not name.endswith(".partial.snap") for name in names), names)
 
     def test_a_failing_checkpoint_is_counted_and_stops_nothing(self):
         first = self.start("--checkpoint-interval", "0.3")

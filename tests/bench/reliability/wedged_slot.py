@@ -76,7 +76,7 @@ def plant(segment, holder_pid, holder):
         version = struct.unpack_from("<I", m, 8)[0]
         capacity, = struct.unpack_from("<Q", m, 16)
         slots, = struct.unpack_from("<Q", m, 40)
-        size, name_at, lock_at, fmt = {2: (2176, 24, 4, "<I"), 3: (2240, 32, 8, "<Q"), 4: (2496, 40, 8, "<Q")}[version]
+        size, name_at, lock_at, fmt = {2: (2176, 24, 4, "<I"), 3: (2240, 32, 8, "<Q"), 4: (2496, 40, 8, "<Q"), 5: (5888, 40, 8, "<Q")}[version]
         for i in range(capacity):
             base = slots + i * size
             if bytes(m[base + name_at:base + name_at + 6]) == b"wedged":
