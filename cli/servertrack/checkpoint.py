@@ -33,6 +33,8 @@ the rest are removed. So the directory stays bounded whatever the dumps find.
 
 Checkpointer is driven from the supervisor's main thread (tick() from its loop,
 final() after the workers stopped); it never raises on a failed checkpoint.
+`servertrack checkpoint` (the Debian package's prerm, before an upgrade) calls
+final() once, with metrics=False so that the running supervisor's counters stay.
 """
 import glob
 import os
@@ -115,7 +117,8 @@ def nice_child():
 class Checkpointer:
     """Writes a checkpoint every `interval` seconds and once more at stop."""
 
-    def __init__(self, build_dir, segment, data_dir, interval):
+    def __init__(self, build_dir, segment, data_dir, interval, metrics=True):
+        self.metrics = metrics
         self.shmtool = program(build_dir, "shmtool")
         self.segment, self.data_dir, self.interval = segment, data_dir, interval
         self.next_sequence = max([s for s, _ in checkpoint_files(data_dir, segment)], default=0) + 1
@@ -134,14 +137,14 @@ class Checkpointer:
         if self.running is None and time.monotonic() >= self.due:
             self.start()
 
-    def final(self):
+    def final(self, when="at stop"):
         """After the workers stopped: the last checkpoint, with everything they acknowledged."""
         if self.running:
             self.running[0].wait()
             self.finish()
         self.start()
         self.running[0].wait()
-        return self.finish(final=True)
+        return self.finish(final=when)
 
     def start(self):
         path = checkpoint_path(self.data_dir, self.segment, self.next_sequence)
@@ -152,7 +155,8 @@ class Checkpointer:
                                 stderr=subprocess.STDOUT, text=True, preexec_fn=nice_child)
         self.running = (proc, path, time.monotonic())
 
-    def finish(self, final=False):
+    def finish(self, final=None):
+        """Reaps the running dump; `final` names the last one in the log ("at stop")."""
         proc, path, started = self.running
         self.running = None
         output = proc.stdout.read().strip()
@@ -171,7 +175,7 @@ class Checkpointer:
             self.succeeded += proc.returncode == 0
             self.partial += proc.returncode == EXIT_PARTIAL
             self.last_success_unix = time.time()
-            when = " at stop" if final else ""
+            when = f" {final}" if final else ""
             summary = next((line for line in lines if line.startswith("dumped ")), output)
             if skipped and skipped_names != self.skipped:
                 log(f"checkpoint{when}: {summary}, a partial checkpoint: {len(skipped)} server"
@@ -201,6 +205,8 @@ class Checkpointer:
                 os.unlink(path)
 
     def write_metrics(self):
+        if not self.metrics:
+            return
         text = (
             "# HELP servertrack_checkpoints_total Checkpoints this supervisor tried, by result.\n"
             "# TYPE servertrack_checkpoints_total counter\n"

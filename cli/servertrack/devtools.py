@@ -1,4 +1,4 @@
-"""The developer commands of a checkout: `deps`, `build`, `test`, `bench`.
+"""The developer commands of a checkout: `deps`, `build`, `test`, `bench`, `package`.
 
 They install Debian packages, configure and build with meson, and run the
 test suite; the appliance itself (runtime.py) needs none of this, and an
@@ -7,11 +7,16 @@ function cmd_NAME(options) plus its parser in add_dev_commands().
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 from servertrack.log import log
 from servertrack.programs import CHECKOUT
+
+# What `package` adds to the build's packages: dpkg-buildpackage with debhelper,
+# and lintian to check what it made (debian/control lists the build's own).
+DEB_PACKAGES = ["debhelper", "dpkg-dev", "lintian"]
 
 # Exactly what the build and the test suite need (Debian 12 package names).
 PACKAGES = [
@@ -27,6 +32,10 @@ PACKAGES = [
     "systemd",
     # tests: the deploy/ recipes run by the real proxies, with a test certificate
     "nginx", "haproxy", "openssl",
+    # the man pages (man/*.scd), and `man -l` in their test
+    "scdoc", "man-db",
+    # tests: the Debian packages built, installed, upgraded and purged (tests/deploy)
+    *DEB_PACKAGES,
 ]
 
 # What `test --fuzz` adds: clang with libFuzzer and the sanitizer runtimes.
@@ -133,6 +142,60 @@ def cmd_bench(options):
     return subprocess.run([sys.executable, script, *options.passed_on]).returncode
 
 
+def copy_checkout(destination):
+    """The checkout's files as git sees them (tracked and new, not ignored: no
+    build directories), or every file but build*/ and data/ outside git."""
+    shutil.rmtree(destination, ignore_errors=True)
+    listed = subprocess.run(["git", "-C", CHECKOUT, "ls-files", "-z", "--cached", "--others",
+                             "--exclude-standard"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if listed.returncode != 0:
+        ignored = shutil.ignore_patterns("build*", "data", ".git", "__pycache__")
+        shutil.copytree(CHECKOUT, destination, ignore=lambda d, names: ignored(d, names) if d == CHECKOUT
+                        else shutil.ignore_patterns("__pycache__")(d, names))
+        return
+    for relative in filter(None, listed.stdout.decode().split("\0")):
+        source = os.path.join(CHECKOUT, relative)
+        if os.path.isfile(source):
+            os.makedirs(os.path.dirname(os.path.join(destination, relative)), exist_ok=True)
+            shutil.copy2(source, os.path.join(destination, relative))
+
+
+def build_packages(output_dir, jobs=2):
+    """dpkg-buildpackage on a copy of the checkout in <output_dir>/servertrack;
+    the .debs, .buildinfo and .changes land in output_dir. The copy's path
+    stays the same from one build to the next, so ccache (which meson uses when
+    present) reuses the objects of the last build. Returns the .changes path."""
+    source = os.path.join(output_dir, "servertrack")
+    os.makedirs(output_dir, exist_ok=True)
+    copy_checkout(source)
+    subprocess.run(["nice", "dpkg-buildpackage", "--build=binary", "--no-sign", f"-j{jobs}"],
+                   cwd=source, check=True, env=dict(os.environ, DEB_BUILD_OPTIONS="nocheck noddebs"))
+    version = subprocess.run(["dpkg-parsechangelog", "-S", "Version"], cwd=source, check=True,
+                             stdout=subprocess.PIPE, text=True).stdout.strip()
+    arch = subprocess.run(["dpkg-architecture", "-qDEB_HOST_ARCH"], check=True,
+                          stdout=subprocess.PIPE, text=True).stdout.strip()
+    return os.path.join(output_dir, f"servertrack_{version}_{arch}.changes")
+
+
+def lintian(changes):
+    """lintian on what a build made: (exit code, its report). Exit 0 when it
+    found no error and no warning (debian/*.lintian-overrides say why a tag is
+    overridden)."""
+    result = subprocess.run(["lintian", "--fail-on", "error,warning", "--info", changes],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return result.returncode, result.stdout
+
+
+def cmd_package(options):
+    install_deps()
+    changes = build_packages(options.output_dir)
+    status, report = lintian(changes)
+    print(report, end="", flush=True)
+    debs = sorted(name for name in os.listdir(options.output_dir) if name.endswith(".deb"))
+    log(f"built in {options.output_dir}: " + " ".join(debs) + ("" if status == 0 else "; lintian complains"))
+    return status
+
+
 def cmd_deps(_options):
     install_deps()
     return 0
@@ -157,6 +220,12 @@ def add_dev_commands(sub, default_build):
     p = sub.add_parser("bench", help="install wrk and nginx, build, print the HTTP benchmark table",
                        description="Arguments go to tests/bench/http/run.py, e.g. --quick.")
     p.set_defaults(func=cmd_bench, passes_on=True)
+
+    p = sub.add_parser("package", help="build the Debian packages servertrack and servertrack-agent, "
+                                       "check them with lintian")
+    p.add_argument("--output-dir", default=os.path.join(CHECKOUT, "build-deb"),
+                   help="where the .debs go (default: %(default)s)")
+    p.set_defaults(func=cmd_package)
 
     p = sub.add_parser("deps", help="install missing Debian packages")
     p.set_defaults(func=cmd_deps)

@@ -3,14 +3,19 @@
   servertrack up       install missing Debian packages, build (release), create the
                        segment if absent, then run the workers in the foreground
   servertrack run      run the workers from an existing build (no install, no build)
+  servertrack checkpoint
+                       write one checkpoint of the segment into the data dir now
+                       (the options of run; the Debian package's upgrade runs it)
   servertrack test     install missing Debian packages, build, run every test
   servertrack deps     install missing Debian packages only (idempotent)
   servertrack build    configure and build (release unless --build-dir says otherwise)
   servertrack bench    install wrk and nginx, build, print the HTTP benchmark table
                        (every further argument goes to tests/bench/http/run.py)
+  servertrack package  build the Debian packages servertrack and servertrack-agent
+                       into build-deb/ (dpkg-buildpackage on a copy of the checkout)
 
-`up`, `test`, `bench`, `deps` and `build` exist in a checkout only; an installed
-servertrack offers `run`, with the installed programs.
+`up`, `test`, `bench`, `deps`, `build` and `package` exist in a checkout only; an
+installed servertrack offers `run` and `checkpoint`, with the installed programs.
 
 `up` and `run` supervise the workers: a worker that exits is restarted with
 exponential backoff; Ctrl-C or SIGTERM stops them all and exits 0; if the

@@ -198,6 +198,20 @@ def cmd_run(options):
     return status
 
 
+def cmd_checkpoint(options):
+    """One checkpoint of the segment now, into the data dir, beside a running
+    appliance's own (the Debian package's prerm runs it before an upgrade)."""
+    if not os.path.exists(os.path.join("/dev/shm", options.segment)):
+        log(f"no segment '{options.segment}': nothing to checkpoint")
+        return 0
+    problem = missing_programs(options.build_dir) or unusable_data_dir(options.data_dir, options.segment)
+    if problem:
+        log(problem if isinstance(problem, str) else "not built: " + ", ".join(problem))
+        return 2
+    checkpointer = Checkpointer(options.build_dir, options.segment, options.data_dir, 0, metrics=False)
+    return 0 if checkpointer.final(when="on request") else 1
+
+
 def cmd_up(options):
     devtools.install_deps()
     devtools.build(options.build_dir)
@@ -284,3 +298,7 @@ def add_runtime_commands(sub, default_build):
     p = sub.add_parser("run", help="run the workers from an existing build or the install")
     add_run_options(p, default_build)
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("checkpoint", help="write one checkpoint of the segment into the data dir now; "
+                                          "takes the options of run (those that do not apply are ignored)")
+    add_run_options(p, default_build)
+    p.set_defaults(func=cmd_checkpoint)
