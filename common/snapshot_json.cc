@@ -7,65 +7,81 @@
 namespace servertrack::common {
 namespace {
 
-using Metric = const shm::MetricMean& (*)(const shm::BucketMean&);
+using Metric = shm::MetricMean shm::BucketMean::*;
+
+struct NamedMetric {
+  const char* name;
+  Metric metric;
+};
+constexpr NamedMetric kMetrics[] = {{"cpu", &shm::BucketMean::cpu}, {"ram", &shm::BucketMean::ram}};
+
+// ,"<key><suffix>":[e(bucket 0),e(bucket 1),...] over the window's length.
+template <int N, typename Element>
+void append_array(const shm::Window<N>& window, const char* key, const char* suffix, Element element,
+                  fmt::memory_buffer& out) {
+  fmt::format_to(std::back_inserter(out), ",\"{}{}\":[", key, suffix);
+  for (int i = 0; i < window.length; ++i) {
+    if (i > 0) out.push_back(',');
+    element(window.buckets[i], out);
+  }
+  out.push_back(']');
+}
+
+// The metric's `field` (mean or max), null where it has no sample or the value is not finite.
+auto value_of(Metric metric, double shm::MetricMean::*field) {
+  return [metric, field](const shm::BucketMean& bucket, fmt::memory_buffer& out) {
+    const shm::MetricMean& m = bucket.*metric;
+    if (m.count == 0 || !std::isfinite(m.*field)) {
+      fmt::format_to(std::back_inserter(out), "null");
+    } else {
+      fmt::format_to(std::back_inserter(out), "{}", m.*field);
+    }
+  };
+}
+
+auto count_of(Metric metric) {
+  return [metric](const shm::BucketMean& bucket, fmt::memory_buffer& out) {
+    fmt::format_to(std::back_inserter(out), "{}", (bucket.*metric).count);
+  };
+}
 
 template <int N>
-void append_series(const shm::Window<N>& window, Metric metric, fmt::memory_buffer& out) {
-  auto it = std::back_inserter(out);
-  out.push_back('[');
-  for (int i = 0; i < N; ++i) {
-    if (i > 0) out.push_back(',');
-    const shm::MetricMean& m = metric(window.buckets[i]);
-    const double value = m.mean;
-    if (m.count == 0 || !std::isfinite(value)) {
-      fmt::format_to(it, "null");
-    } else {
-      fmt::format_to(it, "{}", value);
+void append_window_body(const shm::Window<N>& window, Details details, fmt::memory_buffer& out) {
+  fmt::format_to(std::back_inserter(out), "{{\"start\":{},\"step\":{}", window.start, window.step);
+  for (const auto& [name, metric] : kMetrics) append_array(window, name, "", value_of(metric, &shm::MetricMean::mean), out);
+  if (details.peaks) {
+    for (const auto& [name, metric] : kMetrics) {
+      append_array(window, name, "_max", value_of(metric, &shm::MetricMean::max), out);
     }
   }
-  out.push_back(']');
-}
-
-template <int N>
-void append_counts(const shm::Window<N>& window, fmt::memory_buffer& out) {
-  fmt::format_to(std::back_inserter(out), ",\"count\":[");
-  for (int i = 0; i < N; ++i) {
-    const shm::BucketMean& b = window.buckets[i];
-    fmt::format_to(std::back_inserter(out), "{}{}", i > 0 ? "," : "", std::max(b.cpu.count, b.ram.count));
+  if (details.counts) {
+    for (const auto& [name, metric] : kMetrics) append_array(window, name, "_count", count_of(metric), out);
+    append_array(window, "count", "",
+                 [](const shm::BucketMean& bucket, fmt::memory_buffer& o) {
+                   fmt::format_to(std::back_inserter(o), "{}", std::max(bucket.cpu.count, bucket.ram.count));
+                 },
+                 out);
   }
-  out.push_back(']');
-}
-
-template <int N>
-void append_window_body(const shm::Window<N>& window, Counts counts, fmt::memory_buffer& out) {
-  fmt::format_to(std::back_inserter(out), "{{\"start\":{},\"step\":{},\"cpu\":", window.start,
-                 window.step);
-  append_series(window, [](const shm::BucketMean& b) -> const shm::MetricMean& { return b.cpu; }, out);
-  fmt::format_to(std::back_inserter(out), ",\"ram\":");
-  append_series(window, [](const shm::BucketMean& b) -> const shm::MetricMean& { return b.ram; }, out);
-  if (counts == Counts::include) append_counts(window, out);
   out.push_back('}');
-}
-
-template <int N>
-void append_window(const char* key, const shm::Window<N>& window, Counts counts,
-                   fmt::memory_buffer& out) {
-  fmt::format_to(std::back_inserter(out), "\"{}\":", key);
-  append_window_body(window, counts, out);
 }
 
 }  // namespace
 
-void append_snapshot_json(const shm::Snapshot& snapshot, fmt::memory_buffer& out, Counts counts) {
-  out.push_back('{');
-  append_window("last_60_minutes", snapshot.last_60_minutes, counts, out);
-  out.push_back(',');
-  append_window("last_24_hours", snapshot.last_24_hours, counts, out);
+void append_snapshot_json(const shm::Snapshot& snapshot, fmt::memory_buffer& out, Details details) {
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, "{{\"last_60_minutes\":");
+  append_window_body(snapshot.last_60_minutes, details, out);
+  fmt::format_to(it, ",\"last_24_hours\":");
+  append_window_body(snapshot.last_24_hours, details, out);
+  if (snapshot.last_days.length > 0) {
+    fmt::format_to(it, ",\"last_{}_days\":", snapshot.last_days.length);
+    append_window_body(snapshot.last_days, details, out);
+  }
   out.push_back('}');
 }
 
 void append_minutes_json(const shm::Window<shm::kMinuteBuckets>& window, fmt::memory_buffer& out) {
-  append_window_body(window, Counts::omit, out);
+  append_window_body(window, Details{}, out);
 }
 
 }  // namespace servertrack::common

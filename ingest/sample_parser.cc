@@ -38,18 +38,16 @@ ParsedSample sample_from_json(simdjson::dom::element value) {
                       ", not a JSON object" + kExample);
   }
   Sample sample;
-  bool seen_cpu = false;
-  bool seen_ram = false;
   double time = 0;
   for (const auto field : object) {
     double* target = nullptr;
     bool* seen = nullptr;
     if (field.key == "cpu") {
       target = &sample.cpu;
-      seen = &seen_cpu;
+      seen = &sample.has_cpu;
     } else if (field.key == "ram") {
       target = &sample.ram;
-      seen = &seen_ram;
+      seen = &sample.has_ram;
     } else if (field.key == "time") {
       target = &time;
       seen = &sample.has_time;
@@ -82,10 +80,9 @@ ParsedSample sample_from_json(simdjson::dom::element value) {
     }
     sample.time_ms = std::llround(time * 1000);
   }
-  if (!seen_cpu || !seen_ram) {
-    return refuse(SampleProblem::invalid_value, std::string("the member \"") +
-                                                    (seen_cpu ? "ram" : "cpu") + "\" is missing" +
-                                                    kExample);
+  if (!sample.has_cpu && !sample.has_ram) {
+    return refuse(SampleProblem::invalid_value,
+                  std::string("the sample has neither \"cpu\" nor \"ram\", and needs at least one") + kExample);
   }
   return ParsedSample{.ok = true, .sample = sample, .error = {}, .problem = SampleProblem::none};
 }

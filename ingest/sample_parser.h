@@ -1,6 +1,7 @@
-// The body of POST /server/<name>: a JSON object with the required numbers
-// "cpu" and "ram", from 0 to shm::kMaxSampleValue (1e15, so no sum of
-// accepted values can overflow), and the optional number "time": when the
+// The body of POST /server/<name>: a JSON object with the numbers "cpu",
+// "ram" or both (at least one; each metric is counted on its own), from 0 to
+// shm::kMaxSampleValue (1e15, so no sum of accepted values can overflow),
+// and the optional number "time": when the
 // sample was taken, in unix seconds, an integer or a fraction (kept to the
 // millisecond); other members are ignored (docs/design.md). Whether the time
 // is inside the windows is the segment's judgement (shm::Segment::record).
@@ -26,8 +27,10 @@ namespace servertrack::ingest {
 inline constexpr std::size_t kParserPadding = simdjson::SIMDJSON_PADDING;
 
 struct Sample {
-  double cpu = 0;
-  double ram = 0;
+  bool has_cpu = false;
+  bool has_ram = false;
+  double cpu = 0;  // when has_cpu
+  double ram = 0;  // when has_ram
   bool has_time = false;
   std::int64_t time_ms = 0;  // when has_time: "time" in milliseconds, to the nearest
 };
@@ -42,8 +45,8 @@ struct ParsedSample {
   SampleProblem problem = SampleProblem::none;
 };
 
-// A parsed JSON value checked as one sample: an object with "cpu" and "ram"
-// and maybe "time".
+// A parsed JSON value checked as one sample: an object with "cpu", "ram" or
+// both, and maybe "time".
 // A value that is not an object is an invalid_value here (the body-level
 // "not an object" is SampleParser's invalid_json).
 ParsedSample sample_from_json(simdjson::dom::element value);

@@ -40,8 +40,10 @@ std::optional<Refusal> record_sample(shm::Segment& segment, IngestCounters& coun
                   parsed.error);
   }
   const Sample& sample = parsed.sample;
-  const shm::SampleValue value = sample.has_time ? shm::stated_sample(sample.cpu, sample.ram, sample.time_ms)
-                                                 : shm::SampleValue{sample.cpu, sample.ram, now};
+  shm::SampleValue value = sample.has_time ? shm::stated_sample(sample.cpu, sample.ram, sample.time_ms)
+                                           : shm::SampleValue{.cpu = sample.cpu, .ram = sample.ram, .time = now};
+  value.has_cpu = sample.has_cpu;
+  value.has_ram = sample.has_ram;
   const shm::Status status = segment.record(name, value, now);
   switch (status) {
     case shm::Status::ok:
@@ -54,11 +56,16 @@ std::optional<Refusal> record_sample(shm::Segment& segment, IngestCounters& coun
                     fmt::format("\"time\" {} is {} s after the appliance's clock ({}); a sample may be at "
                                 "most {} s ahead",
                                 unix_seconds(sample.time_ms), value.time - now, now, shm::kClockSlack));
-    case shm::Status::time_too_old:
+    case shm::Status::time_too_old: {
+      const std::int64_t oldest = shm::oldest_sample_time(now, segment.days());
       return refuse(counters, 400, Rejection::invalid_time,
-                    fmt::format("\"time\" {} is older than the 24-hour window, which starts at {} "
-                                "(unix seconds); the sample can no longer be counted",
-                                unix_seconds(sample.time_ms), shm::oldest_sample_time(now, segment.days())));
+                    fmt::format("\"time\" {} is older than the {}, which starts at {} (unix seconds); the "
+                                "sample can no longer be counted",
+                                unix_seconds(sample.time_ms),
+                                oldest < shm::oldest_sample_time(now, 0) ? fmt::format("{}-day window", segment.days())
+                                                                         : std::string("24-hour window"),
+                                oldest));
+    }
     case shm::Status::table_full:
       return refuse(counters, 507, Rejection::table_full,
                     "no room for a new server: the segment's table is full; existing servers "

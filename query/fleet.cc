@@ -18,8 +18,9 @@ constexpr std::int64_t kMaxStaleSeconds = 10LL * 366 * 24 * 3600;
 
 // The means of a server's latest minute with samples, and when it began.
 struct Latest {
-  std::optional<double> cpu, ram;
-  std::optional<std::int64_t> minute_start;
+  std::optional<double> cpu, ram;            // the means of the latest minute with samples
+  std::optional<std::int64_t> minute_start;  // when that minute began
+  std::optional<double> cpu_peak, ram_peak;  // the largest samples of the latest hour with samples
 };
 
 // A row kept for the page: its own copy of the name, since the slot may be
@@ -41,39 +42,67 @@ std::optional<double> mean_of(const shm::MetricMean& metric) {
   return metric.count > 0 ? finite(metric.mean) : std::nullopt;
 }
 
-// A bucket's means, and when its minute began; empty when neither metric has a sample.
-Latest mean_of(std::int64_t minute_start, const shm::BucketMean& bucket) {
-  if (bucket.cpu.count == 0 && bucket.ram.count == 0) return {};
-  return {mean_of(bucket.cpu), mean_of(bucket.ram), minute_start};
+std::optional<double> peak_of(const shm::MetricMean& metric) {
+  return metric.count > 0 ? finite(metric.max) : std::nullopt;
+}
+
+// The minute starting at `start`, when it has samples.
+void set_means(const shm::BucketMean& minute, std::int64_t start, Latest& latest) {
+  if (minute.cpu.count == 0 && minute.ram.count == 0) return;
+  latest.cpu = mean_of(minute.cpu);
+  latest.ram = mean_of(minute.ram);
+  latest.minute_start = start;
+}
+
+void set_peaks(const shm::BucketMean& hour, Latest& latest) {
+  latest.cpu_peak = peak_of(hour.cpu);
+  latest.ram_peak = peak_of(hour.ram);
+}
+
+// The position of the newest bucket of `window` with a sample of either
+// metric, or -1.
+template <int N>
+int newest_with_samples(const shm::Window<N>& window) {
+  for (int i = window.length - 1; i >= 0; --i) {
+    const shm::BucketMean& bucket = window.buckets[i];
+    if (bucket.cpu.count > 0 || bucket.ram.count > 0) return i;
+  }
+  return -1;
 }
 
 // The means of the newest minute with samples in the 60 minutes ending at
 // `now`, whether or not it is the current one (a backfilled or stopped
-// server's is older). The newest sample's own minute answers it in one
-// bucket; only a sample stamped after `now` (a clock set back) needs the whole
-// window.
-Latest latest_minute(shm::Segment& segment, shm::Slot& slot, std::string_view name,
+// server's is older), and the peaks of the newest hour with samples in the 24 hours ending
+// in now's hour. The newest sample's own minute and hour answer both (`seen`);
+// only a sample stamped after `now` (a clock set back) needs the whole windows.
+Latest latest_values(shm::Segment& segment, shm::Slot& slot, std::string_view name,
                      const shm::LatestMinute& seen, std::int64_t now) {
+  Latest latest;
   const std::int64_t minute = seen.last_sample_unix / 60;
-  const std::int64_t current = now / 60;
-  if (minute > current) {
+  if (minute > now / 60) {
     shm::SlotCopy copy;
     if (segment.copy_slot(slot, copy) != shm::Status::ok || copy.name_view() != name) return {};
-    const auto window = shm::make_snapshot(copy, now).last_60_minutes;
-    for (std::size_t i = window.buckets.size(); i-- > 0;) {
-      const Latest latest = mean_of(window.start + static_cast<std::int64_t>(i) * window.step, window.buckets[i]);
-      if (latest.minute_start) return latest;
+    const shm::Snapshot snapshot = shm::make_snapshot(copy, now);
+    const auto& minutes = snapshot.last_60_minutes;
+    if (const int i = newest_with_samples(minutes); i >= 0) {
+      set_means(minutes.buckets[i], minutes.start + std::int64_t{i} * minutes.step, latest);
     }
-    return {};
+    if (const int i = newest_with_samples(snapshot.last_24_hours); i >= 0) {
+      set_peaks(snapshot.last_24_hours.buckets[i], latest);
+    }
+    return latest;
   }
-  if (minute <= current - shm::kMinuteBuckets) return {};
-  return mean_of(minute * 60, seen.minute);
+  if (minute > now / 60 - shm::kMinuteBuckets) set_means(seen.minute, minute * 60, latest);
+  if (seen.last_sample_unix / 3600 > now / 3600 - shm::kHourBuckets) set_peaks(seen.hour, latest);
+  return latest;
 }
 
 std::optional<double> sort_value(FleetSort sort, const Latest& latest, std::int64_t last_sample) {
   switch (sort) {
     case FleetSort::cpu: return latest.cpu;
     case FleetSort::ram: return latest.ram;
+    case FleetSort::cpu_peak: return latest.cpu_peak;
+    case FleetSort::ram_peak: return latest.ram_peak;
     case FleetSort::last_sample: return static_cast<double>(last_sample);
     case FleetSort::name: return std::nullopt;
   }
@@ -100,6 +129,10 @@ void append_row(shm::Segment& segment, const Row& row, std::int64_t now, fmt::me
   } else {
     fmt::format_to(it, ",\"latest_minute\":null");
   }
+  fmt::format_to(it, ",\"cpu_peak\":");
+  append_number_or_null(row.latest.cpu_peak, out);
+  fmt::format_to(it, ",\"ram_peak\":");
+  append_number_or_null(row.latest.ram_peak, out);
   fmt::format_to(it, ",\"last_60_minutes\":");
   shm::SlotCopy copy;
   if (segment.copy_slot(*row.slot, copy) == shm::Status::ok && copy.name_view() == row.name) {
@@ -126,7 +159,7 @@ std::variant<FleetQuery, std::string> parse_fleet_query(const httplib::Request& 
   if (error) return *error;
   if (request.has_param("sort")) {
     const auto sort = parse_fleet_sort(request.get_param_value("sort"));
-    if (!sort) return std::string("sort must be cpu, ram, name or last_sample");
+    if (!sort) return std::string("sort must be cpu, ram, cpu_peak, ram_peak, name or last_sample");
     query.order.sort = *sort;
   }
   query.order.order = default_order(query.order.sort);
@@ -172,7 +205,7 @@ std::optional<std::string> append_fleet_json(shm::Segment& segment, const FleetQ
         if (seen.last_sample_unix <= 0) return;  // claimed, first sample not yet written
         if (query.stale_seconds && now - seen.last_sample_unix < *query.stale_seconds) return;
         ++total;
-        const Latest latest = latest_minute(segment, *entry.slot, entry.name, seen, now);
+        const Latest latest = latest_values(segment, *entry.slot, entry.name, seen, now);
         const FleetKey key{sort_value(order.sort, latest, seen.last_sample_unix), entry.name};
         if (after && (query.cursor_included ? order.before(key, *after) : !order.before(*after, key))) return;
         if (best.size() == query.limit + 1) {

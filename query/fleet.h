@@ -1,5 +1,5 @@
 // GET /fleet: every server at a glance, hottest first, a page at a time.
-//   ?sort=cpu|ram|name|last_sample  (default cpu)
+//   ?sort=cpu|ram|cpu_peak|ram_peak|name|last_sample  (default cpu)
 //   ?order=asc|desc    (default desc; asc for sort=name)
 //   ?prefix=web        only names starting with it
 //   ?stale=300         only servers silent for at least that many seconds
@@ -10,16 +10,20 @@
 //                      query/merged_fleet.h)
 // -> {"now": T, "sort": "cpu", "order": "desc", "total": N,
 //     "servers": [{"name": "web_1", "last_sample": T, "cpu": 87.5, "ram": 40, "latest_minute": M,
+//                  "cpu_peak": 99, "ram_peak": 41,
 //                  "last_60_minutes": {"start": S, "step": 60, "cpu": [...], "ram": [...]}}],
 //     "next_cursor": "..." | null}
 // "last_sample" is the time of the newest sample the server holds (its stated
 // "time" when backfilled, else its arrival); `stale` and expiry are judged by
 // it. "cpu" and "ram" are the means of the server's latest minute with
-// samples in the last 60 minutes, current or not, and "latest_minute" is when
-// that minute began (all three null when it has none); "total" counts the
-// servers that match prefix and stale, on every page. A server is listed once
-// its first sample is recorded, and no longer once deleted or silent for 24
-// hours (expired: stale values beyond that list nothing).
+// samples in the last 60 minutes, current or not (null for a metric without
+// samples in it), and "latest_minute" is when that minute began (all three
+// null when it has none); "cpu_peak" and "ram_peak" are the largest samples of
+// the clock hour of its newest sample, when that hour is in the last 24 (null
+// likewise); "total" counts the servers that match prefix and stale, on every
+// page. A server is listed once its first sample is recorded, and no longer
+// once deleted or silent for longer than its longest window (expired: stale
+// values beyond that list nothing).
 //
 // Called by the query worker's handler on a connection thread; reads the
 // segment lock-free like any reader. Cost: one walk of the slot table touching

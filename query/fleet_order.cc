@@ -28,6 +28,8 @@ const char* describe(FleetSort sort) noexcept {
   switch (sort) {
     case FleetSort::cpu: return "cpu";
     case FleetSort::ram: return "ram";
+    case FleetSort::cpu_peak: return "cpu_peak";
+    case FleetSort::ram_peak: return "ram_peak";
     case FleetSort::name: return "name";
     case FleetSort::last_sample: return "last_sample";
   }
@@ -37,7 +39,8 @@ const char* describe(FleetSort sort) noexcept {
 const char* describe(SortOrder order) noexcept { return order == SortOrder::asc ? "asc" : "desc"; }
 
 std::optional<FleetSort> parse_fleet_sort(std::string_view text) noexcept {
-  for (FleetSort sort : {FleetSort::cpu, FleetSort::ram, FleetSort::name, FleetSort::last_sample}) {
+  for (FleetSort sort : {FleetSort::cpu, FleetSort::ram, FleetSort::cpu_peak, FleetSort::ram_peak, FleetSort::name,
+                         FleetSort::last_sample}) {
     if (text == describe(sort)) return sort;
   }
   return std::nullopt;

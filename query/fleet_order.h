@@ -18,14 +18,15 @@
 
 namespace servertrack::query {
 
-enum class FleetSort { cpu, ram, name, last_sample };
+enum class FleetSort { cpu, ram, cpu_peak, ram_peak, name, last_sample };
 enum class SortOrder { asc, desc };
 
 const char* describe(FleetSort sort) noexcept;
 const char* describe(SortOrder order) noexcept;
 std::optional<FleetSort> parse_fleet_sort(std::string_view text) noexcept;
 std::optional<SortOrder> parse_sort_order(std::string_view text) noexcept;
-// cpu, ram and last_sample list the biggest first; name from A to Z.
+// cpu, ram, cpu_peak, ram_peak and last_sample list the biggest first; name
+// from A to Z.
 SortOrder default_order(FleetSort sort) noexcept;
 
 struct FleetKey {

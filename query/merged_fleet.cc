@@ -32,12 +32,12 @@ std::string fleet_target(const FleetQuery& query, std::string_view cursor, bool 
   return target;
 }
 
-// The value a row was sorted by on its node: the number it shows.
+// The value a row was sorted by on its node: the number it shows, in the
+// member named like the sort (cpu, ram, cpu_peak, ram_peak, last_sample).
 std::optional<double> sort_value(FleetSort sort, simdjson::dom::object row) {
-  const char* field = sort == FleetSort::cpu ? "cpu" : sort == FleetSort::ram ? "ram" : "last_sample";
   if (sort == FleetSort::name) return std::nullopt;
   double value = 0;
-  if (row[field].get_double().get(value) != simdjson::SUCCESS) return std::nullopt;
+  if (row[describe(sort)].get_double().get(value) != simdjson::SUCCESS) return std::nullopt;
   return value;
 }
 

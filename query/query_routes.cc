@@ -23,27 +23,39 @@ namespace servertrack::query {
 namespace {
 
 // GET /server/<name> for a valid name, on either path.
-http::Answer snapshot_answer(shm::Segment& segment, std::string_view name, common::Counts counts) {
+http::Answer snapshot_answer(shm::Segment& segment, std::string_view name, common::Details details) {
   shm::Snapshot snapshot;
   switch (segment.snapshot(name, common::wall_clock_unix_seconds(), snapshot)) {
     case shm::Status::ok: {
       thread_local fmt::memory_buffer json;
       json.clear();
-      common::append_snapshot_json(snapshot, json, counts);
+      common::append_snapshot_json(snapshot, json, details);
       http::Answer answer;
       answer.body = {json.data(), json.size()};
       answer.content_type = "application/json";
       return answer;
     }
-    case shm::Status::not_found:
-      return http::json_error(404, "no server named " + std::string(name) +
-                                       " is being tracked: never recorded, deleted, or silent for 24 hours");
+    case shm::Status::not_found: {
+      const std::int64_t silence = shm::expiry_seconds(segment.days());
+      return http::json_error(404, fmt::format("no server named {} is being tracked: never recorded, deleted, or "
+                                               "silent for {}",
+                                               name, silence % 86400 == 0 && silence > 86400
+                                                         ? fmt::format("{} days", silence / 86400)
+                                                         : fmt::format("{} hours", silence / 3600)));
+    }
     case shm::Status::busy:
       return http::retry_later(common::with_remedy(shm::Status::busy));
     default:
       return http::json_error(500, "internal error; see the worker's log");
   }
 }
+
+// A parameter of GET /server/<name> that is 0 or 1, and the 400 sentence otherwise.
+struct Switch {
+  const char* key;
+  const char* sentence;
+  bool* value;
+};
 
 void answer_snapshot(shm::Segment& segment, const httplib::Request& req, httplib::Response& res) {
   const std::string_view name = http::server_name(req);
@@ -59,16 +71,19 @@ void answer_snapshot(shm::Segment& segment, const httplib::Request& req, httplib
     http::set_json_error(res, 400, http::kInvalidNameMessage);
     return;
   }
-  common::Counts counts = common::Counts::omit;
-  if (req.has_param("counts")) {
-    const std::string value = req.get_param_value("counts");
-    if (req.get_param_value_count("counts") != 1 || (value != "0" && value != "1")) {
-      http::set_json_error(res, 400, "counts must be 1 (add samples per bucket) or 0");
+  common::Details details;
+  for (const auto& [key, sentence, value] :
+       {Switch{"counts", "counts must be 1 (add samples per bucket and metric) or 0", &details.counts},
+        Switch{"peaks", "peaks must be 1 (add each bucket's largest sample per metric) or 0", &details.peaks}}) {
+    if (!req.has_param(key)) continue;
+    const std::string text = req.get_param_value(key);
+    if (req.get_param_value_count(key) != 1 || (text != "0" && text != "1")) {
+      http::set_json_error(res, 400, sentence);
       return;
     }
-    counts = value == "1" ? common::Counts::include : common::Counts::omit;
+    *value = text == "1";
   }
-  http::set_answer(res, snapshot_answer(segment, name, counts));
+  http::set_answer(res, snapshot_answer(segment, name, details));
 }
 
 // The peers are asked with the client's own token (every node of a fleet
@@ -148,7 +163,7 @@ void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segm
                       const http::AccessPolicy& access, IngestOrigin ingest_origin,
                       std::vector<Peer> peers) {
   fast.get_server = [&segment](const http::FastRequest& request) -> std::optional<http::Answer> {
-    return snapshot_answer(segment, request.name, common::Counts::omit);
+    return snapshot_answer(segment, request.name, common::Details{});
   };
   server.Get("/", [ingest_origin = std::move(ingest_origin)](const httplib::Request& req,
                                                              httplib::Response& res) {

@@ -1,6 +1,7 @@
 // The query worker's routes (docs/design.md, "The HTTP contract"; README):
 //   GET /                 the dashboard page (query/dashboard/), {{ingest_origin}} filled in
 //   GET /server/<name>    the snapshot as JSON; ?counts=1 adds samples per bucket
+//                         and metric, ?peaks=1 each bucket's largest sample
 //   GET /servers          the known servers, sorted and paged (query/server_list.h)
 //   GET /fleet            every server's latest load and last hour, hottest first (query/fleet.h)
 //   GET /metrics          this worker's metrics (http/metrics.h)

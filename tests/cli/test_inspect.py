@@ -104,6 +104,8 @@ class InspectTest(ShmtoolTestCase):
         minutes, hours, days = self.sections(result.stdout)
         self.assertIn("last 60 minutes (2 of 60 buckets of 60 s have samples, oldest first; --all shows every bucket)",
                       minutes)
+        self.assertIn(" (1 of 30 buckets of 86400 s have samples", days)
+        self.assertRegex(days, r"  2026-11-28 00:00:00 UTC\s+4\s+22\.75\s+50\.00\s+4\s+38\.00\s+70\.00\n$")
         self.assertEqual([l.split()[1] for l in minutes.splitlines() if l.startswith("  2026-")],
                          ["11:50:00", "12:00:00"])
         self.assertEqual([l.split()[1] for l in hours.splitlines() if l.startswith("  2026-")],
@@ -140,6 +142,12 @@ class InspectTest(ShmtoolTestCase):
         self.assertEqual(minutes["ram"][-11], 2.0)
         self.assertEqual(sum(v is not None for v in minutes["cpu"]), 2)
         self.assertEqual(hours["cpu"][-3], 50.0)
+        self.assertEqual(list(body), ["last_60_minutes", "last_24_hours", "last_30_days"])
+        self.assertEqual(body["last_30_days"]["cpu"][-1], 91 / 4)
+        peaked = json.loads(run_shmtool("show", "web01", "--segment", self.name, "--json", "--counts", "--peaks",
+                                        "--now", NOW).stdout)
+        self.assertEqual(peaked["last_60_minutes"]["cpu_max"][-1], 30.0)
+        self.assertEqual(peaked["last_30_days"]["ram_count"][-1], 4)
 
     def test_show_refuses_unknown_and_invalid_names(self):
         unknown = run_shmtool("show", "nobody", "--segment", self.name)
@@ -156,16 +164,21 @@ class ThroughTheWorkersTest(ShmtoolTestCase):
             clock.set(start)
             with Worker("ingest", segment, env=clock.env) as ingest, \
                     Worker("query", segment, env=clock.env) as query:
-                for cpu, ram in ((12.04, 46.3), (20.5, 50.1), (7.0, 1e-3)):
-                    status, _, _ = http("POST", f"{ingest.url}/server/web_7",
-                                        json.dumps({"cpu": cpu, "ram": ram}))
+                for sample in ({"cpu": 12.04, "ram": 46.3}, {"cpu": 20.5, "ram": 50.1}, {"cpu": 7.0, "ram": 1e-3},
+                               {"ram": 3, "time": start - 3 * 86400}):
+                    status, _, _ = http("POST", f"{ingest.url}/server/web_7", json.dumps(sample))
                     self.assertEqual(status, 204)
-                status, _, answer = http("GET", f"{query.url}/server/web_7")
-                self.assertEqual(status, 200)
-                shown = run_shmtool("show", "web_7", "--segment", segment.name, "--json", "--now", start)
-                self.assertExit(shown, 0)
-                self.assertEqual(shown.stdout, answer.decode() + "\n")
+                for params, flags in (("", ()), ("?counts=1", ("--counts",)), ("?peaks=1", ("--peaks",)),
+                                      ("?counts=1&peaks=1", ("--counts", "--peaks"))):
+                    with self.subTest(params=params):
+                        status, _, answer = http("GET", f"{query.url}/server/web_7{params}")
+                        self.assertEqual(status, 200)
+                        shown = run_shmtool("show", "web_7", "--segment", segment.name, "--json", *flags,
+                                            "--now", start)
+                        self.assertExit(shown, 0)
+                        self.assertEqual(shown.stdout, answer.decode() + "\n")
                 self.assertAlmostEqual(json.loads(shown.stdout)["last_60_minutes"]["cpu"][-1], 39.54 / 3)
+                self.assertEqual(json.loads(shown.stdout)["last_30_days"]["ram_max"][-4], 3)
 
                 listed = json.loads(run_shmtool("list", "--segment", segment.name, "--json",
                                                 "--now", start).stdout)
@@ -173,7 +186,7 @@ class ThroughTheWorkersTest(ShmtoolTestCase):
                 info = json.loads(run_shmtool("info", "--segment", segment.name, "--json").stdout)
                 self.assertEqual({(p["pid"], p["kind"], p["alive"]) for p in info["processes"]},
                                  {(ingest.pid, "ingest", True), (query.pid, "query", True)})
-                self.assertEqual(info["samples_recorded"], 3)
+                self.assertEqual(info["samples_recorded"], 4)
                 refused = run_shmtool("remove", "--segment", segment.name)
                 self.assertExit(refused, 1)
                 self.assertIn(f"pid {ingest.pid}", refused.stderr)

@@ -2,12 +2,15 @@
 ingest and one query worker, `server_count` servers posted in batches of 1,000, and
 web_7 given a history with empty buckets.
 
-The ingest worker's clock is moved (FakeClock) to post into past minutes and
-hours, or held at NOW while samples state their own "time" (backfill(): an
-agent's spool, an import), as operators seed it; the query worker's clock is frozen at NOW, mid-minute of a future UTC
-hour, so the windows the test reads and the ones the browser draws a few
-seconds later are the same. Empty buckets of web_7: EMPTY_MINUTES and
-EMPTY_HOURS (positions in the 60- and 24-element arrays).
+The ingest worker's clock is moved (FakeClock) to post into past minutes,
+hours and days, or held at NOW while samples state their own "time"
+(backfill(): an agent's spool, an import), as operators seed it; the query
+worker's clock is frozen at NOW, mid-minute of a future UTC hour, so the
+windows the test reads and the ones the browser draws a few seconds later are
+the same. Empty buckets of web_7: EMPTY_MINUTES, EMPTY_HOURS and EMPTY_DAYS
+(positions in the 60-, 24- and 30-element arrays). Every SPIKE_EVERY-th of its
+minutes also gets a second, higher sample, so the buckets holding them have a
+peak above their mean.
 """
 import time
 
@@ -15,9 +18,12 @@ from appliance import FAKETIME_LIBRARY, FakeClock, TestSegment, Worker, http
 import json
 
 HOUR = 3600
+DAY = 86400
 NOW = (int(time.time()) // HOUR + 48) * HOUR + 30
 EMPTY_MINUTES = {0, 1, 2, 3, 4, 17, 18, 30, 32, 45, 46, 47}
 EMPTY_HOURS = {0, 1, 2, 3, 4, 5, 12, 20}
+EMPTY_DAYS = {0, 1, 2, 9, 15, 16, 22}
+SPIKE_EVERY = 6
 
 
 def server_names(count):
@@ -64,13 +70,19 @@ class SeededAppliance:
 
     def seed(self, server_count, history):
         # Oldest first, so no post resets a bucket a later one filled.
+        for position in range(30):
+            days_ago = 29 - position
+            if position not in EMPTY_DAYS and days_ago >= 2:
+                self.post(NOW - days_ago * DAY, {"web_7": {"cpu": 20 + position, "ram": 70 - position}})
         for position in range(24):
             hours_ago = 23 - position
             if position not in EMPTY_HOURS and hours_ago >= 2:
                 self.post(NOW - hours_ago * HOUR, {"web_7": {"cpu": 30 + position, "ram": 60 - position}})
         for position in range(60):
             if position not in EMPTY_MINUTES:
-                self.post(NOW - (59 - position) * 60, {"web_7": {"cpu": 10 + position % 13, "ram": 50 + position % 7}})
+                sample = {"cpu": 10 + position % 13, "ram": 50 + position % 7}
+                spike = {"cpu": 80 + position % 5, "ram": 90}
+                self.post(NOW - (59 - position) * 60, {"web_7": [sample, spike] if position % SPIKE_EVERY == 0 else sample})
         if history:
             history(self.post)
         names = server_names(server_count)

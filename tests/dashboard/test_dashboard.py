@@ -1,9 +1,10 @@
 """The dashboard page in headless Chromium: it draws one point per bucket with data,
-breaks its lines at empty buckets, reports unknown and invalid names, and keeps the
+breaks its lines at empty buckets, draws each bucket's peak band from the mean up to
+the peak, shows the 30-day window, reports unknown and invalid names, and keeps the
 completion list short with 1,000 servers. Screenshots land in
 $SERVERTRACK_BUILD_DIR/tests/dashboard/ as test artifacts.
 
-The expected figures are read from the same API the page reads (GET /server/<name>?counts=1,
+The expected figures are read from the same API the page reads (GET /server/<name>?counts=1&peaks=1,
 GET /servers), so the assertions hold for any data source. The source is the real
 appliance (seeded_appliance.py: real ingest and query workers, data posted through the API).
 """
@@ -20,7 +21,7 @@ from seeded_appliance import NOW, SeededAppliance
 
 SERVER_COUNT = 1000
 SERIES = [(window, key, f"{key}-{suffix}")
-          for window, suffix in (("last_60_minutes", "minute"), ("last_24_hours", "hour"))
+          for window, suffix in (("last_60_minutes", "minute"), ("last_24_hours", "hour"), ("last_30_days", "day"))
           for key in ("cpu", "ram")]
 
 
@@ -68,6 +69,16 @@ class RenderedPage(HTMLParser):
     def line(self, series):
         return next(a["d"] for t, a in self.elements if t == "path" and a.get("data-series") == series)
 
+    def heights(self, series):
+        """{bucket index: (top y, bottom y)} of the peak band's rects of `series`."""
+        return {int(a["data-index"]): (float(a["y"]), float(a["y"]) + float(a["height"]))
+                for t, a in self.elements if t == "rect" and a.get("data-band") == series}
+
+    def centres(self, series):
+        """{bucket index: y} of the points of `series`."""
+        return {int(a["data-index"]): float(a["cy"])
+                for t, a in self.elements if t == "circle" and a.get("data-series") == series}
+
     def options(self):
         return [a["data-name"] for t, a in self.elements if t == "li" and a.get("role") == "option"]
 
@@ -100,7 +111,7 @@ class DashboardTest(unittest.TestCase):
         return RenderedPage(render_dom(self.api.url + "/" + fragment))
 
     def test_charts_draw_one_point_per_bucket_with_data_and_break_at_empty_ones(self):
-        status, data = get_json(self.api.url + "/server/web_7?counts=1")
+        status, data = get_json(self.api.url + "/server/web_7?counts=1&peaks=1")
         self.assertEqual(status, 200)
         page = self.render("#server=web_7")
         self.assertEqual(page.state(), "ok")
@@ -113,13 +124,34 @@ class DashboardTest(unittest.TestCase):
                 self.assertEqual(page.line(series).count("M"), runs_of_two_or_more(values))
         screenshot(self.api.url + "/#server=web_7", os.path.join(self.artifacts, "dashboard.png"))
 
+    def test_peak_band_runs_from_each_mean_up_to_its_peak(self):
+        status, data = get_json(self.api.url + "/server/web_7?counts=1&peaks=1")
+        self.assertEqual(status, 200)
+        page = self.render("#server=web_7")
+        self.assertEqual(page.state(), "ok")
+        for window, key, series in SERIES:
+            with self.subTest(series=series):
+                means, peaks = data[window][key], data[window][key + "_max"]
+                bands, centres = page.heights(series), page.centres(series)
+                self.assertEqual(sorted(bands), [i for i, v in enumerate(peaks) if v is not None])
+                self.assertTrue(any(peak > mean + 5 for mean, peak in zip(means, peaks) if mean is not None),
+                                "the data must have a peak above its mean for this test to mean anything")
+                # Pixels per percent, from the points of the lowest and highest means.
+                low = min(centres, key=lambda i: means[i])
+                high = max(centres, key=lambda i: means[i])
+                scale = (centres[low] - centres[high]) / (means[high] - means[low])
+                for i, (top, bottom) in bands.items():
+                    self.assertAlmostEqual(bottom, centres[i], delta=0.2, msg=f"bucket {i}: the band ends at the mean")
+                    self.assertAlmostEqual(top, centres[i] - (peaks[i] - means[i]) * scale, delta=0.3,
+                                           msg=f"bucket {i}: the band reaches the peak {peaks[i]}")
+
     def test_unknown_server_is_reported_and_nothing_drawn(self):
         status, _ = get_json(self.api.url + "/server/nobody_here?counts=1")
         self.assertEqual(status, 404)
         page = self.render("#server=nobody_here")
         self.assertEqual(page.state(), "not-found")
         self.assertIn("nobody_here", page.message)
-        self.assertEqual([page.points(series) for _, _, series in SERIES], [[]] * 4)
+        self.assertEqual([page.points(series) for _, _, series in SERIES], [[]] * len(SERIES))
 
     def test_invalid_name_is_refused_with_the_servers_own_rule(self):
         status, refusal = get_json(self.api.url + "/server/-web-7?counts=1")
@@ -127,7 +159,7 @@ class DashboardTest(unittest.TestCase):
         page = self.render("#server=-web-7")
         self.assertEqual(page.state(), "error")
         self.assertIn(refusal["error"], page.message)  # the rule as the server states it, not a stale copy
-        self.assertEqual([page.points(series) for _, _, series in SERIES], [[]] * 4)
+        self.assertEqual([page.points(series) for _, _, series in SERIES], [[]] * len(SERIES))
 
     def test_a_deleted_server_is_not_said_never_to_have_sent_a_sample(self):
         self.api.post(NOW, {"deleted-1.example.com": {"cpu": 5, "ram": 5}})

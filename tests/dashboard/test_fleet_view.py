@@ -90,6 +90,11 @@ class FleetViewTest(unittest.TestCase):
         page = self.open_fleet()
         self.assertEqual(self.sort_by(page, "name", "asc"), min(self.all_names))
         self.assertEqual(self.sort_by(page, "name", "desc"), max(self.all_names))
+        # The newest hour's peak: HOT's 99.5 in the hour before NOW's; servers seeded at
+        # NOW have one sample in NOW's hour, i % 100 (ties by name).
+        self.assertEqual(self.sort_by(page, "cpu_peak", "desc"), HOT)
+        coolest = min(name for i, name in enumerate(server_names(SERVER_COUNT)) if i % 100 == 0)
+        self.assertEqual(self.sort_by(page, "cpu_peak", "asc"), coolest)
 
     def test_silent_servers_are_marked_by_their_samples_times(self):
         page = self.open_fleet()

@@ -5,9 +5,10 @@
 //
 // Properties checked on every input (besides no crash, leak or UB):
 // - a refusal carries an error message;
-// - an accepted sample has cpu and ram from 0 to shm::kMaxSampleValue, and a
-//   stated time that is not negative;
-// - an accepted sample, written back as {"cpu":X,"ram":Y} (and "time" in
+// - an accepted sample has cpu, ram or both, each from 0 to
+//   shm::kMaxSampleValue, and a stated time that is not negative;
+// - an accepted sample, written back as {"cpu":X,"ram":Y} (the members it
+//   has, and "time" in
 //   milliseconds / 1000) with the shortest text that reads back as the same
 //   double (how the query worker prints means), is accepted again with equal
 //   values.
@@ -42,15 +43,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(!parsed.error.empty(), "a refused body has an error message");
     return 0;
   }
-  const auto [cpu, ram, has_time, time_ms] = parsed.sample;
-  require(in_bounds(cpu), "an accepted cpu is from 0 to 1e15");
-  require(in_bounds(ram), "an accepted ram is from 0 to 1e15");
+  const auto [has_cpu, has_ram, cpu, ram, has_time, time_ms] = parsed.sample;
+  require(has_cpu || has_ram, "an accepted sample has cpu or ram");
+  require(!has_cpu || in_bounds(cpu), "an accepted cpu is from 0 to 1e15");
+  require(!has_ram || in_bounds(ram), "an accepted ram is from 0 to 1e15");
   require(time_ms >= 0 && (has_time || time_ms == 0), "an accepted time is not negative");
-  const std::string time = has_time ? fmt::format(R"(,"time":{}.{:03})", time_ms / 1000, time_ms % 1000) : "";
-  const ParsedSample again = parse_padded(parser, fmt::format(R"({{"cpu":{},"ram":{}{}}})", cpu, ram, time));
+  std::string members;
+  if (has_cpu) members += fmt::format(R"(,"cpu":{})", cpu);
+  if (has_ram) members += fmt::format(R"(,"ram":{})", ram);
+  if (has_time) members += fmt::format(R"(,"time":{}.{:03})", time_ms / 1000, time_ms % 1000);
+  members[0] = '{';
+  const ParsedSample again = parse_padded(parser, members + "}");
   require(again.ok, "an accepted sample, re-serialized, is accepted again");
-  require(again.sample.cpu == cpu && again.sample.ram == ram && again.sample.has_time == has_time &&
-              again.sample.time_ms == time_ms,
+  require(again.sample.has_cpu == has_cpu && again.sample.has_ram == has_ram &&
+              (!has_cpu || again.sample.cpu == cpu) && (!has_ram || again.sample.ram == ram) &&
+              again.sample.has_time == has_time && again.sample.time_ms == time_ms,
           "an accepted sample, re-serialized, parses to the same values");
   return 0;
 }

@@ -17,11 +17,12 @@ class ContractTest(unittest.TestCase):
             self.assertEqual(status, 200)
             self.assertEqual(headers["content-type"], "application/json")
             document = json.loads(raw)
-            self.assertEqual(list(document), ["last_60_minutes", "last_24_hours"])
-            minutes, hours = document["last_60_minutes"], document["last_24_hours"]
+            self.assertEqual(list(document), ["last_60_minutes", "last_24_hours", "last_30_days"])
+            minutes, hours, days = document["last_60_minutes"], document["last_24_hours"], document["last_30_days"]
             self.assertEqual(minutes["step"], 60)
             self.assertEqual(hours["step"], 3600)
-            for window, length in ((minutes, 60), (hours, 24)):
+            self.assertEqual(days["step"], 86400)
+            for window, length in ((minutes, 60), (hours, 24), (days, 30)):
                 self.assertEqual(list(window), ["start", "step", "cpu", "ram"])
                 self.assertEqual(len(window["cpu"]), length)
                 self.assertEqual(len(window["ram"]), length)
@@ -34,6 +35,53 @@ class ContractTest(unittest.TestCase):
             self.assertIn(minutes["start"], {now // 60 * 60 - 59 * 60, (now // 60 - 1) * 60 - 59 * 60})
             self.assertIn(hours["start"], {now // 3600 * 3600 - 23 * 3600,
                                            (now // 3600 - 1) * 3600 - 23 * 3600})
+            self.assertIn(days["start"], {now // 86400 * 86400 - 29 * 86400,
+                                          (now // 86400 - 1) * 86400 - 29 * 86400})
+
+    def test_each_metric_is_null_where_it_has_no_sample(self):
+        with appliance() as (_, ingest, query):
+            self.assertEqual(http("POST", f"{ingest.url}/server/cpu_only", '{"cpu": 12.5}')[0], 204)
+            self.assertEqual(http("POST", f"{ingest.url}/server/ram_only", '{"ram": 40}')[0], 204)
+            _, cpu_only = get_server(query, "cpu_only")
+            _, ram_only = get_server(query, "ram_only")
+            for window in ("last_60_minutes", "last_24_hours", "last_30_days"):
+                with self.subTest(window=window):
+                    self.assertEqual((cpu_only[window]["cpu"][-1], cpu_only[window]["ram"][-1]), (12.5, None))
+                    self.assertEqual((ram_only[window]["cpu"][-1], ram_only[window]["ram"][-1]), (None, 40))
+
+    def test_peaks_and_counts_add_arrays_per_metric(self):
+        with appliance() as (_, ingest, query):
+            hour = (int(time.time()) // 3600 - 1) * 3600  # the previous hour, all in the past
+            for sample in ({"cpu": 10, "ram": 1, "time": hour + 60}, {"cpu": 30, "time": hour + 120}):
+                self.assertEqual(request_json("POST", f"{ingest.url}/server/p", sample)[0], 204)
+            keys = {"": ["start", "step", "cpu", "ram"],
+                    "?peaks=1": ["start", "step", "cpu", "ram", "cpu_max", "ram_max"],
+                    "?counts=1": ["start", "step", "cpu", "ram", "cpu_count", "ram_count", "count"],
+                    "?counts=1&peaks=1": ["start", "step", "cpu", "ram", "cpu_max", "ram_max",
+                                          "cpu_count", "ram_count", "count"]}
+            for params, expected in keys.items():
+                with self.subTest(params=params):
+                    status, _, document = request_json("GET", f"{query.url}/server/p{params}")
+                    self.assertEqual(status, 200)
+                    for window, length in (("last_60_minutes", 60), ("last_24_hours", 24), ("last_30_days", 30)):
+                        self.assertEqual(list(document[window]), expected, window)
+                        for key in expected[2:]:
+                            self.assertEqual(len(document[window][key]), length, key)
+            _, _, document = request_json("GET", f"{query.url}/server/p?counts=1&peaks=1")
+            hours = document["last_24_hours"]
+            index = (hour - hours["start"]) // 3600
+            self.assertEqual({key: hours[key][index] for key in list(hours)[2:]},
+                             {"cpu": 20, "ram": 1, "cpu_max": 30, "ram_max": 1,
+                              "cpu_count": 2, "ram_count": 1, "count": 2})
+
+    def test_bad_peaks_values_are_400(self):
+        with appliance() as (_, ingest, query):
+            self.assertEqual(http("POST", f"{ingest.url}/server/p", '{"cpu": 1}')[0], 204)
+            for value in ("2", "true", "", "1&peaks=0"):
+                with self.subTest(value=value):
+                    status, headers, body = http("GET", f"{query.url}/server/p?peaks={value}")
+                    assert_json_error(self, status, headers, body, 400)
+                    self.assertIn("peaks must be 1", body.decode())
 
     def test_doubles_print_as_the_shortest_text_that_reads_back_the_same(self):
         with appliance() as (_, ingest, query):
@@ -69,8 +117,11 @@ class ContractTest(unittest.TestCase):
             assert_json_error(self, *http("GET", f"{query.url}/server/web"), 404)
 
     def test_unknown_name_is_404_with_json_error(self):
-        with appliance() as (_, _, query):
-            assert_json_error(self, *http("GET", f"{query.url}/server/never_seen"), 404)
+        for days, silence in ((30, "silent for 30 days"), (0, "silent for 24 hours")):
+            with self.subTest(days=days), appliance(days=days) as (_, _, query):
+                status, headers, body = http("GET", f"{query.url}/server/never_seen")
+                assert_json_error(self, status, headers, body, 404)
+                self.assertIn(silence, json.loads(body)["error"])
 
     def test_invalid_name_on_get_is_400(self):
         with appliance() as (_, _, query):

@@ -2,6 +2,7 @@
 records nothing (a later GET of that name still 404s)."""
 
 import socket
+import time
 import unittest
 
 from appliance import appliance, assert_json_error, http
@@ -18,8 +19,8 @@ BAD_BODIES = [
     ("number body", "n7", '12', 400),
     ("string body", "n8", '"cpu"', 400),
     ("null body", "n9", 'null', 400),
-    ("missing ram", "n10", '{"cpu": 1}', 400),
-    ("missing cpu", "n11", '{"ram": 1}', 400),
+    ("neither metric, a time", "n10", '{"time": %d}' % time.time(), 400),
+    ("neither metric, other members", "n11", '{"host": "web-01", "disk": 12}', 400),
     ("empty object", "n12", '{}', 400),
     ("duplicate cpu", "n13", '{"cpu": 1, "ram": 2, "cpu": 3}', 400),
     ("cpu as string", "n14", '{"cpu": "12", "ram": 2}', 400),

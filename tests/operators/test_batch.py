@@ -55,7 +55,7 @@ class BatchTest(unittest.TestCase):
     def test_each_rejected_entry_is_listed_with_its_reason(self):
         with appliance(capacity=3) as (_, ingest, query):
             body = ('{"ok_1": {"cpu": 1, "ram": 2}, "bad/name": {"cpu": 1, "ram": 2},'
-                    ' "neg": {"cpu": -1, "ram": 2}, "missing": {"cpu": 1}, "text": "x",'
+                    ' "neg": {"cpu": -1, "ram": 2}, "neither": {"host": "x"}, "text": "x",'
                     ' "ok_2": {"cpu": 3, "ram": 4}, "ok_1": {"cpu": 50, "ram": 50},'
                     ' "ok_3": {"cpu": 5, "ram": 6}, "no_room": {"cpu": 7, "ram": 8}}')
             status, answer = post_batch(ingest, body)
@@ -63,7 +63,7 @@ class BatchTest(unittest.TestCase):
             self.assertEqual(answer["recorded"], 3)
             reasons = [(entry["name"], entry["reason"]) for entry in answer["rejected"]]
             self.assertEqual(reasons, [("bad/name", "invalid_name"), ("neg", "invalid_value"),
-                                       ("missing", "invalid_value"), ("text", "invalid_value"),
+                                       ("neither", "invalid_value"), ("text", "invalid_value"),
                                        ("ok_1", "duplicate_name"), ("no_room", "table_full")])
             for entry in answer["rejected"]:
                 self.assertTrue(entry["error"], entry)
@@ -117,7 +117,7 @@ class BatchTest(unittest.TestCase):
         now = int(time.time())
         minute = now // 60 * 60
         samples = [{"cpu": 10, "ram": 20, "time": minute - 180}, {"cpu": 30, "ram": 40, "time": minute - 120},
-                   {"cpu": -1, "ram": 40, "time": minute - 119}, {"cpu": 1, "ram": 1, "time": now - 90000},
+                   {"cpu": -1, "ram": 40, "time": minute - 119}, {"cpu": 1, "ram": 1, "time": now - 31 * 86400},
                    "text", {"cpu": 50, "ram": 60, "time": minute - 60}]
         with appliance() as (_, ingest, query):
             status, answer = post_array(ingest, "web-01.example.com", samples)

@@ -83,8 +83,13 @@ class ClockTest(unittest.TestCase):
             _, hours = self.windows(query)
             self.assertEqual(hours["start"], BASE + 3600)
             self.assertEqual(hours["cpu"], [30] + [None] * 23)
-            # With its last hour the server expires: no sample for 24 hours.
+            # The day window still holds it, until its expiry after 30 days.
             self.at(DAY + 3600 + 5)
+            _, document = get_server(query, "host")
+            self.assertEqual(document["last_24_hours"]["cpu"], [None] * 24)
+            self.assertEqual([v for v in document["last_30_days"]["cpu"] if v is not None],
+                             [(1 + 2 + 3 + 10 + 20 + 30) / 6])
+            self.at(30 * DAY + 3600 + 5)
             self.assertEqual(get_server(query, "host")[0], 404)
 
             # The same slot keeps recording after everything expired.

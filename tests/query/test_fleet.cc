@@ -103,6 +103,42 @@ TEST(Fleet, CurrentIsTheMeanOfTheLatestMinuteWithSamples) {
   EXPECT_EQ(fleet(*segment, {}, kNow - 120).cpus, std::vector<std::string>{"10"});
 }
 
+TEST(Fleet, PeaksAreTheLargestSamplesOfTheNewestSamplesHour) {
+  shm::test::TestSegment segment(16, 30);
+  const std::int64_t hour = kNow / 3600 * 3600;
+  record(*segment, "spiky", 100, 20, hour + 60);  // a spike early in this hour, calm since
+  record(*segment, "spiky", 10, 30, kNow - 5);
+  record(*segment, "steady", 50, 50, kNow - 5);
+  record(*segment, "earlier", 99, 1, kNow - 3 * 3600);  // its newest hour is 3 hours ago
+  shm::SampleValue ram_only{.ram = 60, .time = kNow - 5, .has_cpu = false};
+  ASSERT_EQ(segment->record("ram_only", ram_only, kNow), shm::Status::ok);
+  EXPECT_EQ(fleet(*segment, {}).names, (std::vector<std::string>{"steady", "spiky", "earlier", "ram_only"}));
+  const Page peaks = fleet(*segment, {{"sort", "cpu_peak"}});
+  EXPECT_EQ(peaks.names, (std::vector<std::string>{"spiky", "earlier", "steady", "ram_only"}));
+  EXPECT_EQ(peaks.cpus, (std::vector<std::string>{"10", "null", "50", "null"}));
+  EXPECT_NE(peaks.json.find(R"({"name":"spiky","last_sample":)" + std::to_string(kNow - 5) +
+                            R"(,"cpu":10,"ram":30,"latest_minute":)" + std::to_string((kNow - 5) / 60 * 60) +
+                            R"(,"cpu_peak":100,"ram_peak":30,)"),
+            std::string::npos)
+      << peaks.json;
+  EXPECT_NE(peaks.json.find(R"("cpu":null,"ram":60,"latest_minute":)" + std::to_string((kNow - 5) / 60 * 60) +
+                            R"(,"cpu_peak":null,"ram_peak":60,)"),
+            std::string::npos)
+      << peaks.json;
+  EXPECT_EQ(fleet(*segment, {{"sort", "ram_peak"}, {"order", "asc"}}).names,
+            (std::vector<std::string>{"earlier", "spiky", "steady", "ram_only"}));
+  // 25 hours later every newest hour has left the 24-hour window: no peaks
+  // (the servers are still listed: their days are in the day window).
+  const Page later = fleet(*segment, {{"sort", "cpu_peak"}}, kNow + 25 * 3600);
+  EXPECT_EQ(later.names.size(), 4u) << later.json;
+  std::size_t without_peaks = 0;
+  for (auto at = later.json.find(R"("cpu_peak":null,"ram_peak":null)"); at != std::string::npos;
+       at = later.json.find(R"("cpu_peak":null,"ram_peak":null)", at + 1)) {
+    ++without_peaks;
+  }
+  EXPECT_EQ(without_peaks, later.names.size()) << later.json;
+}
+
 TEST(Fleet, CursorPagesEveryServerOnceEvenWhenValuesTie) {
   shm::test::TestSegment segment(256);
   std::vector<std::string> expected;
@@ -110,7 +146,7 @@ TEST(Fleet, CursorPagesEveryServerOnceEvenWhenValuesTie) {
     const std::string name = fmt::format("srv{:02}", i);
     record(*segment, name, i % 4 == 0 ? 80.0 : 20.0 + i % 3, 1, kNow - i);
   }
-  for (const auto& sort : {"cpu", "ram", "name", "last_sample"}) {
+  for (const auto& sort : {"cpu", "ram", "cpu_peak", "ram_peak", "name", "last_sample"}) {
     for (const auto& order : {"asc", "desc"}) {
       std::vector<std::string> seen;
       std::string cursor;
@@ -160,7 +196,7 @@ TEST(Fleet, BadParametersAndCursorsAreRefusedWithASentence) {
   shm::test::TestSegment segment(16);
   record(*segment, "web_1", 10, 1, kNow);
   record(*segment, "web_2", 10, 1, kNow);
-  EXPECT_EQ(refusal(*segment, {{"sort", "disk"}}), "sort must be cpu, ram, name or last_sample");
+  EXPECT_EQ(refusal(*segment, {{"sort", "disk"}}), "sort must be cpu, ram, cpu_peak, ram_peak, name or last_sample");
   EXPECT_EQ(refusal(*segment, {{"order", "up"}}), "order must be asc or desc");
   EXPECT_EQ(refusal(*segment, {{"limit", "0"}}), "limit must be a whole number from 1 to 1000");
   EXPECT_EQ(refusal(*segment, {{"limit", "1001"}}), "limit must be a whole number from 1 to 1000");

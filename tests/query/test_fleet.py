@@ -1,5 +1,6 @@
 """GET /fleet against real workers: the hottest server first, the latest
-minute's means and 60-minute series, paging with the cursor, silent servers
+minute's means and 60-minute series, the newest hour's peaks and sorting by
+them, paging with the cursor, silent servers
 (the ingest worker's clock moved back with libfaketime, and servers seeded only
 by "time" backfill, as an agent's spool or an import does), and 400 sentences."""
 
@@ -75,6 +76,28 @@ class FleetTest(unittest.TestCase):
             self.assertEqual(answer["total"], 1)
             self.assertEqual(fleet(query, stale=0)[2]["total"], 2)
             self.assertEqual(fleet(query, prefix="busy")[2]["total"], 1)
+
+    def test_sort_by_the_peak_of_the_newest_hour(self):
+        with appliance(env=self.clock.env) as (_, ingest, query):
+            at = (int(time.time()) // 3600 + 2) * 3600 + 1800  # mid-hour, on the workers' clock
+            self.clock.set(at)
+            spool = [{"cpu": 97, "ram": 30, "time": at - 600}, {"cpu": 12, "ram": 31, "time": at - 5}]
+            status, answer = post_batch(ingest, {"spiky": spool, "steady": {"cpu": 40, "ram": 40},
+                                                 "ram_only": {"ram": 88}})
+            self.assertEqual((status, answer["rejected"]), (200, []))
+            by_cpu = fleet(query)[2]["servers"]
+            self.assertEqual([row["name"] for row in by_cpu], ["steady", "spiky", "ram_only"])
+            status, _, answer = fleet(query, sort="cpu_peak", limit=1)
+            self.assertEqual(status, 200, answer)
+            self.assertEqual(answer["sort"], "cpu_peak")
+            self.assertEqual(answer["servers"][0]["name"], "spiky")
+            self.assertTrue(answer["next_cursor"].startswith("cpu_peak.desc."))
+            rest = fleet(query, sort="cpu_peak", cursor=answer["next_cursor"])[2]["servers"]
+            self.assertEqual([row["name"] for row in rest], ["steady", "ram_only"])
+            self.assertEqual({row["name"]: (row["cpu"], row["cpu_peak"], row["ram_peak"]) for row in by_cpu},
+                             {"spiky": (12, 97, 31), "steady": (40, 40, 40), "ram_only": (None, None, 88)})
+            by_ram_peak = fleet(query, sort="ram_peak")[2]["servers"]
+            self.assertEqual([row["name"] for row in by_ram_peak], ["ram_only", "steady", "spiky"])
 
     def test_backfilled_servers_are_judged_by_their_samples_times(self):
         """No fake clock: every server's history arrives now, stating when it was taken."""

@@ -155,7 +155,7 @@ std::vector<Row> expected_rows(ThreeNodes& nodes, const std::string& sort_and_or
     for (simdjson::dom::element row : parser.parse(json)["servers"].get_array()) {
       names.emplace_back(std::string_view(row["name"].get_string()));
       std::optional<double> value;
-      const char* field = order.sort == FleetSort::cpu ? "cpu" : order.sort == FleetSort::ram ? "ram" : "last_sample";
+      const char* field = describe(order.sort);
       if (order.sort != FleetSort::name && !row[field].is_null()) value = double(row[field].get_double());
       rows.push_back({{value, names.back()}, {node, names.back()}});
     }
@@ -171,7 +171,7 @@ std::vector<Row> expected_rows(ThreeNodes& nodes, const std::string& sort_and_or
 
 TEST(MergedFleet, PagesWalkEveryNodesRowsOnceInOneOrderAtEverySortAndPageSize) {
   ThreeNodes nodes;
-  for (const char* sort : {"cpu", "ram", "name", "last_sample"}) {
+  for (const char* sort : {"cpu", "ram", "cpu_peak", "ram_peak", "name", "last_sample"}) {
     for (const char* order : {"asc", "desc"}) {
       const std::string sort_and_order = std::string("sort=") + sort + "&order=" + order;
       const std::vector<Row> expected = expected_rows(nodes, sort_and_order);
