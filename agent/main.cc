@@ -88,10 +88,21 @@ class Stopper {
   bool stopping_ = false;
 };
 
+// The second a sample taken now is stated at: the wall clock's, but never the
+// second of the previous sample. The appliance counts one sample per stated
+// second (a second one is a retry: README, "Backfill"), and a sample taken late
+// (a loaded host) can share its second with the next one when --interval is 1.
+std::int64_t sample_second(std::int64_t& previous) {
+  std::int64_t now = common::wall_clock_unix_seconds();
+  if (now == previous) now = previous + 1;
+  previous = now;
+  return now;
+}
+
 // One sample from the CPU reading `before` to now; nullopt (logged) when /proc
 // cannot be read or no CPU tick elapsed. `before` becomes the new reading.
 std::optional<agent::Sample> take_sample(const Options& options,
-                                         std::optional<agent::CpuTimes>& before) {
+                                         std::optional<agent::CpuTimes>& before, std::int64_t& previous_second) {
   try {
     const agent::CpuTimes now = agent::read_cpu_times(options.proc_root);
     const std::optional<agent::CpuTimes> previous = std::exchange(before, now);
@@ -102,7 +113,7 @@ std::optional<agent::Sample> take_sample(const Options& options,
       log_line("no CPU time elapsed since the last reading of /proc/stat; skipping this sample");
       return std::nullopt;
     }
-    return agent::Sample{common::wall_clock_unix_seconds(), *cpu, ram};
+    return agent::Sample{sample_second(previous_second), *cpu, ram};
   } catch (const std::exception& error) {
     before.reset();
     log_line(fmt::format("{}; skipping this sample", error.what()));
@@ -128,7 +139,8 @@ int run(const Options& options, const std::string& token) {
       std::chrono::seconds(30), log_line);
 
   std::optional<agent::CpuTimes> cpu_before;
-  take_sample(options, cpu_before);
+  std::int64_t previous_second = 0;
+  take_sample(options, cpu_before, previous_second);
   log_line(fmt::format("reporting as {} to {} every {} s; spool {} ({} samples waiting)", options.name,
                   options.url, options.interval, options.spool_dir, spool.size()));
   if (!spool.empty()) reporter.send_spool();
@@ -139,7 +151,7 @@ int run(const Options& options, const std::string& token) {
     next += interval;
     // Behind by more than an interval (a suspended host): start afresh.
     if (next < Clock::now()) next = Clock::now() + interval;
-    const std::optional<agent::Sample> sample = take_sample(options, cpu_before);
+    const std::optional<agent::Sample> sample = take_sample(options, cpu_before, previous_second);
     if (!sample) {
       if (options.once) return kExitFailed;
       continue;
