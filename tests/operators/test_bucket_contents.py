@@ -1,5 +1,5 @@
-"""What a bucket knows, end to end with the real workers (issue 24's "done
-when"): a sample carries cpu, ram or both and each metric is counted on its
+"""What a bucket knows, end to end with the real workers (README, "The API"
+and "Backfill"): a sample carries cpu, ram or both and each metric is counted on its
 own; a sample with neither is refused and records nothing; ?peaks=1 shows each
 bucket's largest sample; a sample backfilled 20 days ago shows in the days
 window; the batch takes partial samples item by item."""
