@@ -110,11 +110,16 @@ class DashboardTest(unittest.TestCase):
     def render(self, fragment):
         return RenderedPage(render_dom(self.api.url + "/" + fragment))
 
-    def test_charts_draw_one_point_per_bucket_with_data_and_break_at_empty_ones(self):
-        status, data = get_json(self.api.url + "/server/web_7?counts=1&peaks=1")
+    def server_view(self, name):
+        """The API's answer for `name` (counts and peaks) and the page's view of it."""
+        status, data = get_json(self.api.url + f"/server/{name}?counts=1&peaks=1")
         self.assertEqual(status, 200)
-        page = self.render("#server=web_7")
+        page = self.render("#server=" + name)
         self.assertEqual(page.state(), "ok")
+        return data, page
+
+    def test_charts_draw_one_point_per_bucket_with_data_and_break_at_empty_ones(self):
+        data, page = self.server_view("web_7")
         for window, key, series in SERIES:
             with self.subTest(series=series):
                 values = data[window][key]
@@ -125,10 +130,7 @@ class DashboardTest(unittest.TestCase):
         screenshot(self.api.url + "/#server=web_7", os.path.join(self.artifacts, "dashboard.png"))
 
     def test_peak_band_runs_from_each_mean_up_to_its_peak(self):
-        status, data = get_json(self.api.url + "/server/web_7?counts=1&peaks=1")
-        self.assertEqual(status, 200)
-        page = self.render("#server=web_7")
-        self.assertEqual(page.state(), "ok")
+        data, page = self.server_view("web_7")
         for window, key, series in SERIES:
             with self.subTest(series=series):
                 means, peaks = data[window][key], data[window][key + "_max"]
