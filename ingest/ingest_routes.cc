@@ -32,6 +32,7 @@ struct Connection {
 
 // What every ingest route uses; lives as long as the server's handlers.
 struct Ingest {
+  Ingest(shm::Segment& segment, const http::AccessPolicy& access) : segment(segment), access(access) {}
   shm::Segment& segment;
   const http::AccessPolicy& access;
   IngestCounters counters;

@@ -2,6 +2,7 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -264,8 +265,16 @@ class Parser {
     auto expr = std::make_unique<Expr>();
     expr->type = left->type == ValueType::vector || right->type == ValueType::vector ? ValueType::vector
                                                                                       : ValueType::scalar;
+    expr->height = height_above(at, *left, *right);
     expr->node = Binary{op, return_bool, std::move(left), std::move(right)};
     return expr;
+  }
+
+  // The height of a node over these children, refused past kMaxHeight.
+  int height_above(std::size_t at, const Expr& first, const Expr& second) {
+    const int height = 1 + std::max(first.height, second.height);
+    if (height > kMaxHeight) fail(at, "the expression is deeper than 256 operators");
+    return height;
   }
 
   static ExprPtr number_literal(double value) {
@@ -496,6 +505,8 @@ class Parser {
     if (!grouped_before) accept_grouping(aggregation);
     --depth_;
     auto expr = std::make_unique<Expr>();
+    expr->height = height_above(open_at, *aggregation.operand,
+                                aggregation.parameter ? *aggregation.parameter : *aggregation.operand);
     expr->node = std::move(aggregation);
     expr->type = ValueType::vector;
     return expr;

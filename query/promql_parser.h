@@ -15,7 +15,9 @@
 //
 // Pure: parse() may be called from any thread; it allocates the tree and
 // compiles each regex once (RE2, linear-time matching). Cost O(length of the
-// query); input is bounded by kMaxQueryBytes and nesting by kMaxNesting, so a
+// query); input is bounded by kMaxQueryBytes, the parser's recursion by
+// kMaxNesting and the tree's height by kMaxHeight (a chain 1+1+1+... nests no
+// parenthesis but deepens the tree that evaluation and destruction walk), so a
 // hostile query can neither take long nor exhaust the stack.
 #pragma once
 
@@ -34,6 +36,7 @@ namespace servertrack::query::promql {
 
 inline constexpr std::size_t kMaxQueryBytes = 16 * 1024;
 inline constexpr int kMaxNesting = 64;
+inline constexpr int kMaxHeight = 256;
 
 enum class MatchOp { equal, not_equal, regex, not_regex };
 
@@ -80,6 +83,7 @@ struct Binary {
 struct Expr {
   std::variant<NumberLiteral, VectorSelector, Aggregation, Binary> node;
   ValueType type = ValueType::scalar;
+  int height = 1;  // nodes on the longest path down to a leaf, at most kMaxHeight
 };
 
 bool is_comparison(BinaryOp op) noexcept;

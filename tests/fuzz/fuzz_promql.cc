@@ -9,6 +9,7 @@
 //   two scalars has bool, a regex matcher holds its compiled regex, a
 //   selector has a matcher that does not match the empty string;
 // - white space appended changes nothing (accepted stays accepted).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -24,8 +25,9 @@ namespace promql = servertrack::query::promql;
 
 namespace {
 
-void check_tree(const promql::Expr& expr, int depth) {
-  require(depth <= 4 * promql::kMaxNesting, "the tree is no deeper than the nesting bound allows");
+// Returns the height of the tree, checked against the height each node states.
+int check_tree(const promql::Expr& expr) {
+  int below = 0;
   if (const auto* selector = std::get_if<promql::VectorSelector>(&expr.node)) {
     require(expr.type == promql::ValueType::vector, "a selector is a vector");
     bool non_empty = false;
@@ -43,9 +45,9 @@ void check_tree(const promql::Expr& expr, int depth) {
     require(takes_k == (aggregation->parameter != nullptr), "only topk and bottomk take a parameter");
     if (takes_k) {
       require(aggregation->parameter->type == promql::ValueType::scalar, "k is a scalar");
-      check_tree(*aggregation->parameter, depth + 1);
+      below = check_tree(*aggregation->parameter);
     }
-    check_tree(*aggregation->operand, depth + 1);
+    below = std::max(below, check_tree(*aggregation->operand));
   } else if (const auto* binary = std::get_if<promql::Binary>(&expr.node)) {
     const bool left = binary->left->type == promql::ValueType::vector;
     const bool right = binary->right->type == promql::ValueType::vector;
@@ -54,11 +56,13 @@ void check_tree(const promql::Expr& expr, int depth) {
     require(left || right || !promql::is_comparison(binary->op) || binary->return_bool,
             "a comparison of scalars has bool");
     require(!binary->return_bool || promql::is_comparison(binary->op), "bool only on comparisons");
-    check_tree(*binary->left, depth + 1);
-    check_tree(*binary->right, depth + 1);
+    below = std::max(check_tree(*binary->left), check_tree(*binary->right));
   } else {
     require(expr.type == promql::ValueType::scalar, "a number is a scalar");
   }
+  require(expr.height == below + 1, "a node states its height");
+  require(expr.height <= promql::kMaxHeight, "the tree is no higher than kMaxHeight");
+  return expr.height;
 }
 
 }  // namespace
@@ -72,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(RE2::FullMatch(*error, shape), "a refusal is \"<line>:<column>: parse error: <what>\"");
     return 0;
   }
-  check_tree(*std::get<promql::ExprPtr>(parsed), 0);
+  check_tree(*std::get<promql::ExprPtr>(parsed));
   if (size + 1 <= promql::kMaxQueryBytes) {
     require(std::holds_alternative<promql::ExprPtr>(promql::parse(query + " ")),
             "trailing white space changes nothing");

@@ -28,6 +28,17 @@ std::string parse_error(const std::string& query) {
   return "accepted";
 }
 
+std::string repeated(std::string_view part, int times) {
+  std::string text;
+  for (int i = 0; i < times; ++i) text += part;
+  return text;
+}
+
+TEST(PromqlParser, BoundsTheTreeHeightNotOnlyTheParentheses) {
+  EXPECT_EQ(parse_error("1" + repeated("+1", promql::kMaxHeight - 1)), "accepted");
+  EXPECT_EQ(parse_error("1" + repeated(" * 2", promql::kMaxHeight - 1)), "accepted");
+}
+
 TEST(PromqlParser, AcceptsTheDocumentedSubset) {
   for (const char* query : {
            "1+1", "1 + 1", "-1", "2 * (3 - 1) / 4", "Inf", "nan", "1e3", ".5",
@@ -84,6 +95,8 @@ TEST(PromqlParser, RefusesTheRestNamingWhatIsNotSupported) {
       {"12abc", "bad number or duration syntax"},
       {"x * on(server) y", "vector matching (on) is not supported"},
       {std::string(200, '(') + "1" + std::string(200, ')'), "nests deeper than 64 levels"},
+      {"1" + repeated("+1", promql::kMaxHeight), "deeper than 256 operators"},
+      {"-sum(x)" + repeated(" * 2", promql::kMaxHeight - 1), "deeper than 256 operators"},
       {std::string(promql::kMaxQueryBytes + 1, ' ') + "1", "longer than 16 KiB"},
   };
   for (const auto& [query, expected] : cases) {
