@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""A chaos run: a real appliance (`servertrack run`: supervisor, two ingest
+workers, a query worker, checkpoints every 2 s, an ingest token), a simulated
+fleet (plain clients: clients.py; real servertrack-agents: agents.py), faults
+from the seed (faults.py), then the history checker (checker.py). Prints the
+figures; exits 0 when nothing acknowledged was lost outside the README's loss
+windows, nothing was doubled, no server shows what it never sent and every
+process answers within RECOVERY_BOUND s of the last fault; else 1, with the
+seed and the fault schedule (the same seed runs the same schedule).
+
+    python3 tests/chaos/run.py --minutes N [--seed S]     (or ./servertrack chaos)
+
+Needs SERVERTRACK_BUILD_DIR and SERVERTRACK_SOURCE_DIR (`./servertrack chaos`
+and meson set them). Everything binds 127.0.0.1, is ended by pid, and its
+segments, data dirs and spools are removed at the end.
+"""
+
+import argparse
+import os
+import random
+import secrets
+import shutil
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.dirname(HERE)
+SOURCE = os.path.dirname(TESTS)
+# The harnesses this one imports (tests/supervisor/supervised.py may move with
+# the supervisor's tests: both places are looked in).
+for folder in ("lib", "agent", "supervisor", os.path.join("cli", "servertrack")):
+    sys.path.insert(0, os.path.join(TESTS, folder))
+sys.path.insert(0, os.path.join(SOURCE, "cli"))
+sys.path.insert(0, HERE)
+os.environ.setdefault("SERVERTRACK_SOURCE_DIR", SOURCE)
+
+from agents import AgentFleet, RecordingProxy  # noqa: E402
+from checker import check  # noqa: E402
+from clients import Credentials, Fleet, Stranger  # noqa: E402
+from faults import KINDS, Injector, describe, schedule  # noqa: E402
+from ledger import ACKED, IN_DOUBT, REFUSED, Ledger  # noqa: E402
+from node import Node  # noqa: E402
+
+AGENTS = 3
+CAPACITY = 24          # the fleet's 17 names, a probe, and 6 slots for full_table's new names
+RECOVERY_BOUND = 30    # s after the last fault for every process to answer
+DRAIN_BOUND = 90       # s for the clients' retries and the agents' spools to be acknowledged
+
+
+class Tokens:
+    """The appliance's ingest token file (one token a line) and the agents' token file."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.dir = tempfile.mkdtemp(prefix="servertrack-chaos-tokens-")
+        self.ingest_file = os.path.join(self.dir, "ingest-tokens")
+        self.agent_file = os.path.join(self.dir, "agent.token")
+        first = self.next_token()
+        self.write([first])
+        self.give_agents(first)
+        self.first = first
+
+    def next_token(self):
+        return "%032x" % self.rng.getrandbits(128)
+
+    def write(self, tokens):
+        temporary = self.ingest_file + ".new"
+        with open(temporary, "w", encoding="ascii") as out:
+            out.write("".join(token + "\n" for token in tokens))
+        os.rename(temporary, self.ingest_file)
+
+    def give_agents(self, token):
+        with open(self.agent_file, "w", encoding="ascii") as out:
+            out.write(token + "\n")
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def wait_for(condition, bound):
+    """Seconds until condition() held, or None after `bound` s."""
+    started = time.monotonic()
+    while time.monotonic() - started < bound:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(0.2)
+    return None
+
+
+def feed_agents(agents, stop):
+    while not stop.is_set():
+        agents.feed_all()
+        stop.wait(0.5)
+
+
+def figures(seed, minutes, ledger, injector, verdict, recovery, problems):
+    outcomes = [sample.outcome for sample in ledger.samples.values()]
+    load = os.getloadavg()
+    lines = [f"chaos run: seed {seed}, 1 appliance, {minutes:g} min of faults, "
+             f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end",
+             f"  samples sent                               {len(outcomes)}",
+             f"  acknowledged                               {outcomes.count(ACKED)}",
+             f"  in doubt (sent, never answered or acked)   {outcomes.count(IN_DOUBT)}",
+             f"  refused (507 of a new name)                {outcomes.count(REFUSED)}",
+             f"  acknowledged samples found                 {verdict.counted}",
+             f"  acknowledged inside power-cut windows      {verdict.at_risk} (lost of those: "
+             f"{verdict.at_risk_lost}, allowed)",
+             f"  lost outside the windows                   {verdict.lost_samples}",
+             f"  doubled or never sent                      {verdict.doubled_samples}",
+             f"  every process answering after the faults   "
+             + (f"{recovery:.1f} s" if recovery is not None else f"NOT within {RECOVERY_BOUND} s"),
+             "  fault                injected  longest unavailability seen by a client (s)"]
+    for kind in ("none",) + KINDS:
+        count = injector.done.count(kind)
+        if count or ledger.unavailable.get(kind):
+            lines.append(f"  {kind:<20} {count:>8}  {ledger.unavailable.get(kind, 0.0):.1f}")
+    lines.append("  requests: " + ", ".join(f"{k}: {v}" for k, v in sorted(ledger.requests.items(), key=str)))
+    lines += [f"  PROBLEM: {problem}" for problem in problems]
+    return "\n".join(lines)
+
+
+def run(minutes, seed):
+    rng = random.Random(seed)
+    faults = schedule(seed, minutes * 60, nodes=1, agents=AGENTS)
+    ledger = Ledger()
+    tokens = Tokens(rng)
+    credentials = Credentials(tokens.first)
+    node = proxy = agents = fleet = None
+    stop_feeding = threading.Event()
+    problems = []
+    try:
+        node = Node("a", CAPACITY, tokens.ingest_file)
+        node.answers(RECOVERY_BOUND, credentials.token)  # its probe server takes its slot before full_table
+        if wait_for(lambda: node.checkpoints() >= 2, 60) is None:
+            raise RuntimeError("no checkpoint within 60 s:\n" + node.log())
+        proxy = RecordingProxy(node.ingest_url, ledger)
+        agents = AgentFleet(proxy.url, ledger, AGENTS, tokens.agent_file, random.Random(rng.random()))
+        threading.Thread(target=feed_agents, args=(agents, stop_feeding), daemon=True).start()
+        agents.start()
+        fleet = Fleet(node.ingest_url, ledger, credentials, random.Random(rng.random()))
+        fleet.start()
+        injector = Injector([node], agents, credentials, Stranger(node.ingest_url, ledger, credentials),
+                            ledger, tokens)
+        injector.run(faults)
+        ledger.fault("none", "the faults are over")
+
+        recovery = node.answers(RECOVERY_BOUND, credentials.token)
+        if not agents.running():
+            problems.append("an agent exited: " + " | ".join(a.stderr_text()[-300:] for a in agents.agents))
+        fleet.stop_producing()
+        if wait_for(lambda: not fleet.pending(), DRAIN_BOUND) is None:
+            problems.append(f"the clients still had unacknowledged samples after {DRAIN_BOUND} s")
+        if wait_for(lambda: agents.spooled() == 0, DRAIN_BOUND) is None:
+            problems.append(f"the agents' spools still held {agents.spooled()} samples after {DRAIN_BOUND} s")
+        stop_feeding.set()
+        for agent in agents.agents:
+            agent.stop()
+        fleet.stop()
+        verdict = check(ledger, lambda name: node.query_url, lambda name: [(s, c) for _, s, c in injector.loss_windows],
+                        [node.query_url])
+        if recovery is None:
+            problems.append(f"the appliance did not answer within {RECOVERY_BOUND} s of the last fault")
+        print(figures(seed, minutes, ledger, injector, verdict, recovery, problems), flush=True)
+        failed = problems or not verdict.ok
+        if failed:
+            for line in (verdict.lost + verdict.doubled + verdict.phantoms)[:40]:
+                print("  " + line)
+            print(f"FAILED: seed {seed}; the same schedule again: ./servertrack chaos --minutes {minutes:g} "
+                  f"--seed {seed}\nfault schedule:\n{describe(faults)}\nloss windows: {injector.loss_windows}"
+                  f"\nappliance log (end):\n" + "\n".join(node.log().splitlines()[-60:]), flush=True)
+        return 1 if failed else 0
+    finally:
+        stop_feeding.set()
+        if fleet:
+            fleet.stop()
+        if agents:
+            agents.close()
+        if proxy:
+            proxy.close()
+        if node:
+            node.close()
+        tokens.close()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=3, help="minutes of faults (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=None, help="the schedule's seed (default: a random one, printed)")
+    options = parser.parse_args(argv)
+    seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
+    print(f"chaos: seed {seed}, {options.minutes:g} minutes of faults", flush=True)
+    return run(options.minutes, seed)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
