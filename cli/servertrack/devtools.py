@@ -1,4 +1,4 @@
-"""The developer commands of a checkout: `deps`, `build`, `test`, `bench`, `package`.
+"""The developer commands of a checkout: `deps`, `build`, `test`, `bench`, `chaos`, `package`.
 
 They install Debian packages, configure and build with meson, and run the
 test suite; the appliance itself (runtime.py) needs none of this, and an
@@ -145,6 +145,16 @@ def cmd_bench(options):
     return subprocess.run([sys.executable, script, *options.passed_on]).returncode
 
 
+def cmd_chaos(options):
+    """The chaos run: builds (release), then tests/chaos/run.py with every argument
+    after `chaos` (--minutes N, --seed S); its exit status."""
+    install_deps()
+    build(options.build_dir)
+    script = os.path.join(CHECKOUT, "tests", "chaos", "run.py")
+    env = dict(os.environ, SERVERTRACK_BUILD_DIR=os.path.abspath(options.build_dir), SERVERTRACK_SOURCE_DIR=CHECKOUT)
+    return subprocess.run([sys.executable, script, *options.passed_on], env=env).returncode
+
+
 def copy_checkout(destination):
     """The checkout's files as git sees them (tracked and new, not ignored: no
     build directories), or every file but build*/ and data/ outside git."""
@@ -223,6 +233,11 @@ def add_dev_commands(sub, default_build):
     p = sub.add_parser("bench", help="install wrk and nginx, build, print the HTTP benchmark table",
                        description="Arguments go to tests/bench/http/run.py, e.g. --quick.")
     p.set_defaults(func=cmd_bench, passes_on=True)
+
+    p = sub.add_parser("chaos", help="build, then a chaos run with its history check (tests/chaos/README.md)",
+                       description="Arguments go to tests/chaos/run.py: --minutes N, --seed S.")
+    p.add_argument("--build-dir", default=default_build)
+    p.set_defaults(func=cmd_chaos, passes_on=True)
 
     p = sub.add_parser("package", help="build the Debian packages servertrack and servertrack-agent, "
                                        "check them with lintian")

@@ -11,10 +11,12 @@
   servertrack build    configure and build (release unless --build-dir says otherwise)
   servertrack bench    install wrk and nginx, build, print the HTTP benchmark table
                        (every further argument goes to tests/bench/http/run.py)
+  servertrack chaos    build, then a chaos run: a fleet under faults and a history check
+                       (--minutes N --seed S; tests/chaos/README.md)
   servertrack package  build the Debian packages servertrack and servertrack-agent
                        into build-deb/ (dpkg-buildpackage on a copy of the checkout)
 
-`up`, `test`, `bench`, `deps`, `build` and `package` exist in a checkout only; an
+`up`, `test`, `bench`, `chaos`, `deps`, `build` and `package` exist in a checkout only; an
 installed servertrack offers `run` and `checkpoint`, with the installed programs.
 
 `up` and `run` supervise the workers: a worker that exits is restarted with

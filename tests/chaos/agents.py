@@ -98,9 +98,14 @@ class AgentFleet:
         self.ticks = [0] * count
         self.agents = [None] * count
         self.stopped = [False] * count
+        self.feeding = threading.Lock()  # the feeding thread and a (re)start write the same files
 
     def _feed(self, index):
         """New /proc figures for agent `index` (its counters move on)."""
+        with self.feeding:
+            self._write_proc(index)
+
+    def _write_proc(self, index):
         self.ticks[index] += 1
         t = self.ticks[index]
         self.procs[index].set_stat(user=1000 + 37 * t, system=500 + 11 * t, idle=9000 + 50 * t)
