@@ -24,6 +24,8 @@ Kinds, and what each does:
   full_table                  `count` new names posted once each: some fill
                               the last slots (204), the rest get 507
   failing_checkpoint          the data dir unusable for `hold` s: checkpoints fail
+  haproxy_reload              (behind the balancer) a new HAProxy takes over, the
+                              old one finishes its connections (-sf)
 """
 
 import os
@@ -32,15 +34,17 @@ import signal
 import time
 
 KINDS = ("kill_ingest", "kill_query", "stop_ingest", "stop_query", "kill_supervisor", "stop_supervisor",
-         "kill_agent", "stop_agent", "power_cut", "token_rotation", "full_table", "failing_checkpoint")
+         "kill_agent", "stop_agent", "power_cut", "token_rotation", "full_table", "failing_checkpoint",
+         "haproxy_reload")
 
 
-def schedule(seed, seconds, nodes, agents):
-    """[(at, kind, params)] for a fault phase of `seconds`."""
+def schedule(seed, seconds, nodes, agents, balancer=False):
+    """[(at, kind, params)] for a fault phase of `seconds`; haproxy_reload only with a balancer."""
     rng = random.Random(seed)
+    kinds = KINDS if balancer else KINDS[:-1]
     faults, at = [], rng.uniform(1, 3)
     while at < seconds:
-        kind = rng.choice(KINDS)
+        kind = rng.choice(kinds)
         params = {"node": rng.randrange(nodes)}
         if kind in ("kill_ingest", "stop_ingest"):
             params["worker"] = f"ingest#{rng.randint(1, 2)}"
@@ -52,7 +56,7 @@ def schedule(seed, seconds, nodes, agents):
             params["count"] = rng.randint(2, 6)
         elif kind == "failing_checkpoint":
             params["hold"] = round(rng.uniform(3, 8), 1)
-        elif kind not in ("kill_ingest", "kill_query"):
+        elif kind not in ("kill_ingest", "kill_query", "haproxy_reload"):
             params["hold"] = round(rng.uniform(0.5, 4), 1)
         faults.append((round(at, 1), kind, params))
         at += params.get("hold", 0) + rng.uniform(2, 6)
@@ -65,13 +69,14 @@ def describe(faults):
 
 
 class Injector:
-    """Does the faults to a deployment: `nodes` (node.Node), `agents`
+    """Does the faults to a deployment: `nodes` (node.Node), the `balancer`
+    (tests/sharding/fleet.py, or None), `agents`
     (agents.AgentFleet), the fleet's `credentials`, the `stranger` client, the
     agents' `token_file`. Records each in the ledger and the power cuts' loss
     windows in `.loss_windows` [(node, start, cut)]."""
 
-    def __init__(self, nodes, agents, credentials, stranger, ledger, tokens):
-        self.nodes, self.agents, self.credentials = nodes, agents, credentials
+    def __init__(self, nodes, agents, credentials, stranger, ledger, tokens, balancer=None):
+        self.nodes, self.agents, self.credentials, self.balancer = nodes, agents, credentials, balancer
         self.stranger, self.ledger, self.tokens = stranger, ledger, tokens
         self.loss_windows = []
         self.done = []
@@ -144,6 +149,9 @@ class Injector:
 
     def full_table(self, node, count):
         self.stranger.fill(count)
+
+    def haproxy_reload(self, node):
+        self.balancer.reload()
 
     def failing_checkpoint(self, node, hold):
         node.break_data_dir()

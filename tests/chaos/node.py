@@ -3,7 +3,7 @@ supervised.py: Supervised) on a fresh segment, fixed ports, a data dir of its
 own, checkpoints every CHECKPOINT_INTERVAL seconds and an ingest token file,
 and the faults that can be done to it. Called from the run's fault thread only.
 
-    Node(name, capacity, token_file)   started and ready; .ingest_url .query_url
+    Node(name, capacity, token_file)   started and ready; .ingest_url .query_url .address
         .worker_pid(kind) .signal_worker(kind, sig) .signal_supervisor(sig)
         .kill_supervisor() / .restart()       SIGKILL (workers follow), a new supervisor
         .power_cut() -> (window start, cut)   SIGKILL of everything, segment removed
@@ -54,6 +54,11 @@ class Node:
                               extra_args=("--checkpoint-interval", str(CHECKPOINT_INTERVAL),
                                           "--ingest-token-file", self.token_file))
         self.run.wait_ready(timeout=60)
+
+    @property
+    def address(self):
+        """'127.0.0.1:INGEST:QUERY', as deploy/haproxy/generate.py's --node takes it."""
+        return f"127.0.0.1:{self.ingest_port}:{self.query_port}"
 
     def checkpoints(self):
         return len(checkpoint_files(self.data_dir, self.segment.name))

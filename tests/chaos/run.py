@@ -30,15 +30,16 @@ TESTS = os.path.dirname(HERE)
 SOURCE = os.path.dirname(TESTS)
 # The harnesses this one imports (tests/supervisor/supervised.py may move with
 # the supervisor's tests: both places are looked in).
-for folder in ("lib", "agent", "supervisor", os.path.join("cli", "servertrack")):
+for folder in ("lib", "agent", "sharding", "supervisor", os.path.join("cli", "servertrack")):
     sys.path.insert(0, os.path.join(TESTS, folder))
 sys.path.insert(0, os.path.join(SOURCE, "cli"))
 sys.path.insert(0, HERE)
 os.environ.setdefault("SERVERTRACK_SOURCE_DIR", SOURCE)
 
 from agents import AgentFleet, RecordingProxy  # noqa: E402
-from checker import check  # noqa: E402
+from checker import check, listed_names  # noqa: E402
 from clients import Credentials, Fleet, Stranger  # noqa: E402
+from fleet import Balancer  # noqa: E402
 from faults import KINDS, Injector, describe, schedule  # noqa: E402
 from ledger import ACKED, IN_DOUBT, REFUSED, Ledger  # noqa: E402
 from node import Node  # noqa: E402
@@ -95,10 +96,11 @@ def feed_agents(agents, stop):
         stop.wait(0.5)
 
 
-def figures(seed, minutes, ledger, injector, verdict, recovery, problems):
+def figures(seed, minutes, nodes, ledger, injector, verdict, recovery, problems):
     outcomes = [sample.outcome for sample in ledger.samples.values()]
     load = os.getloadavg()
-    lines = [f"chaos run: seed {seed}, 1 appliance, {minutes:g} min of faults, "
+    deployment = "1 appliance" if len(nodes) == 1 else f"{len(nodes)} appliances behind HAProxy"
+    lines = [f"chaos run: seed {seed}, {deployment}, {minutes:g} min of faults, "
              f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end",
              f"  samples sent                               {len(outcomes)}",
              f"  acknowledged                               {outcomes.count(ACKED)}",
@@ -121,32 +123,42 @@ def figures(seed, minutes, ledger, injector, verdict, recovery, problems):
     return "\n".join(lines)
 
 
-def run(minutes, seed):
+def run(minutes, seed, node_count=1):
     rng = random.Random(seed)
-    faults = schedule(seed, minutes * 60, nodes=1, agents=AGENTS)
+    faults = schedule(seed, minutes * 60, nodes=node_count, agents=AGENTS, balancer=node_count > 1)
     ledger = Ledger()
     tokens = Tokens(rng)
     credentials = Credentials(tokens.first)
-    node = proxy = agents = fleet = None
+    nodes, balancer, proxy, agents, fleet = [], None, None, None, None
     stop_feeding = threading.Event()
     problems = []
     try:
-        node = Node("a", CAPACITY, tokens.ingest_file)
-        node.answers(RECOVERY_BOUND, credentials.token)  # its probe server takes its slot before full_table
-        if wait_for(lambda: node.checkpoints() >= 2, 60) is None:
-            raise RuntimeError("no checkpoint within 60 s:\n" + node.log())
-        proxy = RecordingProxy(node.ingest_url, ledger)
+        for name in "abc"[:node_count]:
+            nodes.append(Node(name, CAPACITY, tokens.ingest_file))
+            nodes[-1].answers(RECOVERY_BOUND, credentials.token)  # its probe takes its slot before full_table
+        if node_count > 1:
+            balancer = Balancer([(node.name, [node]) for node in nodes]).__enter__()
+        ingest_url = balancer.url if balancer else nodes[0].ingest_url
+        query_url = balancer.url if balancer else nodes[0].query_url
+        if wait_for(lambda: all(node.checkpoints() >= 2 for node in nodes), 60) is None:
+            raise RuntimeError("no checkpoint within 60 s:\n" + "\n".join(node.log() for node in nodes))
+        proxy = RecordingProxy(ingest_url, ledger)
         agents = AgentFleet(proxy.url, ledger, AGENTS, tokens.agent_file, random.Random(rng.random()))
         threading.Thread(target=feed_agents, args=(agents, stop_feeding), daemon=True).start()
         agents.start()
-        fleet = Fleet(node.ingest_url, ledger, credentials, random.Random(rng.random()))
+        fleet = Fleet(ingest_url, ledger, credentials, random.Random(rng.random()), batch=balancer is None)
         fleet.start()
-        injector = Injector([node], agents, credentials, Stranger(node.ingest_url, ledger, credentials),
-                            ledger, tokens)
+        injector = Injector(nodes, agents, credentials, Stranger(ingest_url, ledger, credentials),
+                            ledger, tokens, balancer)
         injector.run(faults)
         ledger.fault("none", "the faults are over")
 
-        recovery = node.answers(RECOVERY_BOUND, credentials.token)
+        recoveries = [node.answers(RECOVERY_BOUND, credentials.token) for node in nodes]
+        if balancer:
+            recoveries.append(wait_for(balancer._ready, RECOVERY_BOUND))
+        recovery = None if None in recoveries else max(recoveries)
+        if recovery is None:
+            problems.append(f"a process did not answer within {RECOVERY_BOUND} s of the last fault: {recoveries}")
         if not agents.running():
             problems.append("an agent exited: " + " | ".join(a.stderr_text()[-300:] for a in agents.agents))
         fleet.stop_producing()
@@ -158,18 +170,22 @@ def run(minutes, seed):
         for agent in agents.agents:
             agent.stop()
         fleet.stop()
-        verdict = check(ledger, lambda name: node.query_url, lambda name: [(s, c) for _, s, c in injector.loss_windows],
-                        [node.query_url])
-        if recovery is None:
-            problems.append(f"the appliance did not answer within {RECOVERY_BOUND} s of the last fault")
-        print(figures(seed, minutes, ledger, injector, verdict, recovery, problems), flush=True)
+        owner = {name: node.name for node in nodes for name in listed_names(node.query_url)}
+        verdict = check(ledger, lambda name: query_url,
+                        lambda name: [(s, c) for node, s, c in injector.loss_windows if node == owner.get(name)],
+                        [node.query_url for node in nodes])
+        print(figures(seed, minutes, nodes, ledger, injector, verdict, recovery, problems), flush=True)
         failed = problems or not verdict.ok
         if failed:
             for line in (verdict.lost + verdict.doubled + verdict.phantoms)[:40]:
                 print("  " + line)
             print(f"FAILED: seed {seed}; the same schedule again: ./servertrack chaos --minutes {minutes:g} "
-                  f"--seed {seed}\nfault schedule:\n{describe(faults)}\nloss windows: {injector.loss_windows}"
-                  f"\nappliance log (end):\n" + "\n".join(node.log().splitlines()[-60:]), flush=True)
+                  f"--seed {seed} --nodes {node_count}\nfault schedule:\n{describe(faults)}\n"
+                  f"loss windows: {injector.loss_windows}", flush=True)
+            for node in nodes:
+                print(f"appliance {node.name}'s log (end):\n" + "\n".join(node.log().splitlines()[-40:]))
+            if balancer:
+                print("HAProxy's log (end):\n" + "\n".join(balancer.log_text().splitlines()[-20:]), flush=True)
         return 1 if failed else 0
     finally:
         stop_feeding.set()
@@ -179,7 +195,9 @@ def run(minutes, seed):
             agents.close()
         if proxy:
             proxy.close()
-        if node:
+        if balancer:
+            balancer.__exit__()
+        for node in nodes:
             node.close()
         tokens.close()
 
@@ -188,10 +206,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=3, help="minutes of faults (default %(default)s)")
     parser.add_argument("--seed", type=int, default=None, help="the schedule's seed (default: a random one, printed)")
+    parser.add_argument("--nodes", type=int, choices=(1, 2, 3), default=1,
+                        help="1: one appliance alone; 2 or 3: appliances behind the README's HAProxy recipe")
     options = parser.parse_args(argv)
     seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
-    print(f"chaos: seed {seed}, {options.minutes:g} minutes of faults", flush=True)
-    return run(options.minutes, seed)
+    print(f"chaos: seed {seed}, {options.minutes:g} minutes of faults, {options.nodes} node(s)", flush=True)
+    return run(options.minutes, seed, options.nodes)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ top of tests/lib/appliance.py). Everything binds 127.0.0.1 and is ended by pid.
                                 deploy/haproxy/generate.py run as an operator
                                 would, for nodes = [(name, [appliance, ...])],
                                 then HAProxy started as this process's child;
-                                .url (.copy_url with copy) .config; a context
-                                manager
+                                .url (.copy_url with copy) .config .reload();
+                                a context manager
     wait_until(condition, timeout, what)
 """
 
@@ -147,6 +147,18 @@ class Balancer:
             return http("GET", self.url + "/healthz", timeout=2)[0] == 200
         except OSError:
             return False
+
+    def reload(self):
+        """HAProxy's reload as an init system does it: a new process on the same
+        configuration takes over the listeners (-sf: the old one finishes its
+        connections, then exits). Returns once the new one answers /healthz."""
+        old = self.process
+        self.process = subprocess.Popen(["haproxy", "-db", "-dW", "-f", self.config_path, "-sf", str(old.pid)],
+                                        stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log)
+        try:
+            old.wait(timeout=30)
+        finally:
+            wait_until(self._ready, 10, "HAProxy answers /healthz after a reload")
 
     def log_text(self):
         self._log.seek(0)
