@@ -22,7 +22,7 @@ refused (507), is a server that was never sent either.
              .ok .counted (acknowledged samples found)
 """
 
-import http.client
+from http.client import HTTPException
 import json
 import time
 
@@ -55,7 +55,7 @@ def get_json(url, bound=30):
         try:
             status, _, body = http("GET", url, timeout=5)
             return status, json.loads(body) if body else None
-        except (OSError, http.client.HTTPException):
+        except (OSError, HTTPException):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)

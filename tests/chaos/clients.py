@@ -17,7 +17,7 @@ stopped by run.py (one thread each, in the harness process).
                              each, no retry: 204 acked, 507 refused
 """
 
-import http.client
+from http.client import HTTPException
 import json
 import random
 import threading
@@ -56,7 +56,7 @@ def attempt(ledger, url, body, credentials):
     except ConnectionRefusedError:
         ledger.count_request("connection refused")
         return "refused", None
-    except (OSError, http.client.HTTPException) as error:
+    except (OSError, HTTPException) as error:
         ledger.count_request(type(error).__name__)
         return None, None
     ledger.count_request(status)
@@ -79,8 +79,16 @@ class Client(threading.Thread):
         self.stopped = False
         self.streak = Streak(ledger)
         self.busy = False
+        self.error = None
 
     def run(self):
+        try:
+            self.send_until_stopped()
+        except Exception as error:  # a 400 or a refused item: the run fails, saying why
+            self.error = f"{type(error).__name__}: {error}"
+            self.busy = False
+
+    def send_until_stopped(self):
         while not self.stopped:
             request = self.next_request() if self.producing else None
             if request is None:
@@ -242,6 +250,9 @@ class Fleet:
 
     def pending(self):
         return any(client.busy for client in self.clients)
+
+    def errors(self):
+        return [client.error for client in self.clients if client.error]
 
     def stop(self):
         for client in self.clients:

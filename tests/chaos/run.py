@@ -166,6 +166,7 @@ def run(minutes, seed, node_count=1):
             problems.append(f"the clients still had unacknowledged samples after {DRAIN_BOUND} s")
         if wait_for(lambda: agents.spooled() == 0, DRAIN_BOUND) is None:
             problems.append(f"the agents' spools still held {agents.spooled()} samples after {DRAIN_BOUND} s")
+        problems += [f"a client stopped: {error}" for error in fleet.errors()]
         stop_feeding.set()
         for agent in agents.agents:
             agent.stop()
