@@ -76,13 +76,18 @@ class RecordingProxy:
             for index, sample in enumerate(samples):
                 if index not in rejected:
                     self.ledger.acked(*sample)
-        handler.send_response(status)
-        for key in ("content-type", "retry-after", "www-authenticate"):
-            if key in answer_headers:
-                handler.send_header(key, answer_headers[key])
-        handler.send_header("Content-Length", str(len(payload)))
-        handler.end_headers()
-        handler.wfile.write(payload)
+        try:
+            handler.send_response(status)
+            for key in ("content-type", "retry-after", "www-authenticate"):
+                if key in answer_headers:
+                    handler.send_header(key, answer_headers[key])
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            # The agent was killed or gave up meanwhile: the appliance's answer
+            # stands (the ledger has it); the agent resends what its spool kept.
+            handler.close_connection = True
 
     def close(self):
         self.server.shutdown()
