@@ -25,9 +25,9 @@ import shutil
 import tempfile
 import time
 
-from appliance import TestSegment, free_port, http, shmtool
+from appliance import TestSegment, free_port, healthy, http, poll, shmtool
 from servertrack.checkpoint import checkpoint_files
-from supervised import Supervised, process_gone, wait_until
+from supervised import Supervised, process_gone
 
 CHECKPOINT_INTERVAL = 2
 INGEST_WORKERS = 2
@@ -78,7 +78,7 @@ class Node:
     def _retire(self):
         """The current supervisor is gone: waits for its workers, keeps its log."""
         pids = self.run.worker_pids()
-        wait_until(lambda: all(process_gone(pid) for pid in pids), 15)
+        poll(lambda: all(process_gone(pid) for pid in pids), 15)
         self.run.__exit__()
         self.logs.append(self.run.log())
 
@@ -115,8 +115,7 @@ class Node:
         headers = {"Authorization": f"Bearer {token}"}
         while time.monotonic() - started < bound:
             with contextlib.suppress(OSError):
-                if (http("GET", self.ingest_url + "/healthz", timeout=2)[0] == 200
-                        and http("GET", self.query_url + "/healthz", timeout=2)[0] == 200
+                if (healthy([self.ingest_url, self.query_url])
                         and http("POST", self.ingest_url + "/server/probe-" + self.name, '{"cpu": 1, "ram": 1}',
                                  headers, timeout=2)[0] == 204
                         and http("GET", self.query_url + "/server/probe-" + self.name, timeout=2)[0] == 200):

@@ -37,6 +37,7 @@ sys.path.insert(0, HERE)
 os.environ.setdefault("SERVERTRACK_SOURCE_DIR", SOURCE)
 
 from agents import AgentFleet, RecordingProxy  # noqa: E402
+from appliance import poll  # noqa: E402
 from checker import check, listed_names  # noqa: E402
 from clients import Credentials, Fleet, Stranger  # noqa: E402
 from fleet import Balancer  # noqa: E402
@@ -78,16 +79,6 @@ class Tokens:
 
     def close(self):
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def wait_for(condition, bound):
-    """Seconds until condition() held, or None after `bound` s."""
-    started = time.monotonic()
-    while time.monotonic() - started < bound:
-        if condition():
-            return time.monotonic() - started
-        time.sleep(0.2)
-    return None
 
 
 def feed_agents(agents, stop):
@@ -140,7 +131,7 @@ def run(minutes, seed, node_count=1):
             balancer = Balancer([(node.name, [node]) for node in nodes]).__enter__()
         ingest_url = balancer.url if balancer else nodes[0].ingest_url
         query_url = balancer.url if balancer else nodes[0].query_url
-        if wait_for(lambda: all(node.checkpoints() >= 2 for node in nodes), 60) is None:
+        if not poll(lambda: all(node.checkpoints() >= 2 for node in nodes), 60):
             raise RuntimeError("no checkpoint within 60 s:\n" + "\n".join(node.log() for node in nodes))
         proxy = RecordingProxy(ingest_url, ledger)
         agents = AgentFleet(proxy.url, ledger, AGENTS, tokens.agent_file, random.Random(rng.random()))
@@ -155,16 +146,17 @@ def run(minutes, seed, node_count=1):
 
         recoveries = [node.answers(RECOVERY_BOUND, credentials.token) for node in nodes]
         if balancer:
-            recoveries.append(wait_for(balancer._ready, RECOVERY_BOUND))
+            began = time.monotonic()
+            recoveries.append(time.monotonic() - began if poll(balancer._ready, RECOVERY_BOUND) else None)
         recovery = None if None in recoveries else max(recoveries)
         if recovery is None:
             problems.append(f"a process did not answer within {RECOVERY_BOUND} s of the last fault: {recoveries}")
         if not agents.running():
             problems.append("an agent exited: " + " | ".join(a.stderr_text()[-300:] for a in agents.agents))
         fleet.stop_producing()
-        if wait_for(lambda: not fleet.pending(), DRAIN_BOUND) is None:
+        if not poll(lambda: not fleet.pending(), DRAIN_BOUND, interval=0.2):
             problems.append(f"the clients still had unacknowledged samples after {DRAIN_BOUND} s")
-        if wait_for(lambda: agents.spooled() == 0, DRAIN_BOUND) is None:
+        if not poll(lambda: agents.spooled() == 0, DRAIN_BOUND, interval=0.2):
             problems.append(f"the agents' spools still held {agents.spooled()} samples after {DRAIN_BOUND} s")
         problems += [f"a client stopped: {error}" for error in fleet.errors()]
         stop_feeding.set()
