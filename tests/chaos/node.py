@@ -12,16 +12,17 @@ and the faults that can be done to it. Called from the run's fault thread only.
         .close()
 
 A power cut's loss window (README, Where the data lives: "at most the samples of
-the last checkpoint interval") starts where the newest complete checkpoint's dump
-may have begun: a dump starts only after the previous one finished, so no later
-than the previous checkpoint file was last written (its mtime); with no previous
-file, when this supervisor started. Every sample acknowledged before that is in
-the checkpoint the restart restores.
+the last checkpoint interval") starts where the newest checkpoint's walk of the
+segment may have begun: DUMP_MARGIN s before the `dumped_unix` its header holds,
+and in any case not before the previous checkpoint file was last written (a dump
+starts only after the previous one finished) or this supervisor started. Every
+sample acknowledged before that is in the checkpoint the restart restores.
 """
 
 import contextlib
 import os
 import shutil
+import struct
 import tempfile
 import time
 
@@ -29,8 +30,19 @@ from appliance import TestSegment, free_port, healthy, http, poll, shmtool
 from servertrack.checkpoint import checkpoint_files
 from supervised import Supervised, process_gone
 
-CHECKPOINT_INTERVAL = 2
+CHECKPOINT_INTERVAL = 4
 INGEST_WORKERS = 2
+# Seconds before the newest checkpoint's `dumped_unix` its walk of the segment may
+# have begun: the header's time is taken after the walk, in whole seconds, and a
+# walk of CAPACITY slots takes microseconds unless preempted (nice 10, loaded host).
+DUMP_MARGIN = 1
+# cli/snapshot_file.h: the header's dumped_unix, an i64 at offset 40.
+DUMPED_UNIX = struct.Struct("<q")
+
+
+def dumped_unix(path):
+    with open(path, "rb") as snapshot:
+        return DUMPED_UNIX.unpack_from(snapshot.read(48), 40)[0]
 
 
 class Node:
@@ -92,7 +104,8 @@ class Node:
 
     def power_cut(self):
         files = checkpoint_files(self.data_dir, self.segment.name)
-        window_start = os.path.getmtime(files[1][1]) if len(files) > 1 else self.started_at
+        window_start = max(os.path.getmtime(files[1][1]) if len(files) > 1 else self.started_at,
+                           dumped_unix(files[0][1]) - DUMP_MARGIN)
         self.run.power_cut()
         cut = time.time()
         self._retire()
