@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A chaos run: a real appliance (`servertrack run`: supervisor, two ingest
-workers, a query worker, checkpoints every 2 s, an ingest token), a simulated
+workers, a query worker, checkpoints every 4 s, an ingest token), a simulated
 fleet (plain clients: clients.py; real servertrack-agents: agents.py), faults
 from the seed (faults.py), then the history checker (checker.py). Prints the
 figures; exits 0 when nothing acknowledged was lost outside the README's loss
