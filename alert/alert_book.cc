@@ -129,6 +129,10 @@ void AlertBook::apply(const Rule& rule, std::string_view server, const Finding& 
   }
 }
 
+void AlertBook::keep(std::string_view rule, std::string_view server) {
+  if (auto it = records_.find(key_of(rule, server)); it != records_.end()) it->second.seen_round = round_;
+}
+
 void AlertBook::end_round(std::int64_t now) {
   for (auto it = records_.begin(); it != records_.end();) {
     AlertRecord& record = it->second;

@@ -62,6 +62,9 @@ class AlertBook {
   // `now`; a change to firing or resolved is appended to changes().
   void apply(const Rule& rule, std::string_view server, const Finding& finding, const shm::Snapshot& windows,
              std::int64_t now);
+  // The rule's alert of `server` stays as it is this round (its slot could
+  // not be read now: a write in the way).
+  void keep(std::string_view rule, std::string_view server);
   // Ends the round: a firing alert not found in it is resolved at `now`, a
   // pending one dropped; resolved records older than kKeepResolvedSeconds go.
   void end_round(std::int64_t now);
