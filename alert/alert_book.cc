@@ -5,7 +5,9 @@
 #include <simdjson.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <tuple>
 #include <ctime>
 
 #include "common/json_string.h"
@@ -73,11 +75,19 @@ void AlertBook::change(AlertRecord& record, AlertRecord::State state, std::int64
   if (state != AlertRecord::State::pending) changes_.push_back(record);
 }
 
+std::string_view AlertBook::key(std::string_view rule, std::string_view server) {
+  key_.assign(rule);
+  key_.push_back('\0');
+  key_.append(server);
+  return key_;
+}
+
 void AlertBook::apply(const Rule& rule, std::string_view server, const Finding& finding,
                       const shm::Snapshot& windows, std::int64_t now) {
   using State = AlertRecord::State;
-  const std::string key = key_of(rule.name, server);
-  auto it = records_.find(key);
+  if (finding.state == Finding::State::none && records_.empty()) return;  // the common case: nothing to judge
+  auto it = records_.find(key(rule.name, server));
+  if (finding.state == Finding::State::none && it == records_.end()) return;
   AlertRecord* record = it == records_.end() ? nullptr : &it->second;
   if (record) record->seen_round = round_;
   // A firing alert ends when the finding no longer holds it (none, or another run).
@@ -116,7 +126,7 @@ void AlertBook::apply(const Rule& rule, std::string_view server, const Finding& 
     fresh.kind = rule.kind;
     fresh.starts_at = finding.starts_at;
     fresh.seen_round = round_;
-    record = &(records_[key] = std::move(fresh));
+    record = &(records_.insert_or_assign(std::string(key(rule.name, server)), std::move(fresh)).first->second);
   }
   record->value = finding.value;
   record->last_end = finding.last_end;
@@ -130,7 +140,7 @@ void AlertBook::apply(const Rule& rule, std::string_view server, const Finding& 
 }
 
 void AlertBook::keep(std::string_view rule, std::string_view server) {
-  if (auto it = records_.find(key_of(rule, server)); it != records_.end()) it->second.seen_round = round_;
+  if (auto it = records_.find(key(rule, server)); it != records_.end()) it->second.seen_round = round_;
 }
 
 void AlertBook::end_round(std::int64_t now) {
@@ -160,8 +170,9 @@ std::string AlertBook::to_json(std::int64_t evaluated_at, std::size_t rule_count
     for (const auto& [key, record] : records_) {
       if (record.state == state) of_state.push_back(&record);
     }
-    std::stable_sort(of_state.begin(), of_state.end(),
-                     [](const AlertRecord* a, const AlertRecord* b) { return a->starts_at < b->starts_at; });
+    std::sort(of_state.begin(), of_state.end(), [](const AlertRecord* a, const AlertRecord* b) {
+      return std::tie(a->starts_at, a->server, a->rule) < std::tie(b->starts_at, b->server, b->rule);
+    });
     for (const AlertRecord* r : of_state) {
       fmt::format_to(std::back_inserter(out),
                      "{}{{\"rule\":{},\"server\":{},\"severity\":{},\"state\":\"{}\",\"condition\":{},\"kind\":{},"
@@ -194,7 +205,7 @@ std::optional<std::string> AlertBook::load(const std::string& path) {
   simdjson::dom::element root;
   if (access(path.c_str(), F_OK) != 0) return std::nullopt;
   if (auto error = parser.load(path).get(root)) return fmt::format("{}: {}", path, simdjson::error_message(error));
-  std::map<std::string, AlertRecord> records;
+  std::unordered_map<std::string, AlertRecord, KeyHash, std::equal_to<>> records;
   AlertCounters counters;
   // A missing or mistyped field reads as 0 or "" (then judged below).
   auto number = [](simdjson::simdjson_result<simdjson::dom::element> e) -> std::int64_t {

@@ -9,7 +9,8 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <functional>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,7 +70,12 @@ class AlertBook {
   // pending one dropped; resolved records older than kKeepResolvedSeconds go.
   void end_round(std::int64_t now);
 
-  const std::map<std::string, AlertRecord>& records() const { return records_; }
+  // Looked up by string_view (no key built per lookup): see key().
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
+  };
+  const std::unordered_map<std::string, AlertRecord, KeyHash, std::equal_to<>>& records() const { return records_; }
   std::vector<AlertRecord> take_changes() { return std::exchange(changes_, {}); }
   AlertCounters& counters() { return counters_; }
   const AlertCounters& counters() const { return counters_; }
@@ -84,7 +90,10 @@ class AlertBook {
 
  private:
   void change(AlertRecord& record, AlertRecord::State state, std::int64_t now);
-  std::map<std::string, AlertRecord> records_;  // by rule '\0' server
+  // The key of (rule, server) in key_, which keeps its buffer: no allocation per lookup.
+  std::string_view key(std::string_view rule, std::string_view server);
+  std::unordered_map<std::string, AlertRecord, KeyHash, std::equal_to<>> records_;  // by rule '\0' server
+  std::string key_;
   std::vector<AlertRecord> changes_;
   AlertCounters counters_;
   std::uint64_t round_ = 0;

@@ -11,23 +11,36 @@
 namespace servertrack::alert {
 
 FleetEvaluation::FleetEvaluation(shm::Segment& segment, const std::vector<Rule>& rules)
-    : segment_(segment), rules_(rules), copy_(std::make_unique<shm::SlotCopy>()) {}
+    : segment_(segment),
+      rules_(rules),
+      windows_(std::make_unique<shm::Snapshot>()),
+      newest_(segment.capacity(), 0),
+      maybe_recorded_(segment.capacity(), 1),
+      findings_(rules.size()) {}
 
 void FleetEvaluation::evaluate_server(const shm::ServerEntry& entry, std::int64_t now) {
   bool watched = false;
   for (const Rule& rule : rules_) watched = watched || entry.name.starts_with(rule.prefix);
   if (!watched) return;
-  const bool copied = segment_.copy_slot(*entry.slot, *copy_) == shm::Status::ok && copy_->name_view() == entry.name;
-  if (!copied) {  // a write in the way, or the slot reused since the walk read it: judged next time
+  const shm::Status read = segment_.snapshot(entry.name, now, *windows_);
+  if (read == shm::Status::not_found) return;  // deleted since the walk read it: its alerts end
+  if (read != shm::Status::ok) {  // a write in the way: judged next time
     for (const Rule& rule : rules_) {
       if (entry.name.starts_with(rule.prefix)) book_.keep(rule.name, entry.name);
     }
     return;
   }
-  const shm::Snapshot windows = shm::make_snapshot(*copy_, now);
-  for (const Rule& rule : rules_) {
-    if (entry.name.starts_with(rule.prefix)) book_.apply(rule, entry.name, evaluate(rule, windows, now), windows, now);
+  const shm::Snapshot& windows = *windows_;
+  bool found = false;
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    findings_[i] = entry.name.starts_with(rules_[i].prefix) ? evaluate(rules_[i], windows, now) : Finding{};
+    found = found || findings_[i].state != Finding::State::none;
   }
+  if (!found && !maybe_recorded_[entry.slot_index]) return;
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    if (entry.name.starts_with(rules_[i].prefix)) book_.apply(rules_[i], entry.name, findings_[i], windows, now);
+  }
+  maybe_recorded_[entry.slot_index] = found;
 }
 
 void FleetEvaluation::evaluate_all(std::int64_t now) {
@@ -35,7 +48,7 @@ void FleetEvaluation::evaluate_all(std::int64_t now) {
   book_.begin_round();
   segment_.for_each_server(
       [&](const shm::ServerEntry& entry) {
-        newest_[std::string(entry.name)] = entry.last_sample_unix;
+        newest_[entry.slot_index] = entry.last_sample_unix;
         evaluate_server(entry, now);
       },
       now);
@@ -48,10 +61,10 @@ void FleetEvaluation::evaluate_caught_up(std::int64_t now) {
   const std::int64_t newest_complete_minute = (now / 60 - 1) * 60;
   segment_.for_each_server(
       [&](const shm::ServerEntry& entry) {
-        auto [it, fresh] = newest_.try_emplace(std::string(entry.name), entry.last_sample_unix);
-        if (fresh || it->second == entry.last_sample_unix) return;
-        const bool was_behind = it->second < newest_complete_minute;
-        it->second = entry.last_sample_unix;
+        std::int64_t& newest = newest_[entry.slot_index];
+        if (newest == entry.last_sample_unix) return;
+        const bool was_behind = newest != 0 && newest < newest_complete_minute;
+        newest = entry.last_sample_unix;
         if (was_behind) evaluate_server(entry, now);
       },
       now);

@@ -3,19 +3,20 @@
 // just filled in (a spool replayed after a partition).
 //
 // Owned by servertrack-alert's main thread; not thread-safe. A full
-// evaluation walks the table once and copies each watched server's slot once
-// (shm::Segment::copy_slot, ~6 KiB), whatever the number of rules: O(servers
-// x rules) evaluations of at most 60 buckets each. The quick one reads only
-// each slot's first line (the table walk) and copies the slots that moved.
+// evaluation walks the table once and reads each watched server's windows
+// once (shm::Segment::snapshot() into one kept Snapshot: a slot copy, no
+// allocation), whatever the number of rules: O(servers x rules) evaluations
+// of at most 60 buckets each. The quick one reads only each slot's first
+// line (the table walk) and the windows of the servers that moved.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "alert/alert_book.h"
+#include "alert/evaluate.h"
 #include "alert/rules.h"
 #include "shm/segment.h"
 
@@ -47,8 +48,15 @@ class FleetEvaluation {
   shm::Segment& segment_;
   const std::vector<Rule>& rules_;
   AlertBook book_;
-  std::unique_ptr<shm::SlotCopy> copy_;
-  std::unordered_map<std::string, std::int64_t> newest_;  // each server's newest sample at the last walk
+  std::unique_ptr<shm::Snapshot> windows_;
+  std::vector<std::int64_t> newest_;  // by slot: its server's newest sample at the last walk
+  // By slot: its server may have a record in the book (a rule found something
+  // there last time, or the book was just loaded). A server no rule finds
+  // anything on and none had is not looked up in the book: most servers, most
+  // of the time, so an evaluation costs the windows and the rules, not a hash
+  // lookup per rule.
+  std::vector<std::uint8_t> maybe_recorded_;
+  std::vector<Finding> findings_;  // one per rule, reused
   double last_duration_ = 0;
 };
 
