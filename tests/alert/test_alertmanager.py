@@ -23,7 +23,8 @@ import time
 import unittest
 import urllib.request
 
-from appliance import FakeClock, TestSegment, Worker, build_path, free_port, http, kill_and_reap, request_json
+from appliance import (FakeClock, TestSegment, Worker, build_path, free_port, http, kill_and_reap, request_json,
+                       wait_until)
 
 START = (int(time.time()) - 7200) // 3600 * 3600 + 10 * 60  # 10 minutes into an hour two hours ago
 RULES = """
@@ -51,16 +52,6 @@ def rfc3339(unix):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(unix))
 
 
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout} s: {what}")
-
-
 class Alertmanager:
     """Debian's prometheus-alertmanager on an ephemeral loopback port, no gossip."""
 
@@ -76,7 +67,7 @@ class Alertmanager:
             ["prometheus-alertmanager", f"--config.file={config}", f"--storage.path={self.dir}/data",
              f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address="],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for(self.ready, 20, "Alertmanager ready")
+        wait_until(self.ready, 20, "Alertmanager ready")
 
     def ready(self):
         try:
@@ -191,7 +182,7 @@ class AlertsEndToEnd(unittest.TestCase):
         def done():
             status, _, body = request_json("GET", f"{self.query.url}/alerts")
             return body if status == 200 and (body["evaluated_at"] or 0) >= unix else None
-        return wait_for(done, 10, f"an evaluation at {unix}\n{self.alert.log()}")
+        return wait_until(done, 10, f"an evaluation at {unix}\n{self.alert.log()}")
 
     def firing_in_alertmanager(self, alertname):
         return [a for a in self.alertmanager.alerts() if a["labels"]["alertname"] == alertname]
@@ -206,7 +197,7 @@ class AlertsEndToEnd(unittest.TestCase):
         self.assertEqual(self.firing_in_alertmanager("cpu-high"), [])
         # The 5th minute is complete: within one evaluation Alertmanager lists it.
         self.clock.set(at(5, 2))
-        listed = wait_for(lambda: self.firing_in_alertmanager("cpu-high"), 10, "the alert in Alertmanager")
+        listed = wait_until(lambda: self.firing_in_alertmanager("cpu-high"), 10, "the alert in Alertmanager")
         self.assertEqual(len(listed), 1)
         self.assertEqual(listed[0]["labels"], {"alertname": "cpu-high", "server": "web-01",
                                                "severity": "critical", "appliance": "test-appliance"})
@@ -234,8 +225,8 @@ class AlertsEndToEnd(unittest.TestCase):
         # Back down: resolved at the end of the last minute above, gone from Alertmanager's list.
         self.minute(6, {"web-01": 20, "web-02": 20})
         self.clock.set(at(7, 2))
-        wait_for(lambda: not self.firing_in_alertmanager("cpu-high"), 10, "the alert resolved in Alertmanager")
-        wait_for(lambda: self.webhook.bodies[-1]["status"] == "resolved", 10, "the resolved webhook")
+        wait_until(lambda: not self.firing_in_alertmanager("cpu-high"), 10, "the alert resolved in Alertmanager")
+        wait_until(lambda: self.webhook.bodies[-1]["status"] == "resolved", 10, "the resolved webhook")
         time.sleep(1)
         self.assertEqual([b["status"] for b in self.webhook.bodies], ["firing", "resolved"],
                          "one firing, one resolved: the restart told nothing")
@@ -253,7 +244,7 @@ class AlertsEndToEnd(unittest.TestCase):
         self.evaluated_at(at(3, 2))
         self.assertEqual(self.firing_in_alertmanager("silent"), [])
         self.clock.set(at(4, 2))  # 3 minutes after its last sample at 0:40
-        listed = wait_for(lambda: self.firing_in_alertmanager("silent"), 10, "the silent alert")
+        listed = wait_until(lambda: self.firing_in_alertmanager("silent"), 10, "the silent alert")
         self.assertEqual(listed[0]["labels"]["server"], "app-1")
         self.assertTrue(listed[0]["startsAt"].startswith(rfc3339(at(3, 40))), listed[0]["startsAt"])
 
@@ -267,7 +258,7 @@ class AlertsEndToEnd(unittest.TestCase):
                  for m in range(1, 21) for s in (5, 35)]
         status, _, answer = request_json("POST", f"{self.ingest.url}/server/web-03", spool)
         self.assertEqual((status, answer["recorded"]), (200, len(spool)), answer)
-        told = wait_for(lambda: self.webhook.bodies, 10, "the replayed episode on the webhook")
+        told = wait_until(lambda: self.webhook.bodies, 10, "the replayed episode on the webhook")
         self.assertEqual(len(told), 1)
         alert = told[0]["alerts"][0]
         self.assertEqual((told[0]["status"], alert["labels"]["server"]), ("resolved", "web-03"))
@@ -278,7 +269,7 @@ class AlertsEndToEnd(unittest.TestCase):
         self.start_alert(webhook_script=(503, 503, 503))
         self.minute(0, {"app-2": 10})
         self.clock.set(at(3, 50))
-        wait_for(lambda: self.webhook.bodies, 20, f"the webhook delivered\n{self.alert.log()}")
+        wait_until(lambda: self.webhook.bodies, 20, f"the webhook delivered\n{self.alert.log()}")
         time.sleep(1)
         self.assertEqual(self.webhook.attempts, 4)
         self.assertEqual(len(self.webhook.bodies), 1)

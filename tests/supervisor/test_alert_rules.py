@@ -11,8 +11,8 @@ import sys
 import tempfile
 import unittest
 
-from appliance import TestSegment, http
-from supervised import BUILD_DIR, SCRIPT, Supervised, wait_until
+from appliance import TestSegment, http, wait_until
+from supervised import BUILD_DIR, SCRIPT, Supervised
 
 RULES = "[cpu-high]\nseverity = critical\nwhen = cpu above 90 for 5 minutes\n"
 
@@ -53,10 +53,9 @@ class AlertRules(unittest.TestCase):
         with TestSegment() as segment, \
                 Supervised(segment.name, segment.capacity, extra_args=("--alert-rules", self.rules)) as run:
             run.wait_ready()
-            alert_pid = wait_until(lambda: run.current_pid("alert#1"), 10) and run.current_pid("alert#1")
-            self.assertTrue(alert_pid, run.log())
+            alert_pid = wait_until(lambda: run.current_pid("alert#1"), 10, "alert#1 started")
             state = os.path.join(run.data_dir, f"{segment.name}-alerts.json")
-            self.assertTrue(wait_until(lambda: os.path.exists(state), 10), "no evaluation at start")
+            wait_until(lambda: os.path.exists(state), 10, "an evaluation at start")
             status, _, body = http("GET", f"{run.query_url}/alerts")
             answer = json.loads(body)
             self.assertEqual((status, answer["rules"], answer["alerts"]), (200, 1, []))
