@@ -176,7 +176,7 @@ void check_header(const shm::Segment& segment, std::vector<std::string>& out) {
   const shm::Header& h = segment.header();
   for (int i = 0; i < shm::kMaxAttachedProcesses; ++i) {
     const auto kind = h.processes[i].kind.load();
-    if (h.processes[i].pid.load() != 0 && kind > static_cast<std::uint32_t>(shm::ProcessKind::tool)) {
+    if (h.processes[i].pid.load() != 0 && kind > static_cast<std::uint32_t>(shm::ProcessKind::alert)) {
       out.push_back(fmt::format("header: process entry {} has unknown kind {}", i, kind));
     }
   }

@@ -32,6 +32,7 @@ inline constexpr RouteScope kRouteScopes[] = {
     {"GET", "/", std::nullopt},  // the dashboard's page: code, no data (a browser cannot send a token with it)
     {"GET", "/servers", Scope::read},
     {"GET", "/fleet", Scope::read},
+    {"GET", "/alerts", Scope::read},
     {"GET", "/server/<name>", Scope::read},
     {"POST", "/server/<name>", Scope::write},
     {"POST", "/servers", Scope::write},

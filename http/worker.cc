@@ -201,7 +201,7 @@ int run_worker(int argc, char** argv, const WorkerKind& kind, const AddRoutes& a
     }
     WorkerServer server;
     WorkerMetrics metrics(kind.routes);
-    if (!options.metrics_textfile.empty()) metrics.add_textfile(options.metrics_textfile);
+    for (const std::string& textfile : options.metrics_textfiles) metrics.add_textfile(textfile);
     tune(server, kind, access);
     add_healthz(server, options, kind);
     metrics.install(server, segment);

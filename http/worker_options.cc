@@ -44,9 +44,11 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
   app.add_option("--sibling-url", options.sibling_url,
                  "base URL the 307 redirects point to, e.g. http://host:8888 "
                  "(default: the request's host on the sibling's default port)");
-  app.add_option("--metrics-textfile", options.metrics_textfile,
-                 "a file in the Prometheus text format (the supervisor's checkpoint counters) "
-                 "appended to GET /metrics at each scrape; a missing file adds nothing");
+  app.add_option("--metrics-textfile", options.metrics_textfiles,
+                 "a file in the Prometheus text format (the supervisor's checkpoint counters, the alert "
+                 "process's) appended to GET /metrics at each scrape; repeatable; a missing file adds nothing")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->expected(1);
   app.add_option("--tokens-file", options.access.tokens_file,
                  "every route but /healthz then needs a token of this file with the route's scope "
                  "(read, write, delete, metrics) and name prefix (README: Exposing it safely); "
@@ -60,6 +62,10 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, char** argv,
     app.add_option("--peers", options.peers,
                    "every node of a sharded fleet, this one included, as NAME=HOST:QUERY_PORT,...: "
                    "GET /fleet and /servers then answer for all of them (README: More than one host)");
+  }
+  if (kind.process == shm::ProcessKind::query) {
+    app.add_option("--alerts-file", options.alerts_file,
+                   "the alert process's state file (servertrack-alert --state-file), served as GET /alerts");
   }
   if (kind.process == shm::ProcessKind::ingest) {
     auto* token = app.add_option("--ingest-token", options.access.ingest_token,

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "common/defaults.h"
 #include "http/access_policy.h"
@@ -39,7 +40,12 @@ struct WorkerOptions {
   int threads = 2;  // event loops; one per core the worker may use (docs/design.md, "The connection layer")
   int worker_id = 1;        // among the workers of its kind, for the log
   std::string sibling_url;  // empty: the request's host, the sibling's default port
-  std::string metrics_textfile;  // appended to /metrics at each scrape; empty: none
+  // Files appended to /metrics at each scrape (the supervisor's checkpoint
+  // counters, the alert process's): --metrics-textfile, repeatable.
+  std::vector<std::string> metrics_textfiles;
+  // The query worker's --alerts-file: the alert process's state, GET /alerts
+  // (alert/alert_book.h); empty: the appliance runs no alert process.
+  std::string alerts_file;
   // --tokens-file, and (ingest only) --ingest-token / --ingest-token-file:
   // read by the access policy (http/access_policy.h); tokens are never logged.
   AccessSources access;

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
               return servertrack::http::sibling_location(sibling_url, req.get_header_value("Host"), bind,
                                                          kQuery.sibling_default_port, "");
             },
-            std::get<std::vector<servertrack::query::Peer>>(servertrack::query::parse_peers(options.peers)));
+            std::get<std::vector<servertrack::query::Peer>>(servertrack::query::parse_peers(options.peers)),
+            options.alerts_file);
       });
 }

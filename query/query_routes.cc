@@ -11,6 +11,7 @@
 #include "http/json_error.h"
 #include "http/server_path.h"
 #include "query/dashboard/dashboard_html.h"
+#include "query/alerts_route.h"
 #include "query/fleet.h"
 #include "query/prometheus_api.h"
 #include "query/prometheus_export.h"
@@ -161,7 +162,7 @@ std::string narrowed_prefix(std::string_view asked, std::string_view allowed) {
 
 void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segment& segment,
                       const http::AccessPolicy& access, IngestOrigin ingest_origin,
-                      std::vector<Peer> peers) {
+                      std::vector<Peer> peers, std::string alerts_file) {
   fast.get_server = [&segment](const http::FastRequest& request) -> std::optional<http::Answer> {
     return snapshot_answer(segment, request.name, common::Details{});
   };
@@ -174,6 +175,10 @@ void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segm
   });
   server.Get("/fleet", [&segment, &access, peers](const httplib::Request& req, httplib::Response& res) {
     answer_fleet(segment, access, peers, req, res);
+  });
+  server.Get("/alerts", [&access, alerts_file = std::move(alerts_file)](const httplib::Request& req,
+                                                                       httplib::Response& res) {
+    answer_alerts(alerts_file, access.decide(req).prefix, res);
   });
   server.Get(kExportPath, [&segment, &access](const httplib::Request& req, httplib::Response& res) {
     answer_prometheus_export(segment, access.decide(req).prefix, req, res);

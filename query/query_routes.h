@@ -40,6 +40,7 @@ inline constexpr http::RouteLabel kQueryRouteLabels[] = {
     {"/server/<name>", "/server/", true},
     {"/servers", "/servers", false},
     {"/fleet", "/fleet", false},
+    {"/alerts", "/alerts", false},
     {"/export/prometheus", "/export/prometheus", false},
     {"/api/v1/", "/api/v1/", true},
 };
@@ -51,7 +52,7 @@ using IngestOrigin = std::function<std::string(const httplib::Request& request)>
 // GET /server/<name> is also served on the fast path (`fast`).
 void add_query_routes(httplib::Server& server, http::FastRoutes& fast, shm::Segment& segment,
                       const http::AccessPolicy& access, IngestOrigin ingest_origin,
-                      std::vector<Peer> peers);
+                      std::vector<Peer> peers, std::string alerts_file);
 
 // A prefix no name starts with (shm/name.h): the listing is empty, no peer is asked.
 inline constexpr std::string_view kNoNamePrefix = "-";

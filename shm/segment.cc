@@ -136,6 +136,7 @@ const char* describe(ProcessKind kind) noexcept {
     case ProcessKind::ingest: return "ingest";
     case ProcessKind::query: return "query";
     case ProcessKind::tool: return "tool";
+    case ProcessKind::alert: return "alert";
     case ProcessKind::unknown: break;
   }
   return "unknown";

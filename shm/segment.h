@@ -95,7 +95,8 @@ class SegmentError : public std::runtime_error {
 
 enum class Access { read_write, read_only };
 
-enum class ProcessKind : std::uint32_t { unknown = 0, ingest = 1, query = 2, tool = 3 };
+// alert: servertrack-alert (alert/), attached read-only like a query worker.
+enum class ProcessKind : std::uint32_t { unknown = 0, ingest = 1, query = 2, tool = 3, alert = 4 };
 const char* describe(ProcessKind kind) noexcept;
 
 // The segment has no defaults of its own: callers pass a name and capacity

@@ -39,6 +39,8 @@ PACKAGES = [
     *DEB_PACKAGES,
     # tests: a real Prometheus scraping ServerTrack, promtool querying its API
     "prometheus",
+    # tests: alerts delivered to a real Alertmanager, listed through its API (tests/alert)
+    "prometheus-alertmanager",
 ]
 
 # What `test --fuzz` adds: clang with libFuzzer and the sanitizer runtimes.

@@ -22,6 +22,7 @@ CHECKOUT = None if installed else os.path.dirname(os.path.dirname(PACKAGE_DIR))
 BUILD_LAYOUT = {
     "ingest": os.path.join("ingest", "servertrack-ingest"),
     "query": os.path.join("query", "servertrack-query"),
+    "alert": os.path.join("alert", "servertrack-alert"),
     "shmtool": os.path.join("cli", "shmtool"),
 }
 
@@ -37,7 +38,7 @@ def installed_dir(relative):
 
 
 def program(build_dir, part):
-    """The path of 'ingest', 'query' or 'shmtool': from build_dir, else from the install."""
+    """The path of 'ingest', 'query', 'alert' or 'shmtool': from build_dir, else from the install."""
     if build_dir:
         return os.path.join(build_dir, BUILD_LAYOUT[part])
     if installed is None:

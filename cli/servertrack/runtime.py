@@ -13,7 +13,7 @@ import subprocess
 import urllib.error
 import urllib.request
 
-from servertrack import defaults, devtools
+from servertrack import alerts, defaults, devtools
 from servertrack.checkpoint import Checkpointer, metrics_path, remove_stale_temporaries
 from servertrack.log import log
 from servertrack.ports import EXIT_PORT_UNAVAILABLE, held_by_another
@@ -77,6 +77,7 @@ def worker_commands(options):
     ports = {"ingest": options.ingest_port, "query": options.query_port}
     siblings = {"ingest": "query", "query": "ingest"}
     counts = {"ingest": options.ingest_workers, "query": options.query_workers}
+    alert_worker_options = alerts.worker_options(options)
     commands = []
     for kind in ("ingest", "query"):
         argv = [program(options.build_dir, kind), "--bind", options.bind,
@@ -88,8 +89,9 @@ def worker_commands(options):
         if options.checkpoint_interval:
             # The supervisor's checkpoint counters, in every worker's /metrics.
             argv += ["--metrics-textfile", metrics_path(options.data_dir, options.segment)]
+        argv += alert_worker_options[kind]
         commands += [(f"{kind}#{n}", argv + ["--worker-id", str(n)]) for n in range(1, counts[kind] + 1)]
-    return commands
+    return commands + alerts.alert_commands(options, url(host, options.query_port))
 
 
 def healthy(host, port, segment):
@@ -170,6 +172,7 @@ def cmd_run(options):
             "or pass --build-dir with the build that has them")
         return 2
     problem = (unusable_access(options)
+               or alerts.unusable_alert_options(options)
                or held_by_another(options.ingest_port, options.segment)
                or held_by_another(options.query_port, options.segment)
                or unusable_data_dir(options.data_dir, options.segment))
@@ -287,6 +290,7 @@ def add_run_options(parser, default_build):
                         help="every node of a sharded fleet, this one included, with its query port, as "
                              "the balancer's --node lines name them: /fleet and /servers then list all "
                              "of them (README: More than one host; default: this node only)")
+    alerts.add_options(parser)
 
 
 def add_runtime_commands(sub, default_build):

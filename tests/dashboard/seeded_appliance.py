@@ -10,11 +10,16 @@ windows the test reads and the ones the browser draws a few seconds later are
 the same. Empty buckets of web_7: EMPTY_MINUTES, EMPTY_HOURS and EMPTY_DAYS
 (positions in the 60-, 24- and 30-element arrays). Every SPIKE_EVERY-th of its
 minutes also gets a second, higher sample, so the buckets holding them have a
-peak above their mean.
+peak above their mean. With `alert_rules`, the real servertrack-alert (its
+clock frozen at NOW too) evaluates them once seeded, and the query worker
+serves its alerts (GET /alerts).
 """
+import os
+import subprocess
+import tempfile
 import time
 
-from appliance import FAKETIME_LIBRARY, FakeClock, TestSegment, Worker, http
+from appliance import FAKETIME_LIBRARY, FakeClock, TestSegment, Worker, build_path, http, kill_and_reap
 import json
 
 HOUR = 3600
@@ -45,7 +50,10 @@ class SeededAppliance:
     later than its clock as a clock that ran ahead (docs/design.md, "Time and
     buckets"), so seeding goes oldest first."""
 
-    def __init__(self, server_count, history=None):
+    def __init__(self, server_count, history=None, alert_rules=None):
+        self.alert = None
+        self.alert_dir = tempfile.TemporaryDirectory(prefix="servertrack-alerts-")
+        self.alerts_file = os.path.join(self.alert_dir.name, "alerts.json")
         self.segment = TestSegment(capacity=2 * server_count)
         self.segment.__enter__()
         self.clock = FakeClock()
@@ -53,10 +61,13 @@ class SeededAppliance:
                   "FAKETIME": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(NOW)),
                   "ASAN_OPTIONS": self.clock.env["ASAN_OPTIONS"]}
         self.ingest = Worker("ingest", self.segment, env=self.clock.env)
-        self.query = Worker("query", self.segment, env=frozen)
+        self.query = Worker("query", self.segment, env=frozen,
+                            args=("--alerts-file", self.alerts_file) if alert_rules else ())
         self.url = self.query.url
         try:
             self.seed(server_count, history)
+            if alert_rules:
+                self.evaluate_alerts(alert_rules, frozen)
         except BaseException:
             self.stop()
             raise
@@ -90,7 +101,24 @@ class SeededAppliance:
             self.post(NOW, {name: {"cpu": i % 100, "ram": (i * 7) % 100}
                             for i, name in enumerate(names) if first <= i < first + 1000})
 
+    def evaluate_alerts(self, rules, env):
+        rules_file = os.path.join(self.alert_dir.name, "rules.ini")
+        with open(rules_file, "w") as f:
+            f.write(rules)
+        self.alert = subprocess.Popen(
+            [build_path("alert/servertrack-alert"), "--segment", self.segment.name, "--rules", rules_file,
+             "--state-file", self.alerts_file], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env={**os.environ, **env})
+        deadline = time.monotonic() + 20
+        while not os.path.exists(self.alerts_file):
+            if time.monotonic() > deadline or self.alert.poll() is not None:
+                raise RuntimeError("servertrack-alert wrote no alert state")
+            time.sleep(0.05)
+
     def stop(self):
+        if self.alert:
+            kill_and_reap(self.alert, True)
+        self.alert_dir.cleanup()
         for worker in (self.query, self.ingest):
             worker.__exit__(None, None, None)
         self.clock.close()

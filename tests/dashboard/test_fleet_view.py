@@ -4,7 +4,9 @@ seeded only by "time" backfill: a hot one whose latest minute is the one before
 NOW, three stopped 6 to 40 minutes before NOW, and host names. The first row is
 the hottest server (the backfilled one), clicking a column header sorts by it,
 the silent servers are marked, typing a host name prefix filters, clicking a row
-opens that server's view and its link leads back. The
+opens that server's view and its link leads back; the real alert process's
+firing alert (HOT above 90 % for 5 minutes) is listed above the fleet and its
+row marked. The
 fleet screenshot lands in $SERVERTRACK_BUILD_DIR/tests/dashboard/fleet-view.png
 (docs/fleet-view.png in the README is a copy of it).
 
@@ -25,6 +27,7 @@ HOT = "hot-backfilled.example.com"  # 99.5 % for the 58 minutes before NOW's: ho
 STOPPED = {"stopped-1.example.com": 6, "stopped-2.example.com": 20, "stopped-3.example.com": 40}  # minutes
 HOSTS = ["db-2.east.example.com", "db-2.west.example.com", "db-20.example.com"]
 BACKFILLED = [HOT, *STOPPED, *HOSTS]
+ALERT_RULES = "[cpu-high]\nseverity = critical\nprefix = hot\nwhen = cpu above 90 for 5 minutes\n"
 FIRST_ROW = "document.querySelector('#fleet-rows tr[data-name]')?.dataset.name"
 
 
@@ -52,7 +55,7 @@ class FleetViewTest(unittest.TestCase):
                           for name, stopped in STOPPED.items()},
                        **{name: backfill(range(10, -1, -1), lambda ago: 20, lambda ago: 20) for name in HOSTS}})
 
-        cls.api = SeededAppliance(SERVER_COUNT, history)
+        cls.api = SeededAppliance(SERVER_COUNT, history, alert_rules=ALERT_RULES)
         cls.all_names = names + [SILENT] + BACKFILLED
 
     @classmethod
@@ -85,6 +88,17 @@ class FleetViewTest(unittest.TestCase):
         self.assertEqual(len(self.rows(page)), 50)
         self.assertIn(f"{len(self.all_names):,} servers", page.evaluate("document.querySelector('#fleet-count').textContent"))
         page.screenshot(os.path.join(self.artifacts, "fleet-view.png"))
+
+    def test_firing_alerts_are_listed_first_and_their_servers_marked(self):
+        page = self.open_fleet()
+        listed = page.wait_for("[...document.querySelectorAll('#alerts li')]"
+                               ".map(li => li.dataset.alertServer + ' ' + li.dataset.alertRule).join()")
+        self.assertEqual(listed, f"{HOT} cpu-high")
+        self.assertFalse(page.evaluate("document.querySelector('#alerts-card').hidden"))
+        marked = page.evaluate("[...document.querySelectorAll('#fleet-rows tr[data-alert=\"1\"]')].map(r => r.dataset.name)")
+        self.assertEqual(marked, [HOT])
+        self.assertEqual(page.evaluate("document.querySelector('#fleet-rows tr[data-alert=\"1\"] td.name .badge')"
+                                       ".textContent"), "alert")
 
     def test_clicking_a_column_sorts_by_it(self):
         page = self.open_fleet()

@@ -182,8 +182,12 @@ class FakeClock:
     def set(self, unix_seconds):
         """From now on the workers' clock reads about unix_seconds (and runs on)."""
         offset = int(round(unix_seconds - time.time()))
-        with open(self.path, "w", encoding="ascii") as offset_file:
+        # Written beside and renamed over: a worker reading the file while it was
+        # truncated and not yet written would read no offset, the real clock.
+        temporary = f"{self.path}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="ascii") as offset_file:
             offset_file.write(f"{offset:+d}s\n")
+        os.replace(temporary, self.path)
 
     def close(self):
         os.unlink(self.path)
