@@ -47,7 +47,7 @@ inline constexpr std::array<double, 12> kLatencyBounds = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
 
 // Routes a worker may name besides /healthz, /metrics, "other" and "connection".
-inline constexpr std::size_t kMaxWorkerRoutes = 6;
+inline constexpr std::size_t kMaxWorkerRoutes = 8;
 
 class WorkerMetrics final : public ConnectionCounters {
  public:

@@ -39,6 +39,9 @@ PACKAGES = [
     *DEB_PACKAGES,
     # tests: a real Prometheus scraping ServerTrack, promtool querying its API
     "prometheus",
+    # tests: other agents feeding the ingest port, a real collectd (write_http JSON)
+    # and the influx v1 CLI (line protocol) (tests/ingest/test_collectd.py, test_line_protocol.py)
+    "collectd-core", "influxdb-client",
 ]
 
 # What `test --fuzz` adds: clang with libFuzzer and the sanitizer runtimes.
