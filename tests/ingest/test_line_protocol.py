@@ -8,7 +8,6 @@ prefix per line, /metrics."""
 import base64
 import gzip
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -19,7 +18,6 @@ from appliance import FakeClock, appliance, get_server, http, request_json, wind
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "fixtures")
-DEPLOY = os.path.join(HERE, "..", "..", "deploy", "telegraf")
 WRITER = "writer-token-0123456789abcdef"
 WEB_WRITER = "web-writer-token-0123456789ab"
 READER = "reader-token-0123456789abcdef"
@@ -99,8 +97,8 @@ class LineProtocolTest(unittest.TestCase):
             self.assertGreaterEqual(
                 metric_value(ingest, 'servertrack_http_requests_total{route="/ping",status="204"}'), 3)
 
-    def replay(self, name, at):
-        """Telegraf's documented output, against workers whose clock reads `at`."""
+    def clock_at(self, at):
+        """A clock for workers that reads `at`: Telegraf's documented output is of 2019."""
         clock = FakeClock()
         self.addCleanup(clock.close)
         clock.set(at)
@@ -108,7 +106,7 @@ class LineProtocolTest(unittest.TestCase):
 
     def test_telegrafs_cpu_output_byte_for_byte(self):
         body = fixture("telegraf_cpu.lp")
-        clock = self.replay("telegraf_cpu.lp", 1568760922 + 20)
+        clock = self.clock_at(1568760922 + 20)
         with appliance(env=clock.env) as (_, ingest, query):
             status, _, answer = http("POST", f"{ingest.url}/write?db=telegraf", body,
                                      {"Content-Type": "text/plain; charset=utf-8"})
@@ -123,7 +121,7 @@ class LineProtocolTest(unittest.TestCase):
 
     def test_telegrafs_mem_output_byte_for_byte(self):
         body = fixture("telegraf_mem.lp")
-        clock = self.replay("telegraf_mem.lp", 1574712869 + 20)
+        clock = self.clock_at(1574712869 + 20)
         with appliance(env=clock.env) as (_, ingest, query):
             # As documented, without a host tag: refused, as it names no server.
             status, _, document = request_json("POST", f"{ingest.url}/write", body)
