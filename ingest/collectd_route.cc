@@ -1,7 +1,5 @@
 #include "ingest/collectd_route.h"
 
-#include <fmt/format.h>
-
 #include <cmath>
 #include <string>
 
@@ -26,7 +24,7 @@ std::string_view member_text(simdjson::dom::object list, const char* key) {
 }
 
 // One value list: recorded, ignored (true returned) or refused.
-bool add_value_list(ForeignBatch& batch, std::string_view item, simdjson::dom::element element) {
+bool add_value_list(ForeignBatch& batch, std::size_t item, simdjson::dom::element element) {
   simdjson::dom::object list;
   if (element.get(list) != simdjson::SUCCESS) {
     batch.refuse(item, Rejection::invalid_json, "a value list is a JSON object");
@@ -90,14 +88,10 @@ void record_collectd(Ingest& ingest, const httplib::Request& req, httplib::Respo
     http::set_json_error(res, refusal.http_status, refusal.message);
     return;
   }
-  ForeignBatch batch(ingest, ingest.access.decide(req).prefix, common::wall_clock_unix_seconds());
+  ForeignBatch batch(ingest, ingest.access.decide(req).prefix, common::wall_clock_unix_seconds(), "value list");
   std::uint64_t ignored = 0;
   std::size_t index = 0;
-  char item[40];
-  for (const simdjson::dom::element list : lists) {
-    *fmt::format_to_n(item, sizeof item - 1, "value list {}", index++).out = '\0';
-    ignored += add_value_list(batch, item, list) ? 1 : 0;
-  }
+  for (const simdjson::dom::element list : lists) ignored += add_value_list(batch, index++, list) ? 1 : 0;
   ingest.counters.count_ignored_values(ignored);
   http::set_answer(res, batch.answer("error", ""));
 }

@@ -9,15 +9,15 @@
 
 namespace servertrack::ingest {
 
-ForeignBatch::ForeignBatch(Ingest& ingest, std::string_view prefix, std::int64_t now)
-    : ingest_(ingest), prefix_(prefix), now_(now) {}
+ForeignBatch::ForeignBatch(Ingest& ingest, std::string_view prefix, std::int64_t now, const char* item_kind)
+    : ingest_(ingest), prefix_(prefix), now_(now), item_kind_(item_kind) {}
 
-void ForeignBatch::record(std::string_view item, std::string_view name, const Sample& sample) {
+void ForeignBatch::record(std::size_t item, std::string_view name, const Sample& sample) {
   if (!name.starts_with(prefix_)) {
     refuse(item, Rejection::forbidden_name,
-           fmt::format("this token may only write samples for servers whose names start with {}; {} "
+           fmt::format("this token may only write samples for servers whose names start with {}; it "
                        "names {}",
-                       common::json_string(prefix_), item, common::json_string(name)));
+                       common::json_string(prefix_), common::json_string(name)));
     return;
   }
   ParsedSample parsed;
@@ -31,14 +31,14 @@ void ForeignBatch::record(std::string_view item, std::string_view name, const Sa
   ++dropped_;
   later_ = later_ || refusal->http_status == 503;
   if (first_refusal_.empty()) {
-    first_refusal_ = fmt::format("{} (host {}): {}", item, common::json_string(name), refusal->message);
+    first_refusal_ = fmt::format("{} {} (host {}): {}", item_kind_, item, common::json_string(name), refusal->message);
   }
 }
 
-void ForeignBatch::refuse(std::string_view item, Rejection reason, std::string_view message) {
+void ForeignBatch::refuse(std::size_t item, Rejection reason, std::string_view message) {
   ingest_.counters.count_rejected(reason);
   ++dropped_;
-  if (first_refusal_.empty()) first_refusal_ = fmt::format("{}: {}", item, message);
+  if (first_refusal_.empty()) first_refusal_ = fmt::format("{} {}: {}", item_kind_, item, message);
 }
 
 http::Answer ForeignBatch::answer(std::string_view message_member, std::string_view extra_members) {

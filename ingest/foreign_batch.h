@@ -23,13 +23,15 @@ namespace servertrack::ingest {
 
 class ForeignBatch {
  public:
-  // `prefix`: the token's name prefix ("" for every name); `now`: the receive time.
-  ForeignBatch(Ingest& ingest, std::string_view prefix, std::int64_t now);
+  // `prefix`: the token's name prefix ("" for every name); `now`: the receive
+  // time; `item_kind`: how the answer names what a sample came from, e.g.
+  // "line" (then "line 3"), a static string.
+  ForeignBatch(Ingest& ingest, std::string_view prefix, std::int64_t now, const char* item_kind);
 
-  // `item`: how the answer names what the sample came from, e.g. "line 3".
-  void record(std::string_view item, std::string_view name, const Sample& sample);
+  // `item`: the number of what the sample came from, e.g. 3 for line 3.
+  void record(std::size_t item, std::string_view name, const Sample& sample);
   // Counts and reports a refusal found before a sample was made.
-  void refuse(std::string_view item, Rejection reason, std::string_view message);
+  void refuse(std::size_t item, Rejection reason, std::string_view message);
 
   std::size_t written() const { return written_; }
   std::size_t dropped() const { return dropped_; }
@@ -44,6 +46,7 @@ class ForeignBatch {
   Ingest& ingest_;
   std::string_view prefix_;
   std::int64_t now_;
+  const char* item_kind_;
   std::size_t written_ = 0;
   std::size_t dropped_ = 0;
   bool later_ = false;

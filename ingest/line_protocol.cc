@@ -16,16 +16,17 @@ bool line_ends_at(std::string_view text, std::size_t at) {
   return text[at] == '\r' && (at + 1 == text.size() || text[at + 1] == '\n');
 }
 
-// From `at`, the first position holding one of `stops` (not escaped by a
-// backslash) or ending the line.
-std::size_t scan(std::string_view text, std::size_t at, std::string_view stops) {
+// From `at`, the first position holding one of the stops (not escaped by a
+// backslash) or ending the line. The stops are compared one by one: this is
+// the reader's inner loop.
+std::size_t scan(std::string_view text, std::size_t at, char stop, char second_stop, char third_stop) {
   while (!line_ends_at(text, at)) {
     const char c = text[at];
     if (c == '\\' && !line_ends_at(text, at + 1)) {
       at += 2;
       continue;
     }
-    if (stops.find(c) != std::string_view::npos) return at;
+    if (c == stop || c == second_stop || c == third_stop) return at;
     ++at;
   }
   return at;
@@ -102,7 +103,7 @@ const char* read_unquoted(std::string_view value, LineField& field) {
 // The field starting at `at` of a line: into `field`, and where it ends (its
 // ',' or the end of the field set); `reason` set when it is not a field.
 std::size_t read_field(std::string_view text, std::size_t at, LineField& field, const char*& reason) {
-  const std::size_t equals = scan(text, at, ",= ");
+  const std::size_t equals = scan(text, at, ',', '=', ' ');
   if (line_ends_at(text, equals) || text[equals] != '=') {
     reason = "invalid field format (key=value)";
     return equals;
@@ -124,7 +125,7 @@ std::size_t read_field(std::string_view text, std::size_t at, LineField& field, 
     field.value = text.substr(value_at + 1, quote - value_at - 1);
     return quote + 1;
   }
-  const std::size_t end = scan(text, value_at, ", ");
+  const std::size_t end = scan(text, value_at, ',', ' ', ' ');
   reason = read_unquoted(text.substr(value_at, end - value_at), field);
   return end;
 }
@@ -133,8 +134,8 @@ std::size_t read_field(std::string_view text, std::size_t at, LineField& field, 
 
 bool TagCursor::next(LineTag& tag) {
   if (rest_.empty()) return false;
-  const std::size_t equals = scan(rest_, 0, "=");
-  const std::size_t end = scan(rest_, equals + 1, ",");
+  const std::size_t equals = scan(rest_, 0, '=', '=', '=');
+  const std::size_t end = scan(rest_, equals + 1, ',', ',', ',');
   tag.key = rest_.substr(0, equals);
   tag.value = rest_.substr(equals + 1, end - equals - 1);
   rest_.remove_prefix(std::min(end + 1, rest_.size()));
@@ -179,7 +180,7 @@ LineReader::Next LineReader::next(Line& line, LineError& error) {
       error.reason = reason;
       return Next::error;
     };
-    const std::size_t measurement_end = scan(rest_, at, ", ");
+    const std::size_t measurement_end = scan(rest_, at, ',', ' ', ' ');
     if (measurement_end == at) return fail(at, "missing measurement");
     line = Line{};
     line.number = number_;
@@ -190,10 +191,10 @@ LineReader::Next LineReader::next(Line& line, LineError& error) {
       const std::size_t tags_start = at + 1;
       for (;;) {
         const std::size_t key_start = at + 1;
-        const std::size_t equals = scan(rest_, key_start, ",= ");
+        const std::size_t equals = scan(rest_, key_start, ',', '=', ' ');
         if (line_ends_at(rest_, equals) || rest_[equals] != '=') return fail(equals, "invalid tag format (key=value)");
         if (equals == key_start) return fail(equals, "missing tag key");
-        const std::size_t value_end = scan(rest_, equals + 1, ",= ");
+        const std::size_t value_end = scan(rest_, equals + 1, ',', '=', ' ');
         if (value_end == equals + 1) return fail(value_end, "missing tag value");
         at = value_end;
         if (line_ends_at(rest_, at)) return fail(at, "missing fields");

@@ -50,26 +50,23 @@ http::Answer write_lines(Ingest& ingest, Api api, const httplib::Request& req, s
                                  common::json_string(precision_name)));
   }
   const http::AccessDecision access = ingest.access.decide(req);
-  ForeignBatch batch(ingest, access.prefix, common::wall_clock_unix_seconds());
+  ForeignBatch batch(ingest, access.prefix, common::wall_clock_unix_seconds(), "line");
   LineReader reader(body);
   Line line;
   LineError error;
   std::uint64_t ignored = 0;
-  char item[32];
   for (;;) {
     const LineReader::Next next = reader.next(line, error);
     if (next == LineReader::Next::end) break;
     if (next == LineReader::Next::error) {
-      *fmt::format_to_n(item, sizeof item - 1, "line {}", error.number).out = '\0';
-      batch.refuse(item, Rejection::invalid_line, parse_refusal(error));
+      batch.refuse(error.number, Rejection::invalid_line, parse_refusal(error));
       continue;
     }
     const LineSample mapped = line_sample(line, *precision);
-    *fmt::format_to_n(item, sizeof item - 1, "line {}", line.number).out = '\0';
     switch (mapped.kind) {
       case LineSample::Kind::ignored: ++ignored; break;
-      case LineSample::Kind::refused: batch.refuse(item, mapped.reason, mapped.message); break;
-      case LineSample::Kind::sample: batch.record(item, mapped.name, mapped.sample); break;
+      case LineSample::Kind::refused: batch.refuse(line.number, mapped.reason, mapped.message); break;
+      case LineSample::Kind::sample: batch.record(line.number, mapped.name, mapped.sample); break;
     }
   }
   ingest.counters.count_ignored_lines(ignored);
