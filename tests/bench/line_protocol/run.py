@@ -12,8 +12,9 @@ line one of them (1 value).
 Each mode runs --rounds times, the modes interleaved; each run is --seconds of
 wrk. Per run: samples and values per second, and samples per CPU-second of the
 ingest worker (its utime + stime from /proc: "per core"). Prints the medians,
-each mode's ratio to the JSON batch in samples per CPU-second, and the load
-average before and after. Bounded: 5 x rounds x seconds of wrk.
+each mode's ratio to the JSON batch in samples per CPU-second, the requests not
+answered 2xx (all runs; not counted as recorded), and the load average before
+and after. Bounded: 5 x rounds x seconds of wrk.
 """
 import argparse
 import gzip
@@ -56,9 +57,7 @@ def wrk(url, requests, encoding, pid, args):
     if not match:
         raise RuntimeError(f"wrk printed no result: {result.stdout}{result.stderr}")
     count, seconds, failed = int(match[1]), float(match[2]), int(match[3])
-    if failed:
-        raise RuntimeError(f"{failed} of {count} requests to {requests[0][0]} failed")
-    return count, seconds, spent
+    return count, seconds, spent, failed
 
 
 def line_pairs(hosts, first):
@@ -102,19 +101,23 @@ def main():
     with TestSegment(capacity=8192) as segment, Worker("ingest", segment) as ingest:
         for _ in range(args.rounds):
             for label, requests, encoding, samples, values in modes():
-                count, seconds, spent = wrk(ingest.url, requests, encoding, ingest.pid, args)
+                count, seconds, spent, failed = wrk(ingest.url, requests, encoding, ingest.pid, args)
+                answered = count - failed  # only 2xx requests count as recorded
                 runs.setdefault(label, []).append(
-                    (count * samples / seconds, count * values / seconds, count * samples / spent))
+                    (answered * samples / seconds, answered * values / seconds, answered * samples / spent, failed))
     load_after = os.getloadavg()
     print(f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s x {args.rounds} rounds, one ingest "
           f"worker ({os.path.basename(os.path.abspath(args.build_dir))}, 2 event loops), {os.cpu_count()} CPUs")
     print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
           f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
     reference = statistics.median(run[2] for run in runs["JSON batch POST /servers (1000)"])
-    print(f"{'mode (medians)':<34}{'samples/s':>12}{'values/s':>12}{'samples/CPU-s':>15}{'vs JSON batch':>15}")
+    print(f"{'mode (medians)':<34}{'samples/s':>12}{'values/s':>12}{'samples/CPU-s':>15}{'vs JSON batch':>15}"
+          f"{'non-2xx':>9}")
     for label, results in runs.items():
         samples, values, per_cpu = (statistics.median(run[i] for run in results) for i in range(3))
-        print(f"{label:<34}{samples:>12,.0f}{values:>12,.0f}{per_cpu:>15,.0f}{per_cpu / reference:>14.2f}x")
+        failed = sum(run[3] for run in results)
+        print(f"{label:<34}{samples:>12,.0f}{values:>12,.0f}{per_cpu:>15,.0f}{per_cpu / reference:>14.2f}x"
+              f"{failed:>9}")
 
 
 if __name__ == "__main__":
