@@ -54,8 +54,36 @@ bool whole_number(std::string_view digits, Number& out) {
   return error == std::errc() && stop == end;
 }
 
-// The unquoted value `value` read into `field`; the reason when it is none of the types.
-const char* read_unquoted(std::string_view value, LineField& field) {
+// The number of a float, integer or unsigned field into `field`; the reason
+// when it does not read.
+const char* parse_number(LineField& field) {
+  const std::string_view value = field.value;
+  const std::string_view digits = value.substr(0, value.size() - 1);
+  switch (field.type) {
+    case FieldType::integer:
+      if (!whole_number(digits, field.integer)) return "invalid integer (a whole number from -2^63 to 2^63-1 before 'i')";
+      field.number = static_cast<double>(field.integer);
+      return nullptr;
+    case FieldType::unsigned_integer:
+      if (!whole_number(digits, field.unsigned_value)) return "invalid unsigned integer (a whole number from 0 to 2^64-1 before 'u')";
+      field.number = static_cast<double>(field.unsigned_value);
+      return nullptr;
+    case FieldType::float_number: {
+      const char* end = value.data() + value.size();
+      const auto [stop, error] = std::from_chars(value.data(), end, field.number, std::chars_format::general);
+      if (error != std::errc() || stop != end || !std::isfinite(field.number)) {
+        return "invalid number (a finite decimal number such as 12.5 or 1e3)";
+      }
+      return nullptr;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+// The unquoted value `value` read into `field`: its type, a boolean's value,
+// and with `with_number` a number's value; the reason when it is none of the types.
+const char* read_unquoted(std::string_view value, LineField& field, bool with_number) {
   if (value.empty()) return "missing field value";
   field.value = value;
   static constexpr std::string_view kTrue[] = {"t", "T", "true", "True", "TRUE"};
@@ -74,35 +102,24 @@ const char* read_unquoted(std::string_view value, LineField& field) {
       return nullptr;
     }
   }
-  const std::string_view digits = value.substr(0, value.size() - 1);
   if (value.back() == 'i') {
     field.type = FieldType::integer;
-    if (!whole_number(digits, field.integer)) return "invalid integer (a whole number from -2^63 to 2^63-1 before 'i')";
-    field.number = static_cast<double>(field.integer);
-    return nullptr;
-  }
-  if (value.back() == 'u') {
+  } else if (value.back() == 'u') {
     field.type = FieldType::unsigned_integer;
-    if (!whole_number(digits, field.unsigned_value)) return "invalid unsigned integer (a whole number from 0 to 2^64-1 before 'u')";
-    field.number = static_cast<double>(field.unsigned_value);
-    return nullptr;
+  } else {
+    field.type = FieldType::float_number;
+    const char first = value[0] == '-' && value.size() > 1 ? value[1] : value[0];
+    if (!((first >= '0' && first <= '9') || first == '.')) {
+      return "invalid field value (a number, 12i, 12u, true, false or a \"quoted string\")";
+    }
   }
-  field.type = FieldType::float_number;
-  const char first = value[0] == '-' && value.size() > 1 ? value[1] : value[0];
-  if (!((first >= '0' && first <= '9') || first == '.')) {
-    return "invalid field value (a number, 12i, 12u, true, false or a \"quoted string\")";
-  }
-  const char* end = value.data() + value.size();
-  const auto [stop, error] = std::from_chars(value.data(), end, field.number, std::chars_format::general);
-  if (error != std::errc() || stop != end || !std::isfinite(field.number)) {
-    return "invalid number (a finite decimal number such as 12.5 or 1e3)";
-  }
-  return nullptr;
+  return with_number ? parse_number(field) : nullptr;
 }
 
 // The field starting at `at` of a line: into `field`, and where it ends (its
 // ',' or the end of the field set); `reason` set when it is not a field.
-std::size_t read_field(std::string_view text, std::size_t at, LineField& field, const char*& reason) {
+std::size_t read_field(std::string_view text, std::size_t at, LineField& field, const char*& reason,
+                       bool with_number) {
   const std::size_t equals = scan(text, at, ',', '=', ' ');
   if (line_ends_at(text, equals) || text[equals] != '=') {
     reason = "invalid field format (key=value)";
@@ -126,11 +143,13 @@ std::size_t read_field(std::string_view text, std::size_t at, LineField& field, 
     return quote + 1;
   }
   const std::size_t end = scan(text, value_at, ',', ' ', ' ');
-  reason = read_unquoted(text.substr(value_at, end - value_at), field);
+  reason = read_unquoted(text.substr(value_at, end - value_at), field, with_number);
   return end;
 }
 
 }  // namespace
+
+void read_number(LineField& field) { parse_number(field); }
 
 bool TagCursor::next(LineTag& tag) {
   if (rest_.empty()) return false;
@@ -145,7 +164,7 @@ bool TagCursor::next(LineTag& tag) {
 bool FieldCursor::next(LineField& field) {
   if (rest_.empty()) return false;
   const char* reason = nullptr;
-  const std::size_t end = read_field(rest_, 0, field, reason);
+  const std::size_t end = read_field(rest_, 0, field, reason, false);
   rest_.remove_prefix(std::min(end + 1, rest_.size()));
   return true;
 }
@@ -209,7 +228,7 @@ LineReader::Next LineReader::next(Line& line, LineError& error) {
     LineField field;
     for (;;) {
       const char* reason = nullptr;
-      at = read_field(rest_, at, field, reason);
+      at = read_field(rest_, at, field, reason, true);
       if (reason != nullptr) return fail(at, reason);
       if (line_ends_at(rest_, at) || rest_[at] != ',') break;
       ++at;

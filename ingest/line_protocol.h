@@ -36,10 +36,11 @@ struct LineField {
   FieldType type = FieldType::float_number;
   std::string_view value;  // as written: digits with their suffix, the boolean's word,
                            // or the string between its quotes (escaped)
+  // Set by read_number() (a FieldCursor leaves them 0: most fields are not looked at):
   double number = 0;       // float_number, and integer / unsigned_integer converted
   std::int64_t integer = 0;        // integer
   std::uint64_t unsigned_value = 0;  // unsigned_integer
-  bool boolean = false;    // boolean
+  bool boolean = false;    // boolean (set by the cursor)
 };
 
 struct LineTag {
@@ -81,6 +82,10 @@ class FieldCursor {
  private:
   std::string_view rest_;
 };
+
+// Reads the number of a float, integer or unsigned field of a checked line
+// into `number` (and `integer` / `unsigned_value`); other types are left alone.
+void read_number(LineField& field);
 
 class LineReader {
  public:

@@ -44,6 +44,7 @@ LineSample line_sample(const Line& line, Precision precision) {
   while (cursor.next(field)) {
     const auto keep = [&fields, &field](const LineField*& slot, int index) {
       fields[index] = field;
+      read_number(fields[index]);
       slot = &fields[index];
     };
     if (cpu && field.key == "usage_idle") keep(idle, 0);

@@ -27,7 +27,10 @@ std::vector<LineField> fields_of(const Line& line) {
   std::vector<LineField> fields;
   FieldCursor cursor(line.fields);
   LineField field;
-  while (cursor.next(field)) fields.push_back(field);
+  while (cursor.next(field)) {
+    read_number(field);
+    fields.push_back(field);
+  }
   return fields;
 }
 
