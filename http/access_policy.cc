@@ -9,6 +9,7 @@
 #include "common/json_string.h"
 #include "http/bearer_token.h"
 #include "http/header_text.h"
+#include "http/presented_token.h"
 #include "http/route_scopes.h"
 #include "http/worker_log.h"
 
@@ -144,7 +145,8 @@ const AccessPolicy::TokenSet& AccessPolicy::current() const {
 }
 
 AccessDecision AccessPolicy::decide(std::string_view method, std::string_view path,
-                                    std::string_view authorization, std::size_t count) const {
+                                    std::string_view authorization, std::size_t count,
+                                    std::string_view password_parameter) const {
   const RouteAccess route = route_access(method, path);
   AccessDecision decision;
   decision.route = route.route;
@@ -153,12 +155,13 @@ AccessDecision AccessPolicy::decide(std::string_view method, std::string_view pa
   const TokenSet& set = current();
   const auto needed = static_cast<std::uint8_t>(*route.scope);
   if ((set.guarded & needed) == 0) return decision;
-  if (count == 0) {
+  if (count == 0 && password_parameter.empty()) {
     return refused(decision, 401,
                    "this request needs a token: send the header 'Authorization: Bearer <token>' "
                    "(README: Exposing it safely)");
   }
-  const auto presented = count == 1 ? bearer_credentials(authorization) : std::nullopt;
+  thread_local std::string decoded;
+  const auto presented = presented_token(authorization, count, password_parameter, decoded);
   if (!presented) {
     return refused(decision, 401, "send exactly one header 'Authorization: Bearer <token>'");
   }
@@ -194,8 +197,10 @@ AccessDecision AccessPolicy::decide(const httplib::Request& request) const {
   const auto range = request.headers.equal_range("Authorization");
   const std::string_view first =
       range.first != range.second ? std::string_view(range.first->second) : std::string_view();
+  const auto password = request.params.find("p");
   return decide(request.method, request.path, first,
-                static_cast<std::size_t>(std::distance(range.first, range.second)));
+                static_cast<std::size_t>(std::distance(range.first, range.second)),
+                password != request.params.end() ? std::string_view(password->second) : std::string_view());
 }
 
 Answer refusal_answer(const AccessDecision& decision) {
@@ -230,7 +235,14 @@ std::string refusal_for_head(const AccessPolicy& policy, std::string_view head,
   if (method_end == std::string_view::npos) return {};  // cpp-httplib answers 400
   const std::string_view method = line.substr(0, method_end);
   std::string_view target = line.substr(method_end + 1);
-  target = target.substr(0, std::min(target.find(' '), target.find('?')));
+  target = target.substr(0, target.find(' '));
+  const std::size_t question = target.find('?');
+  httplib::Params parameters;
+  if (question != std::string_view::npos) {
+    httplib::detail::parse_query_text(std::string(target.substr(question + 1)), parameters);
+  }
+  const auto password = parameters.find("p");
+  target = target.substr(0, question);
   std::string_view authorization;
   std::size_t count = 0;
   for (std::string_view rest = head.substr(std::min(line.size() + kCrlf.size(), head.size()));
@@ -244,7 +256,9 @@ std::string refusal_for_head(const AccessPolicy& policy, std::string_view head,
     if (count++ == 0) authorization = trimmed(header.substr(colon + 1));
   }
   const std::string path = decoded_path(target);
-  const AccessDecision decision = policy.decide(method, path, authorization, count);
+  const AccessDecision decision =
+      policy.decide(method, path, authorization, count,
+                    password != parameters.end() ? std::string_view(password->second) : std::string_view());
   if (decision.allowed()) return {};
   log_refusal(decision, method);
   std::string response;

@@ -74,9 +74,12 @@ class AccessPolicy {
   // True with a tokens file: every scope needs a token.
   bool guards_everything() const { return !sources_.tokens_file.empty(); }
 
-  // `authorization`: the first Authorization header's value; `count`: how many came.
+  // `authorization`: the first Authorization header's value; `count`: how many
+  // came; `password_parameter`: the query's `p` (InfluxDB v1's clients), "" when
+  // absent. The token's forms: http/presented_token.h.
   AccessDecision decide(std::string_view method, std::string_view path,
-                        std::string_view authorization, std::size_t count) const;
+                        std::string_view authorization, std::size_t count,
+                        std::string_view password_parameter = {}) const;
   AccessDecision decide(const httplib::Request& request) const;
 
   struct TokenSet {

@@ -7,7 +7,7 @@
 namespace servertrack::http {
 
 bool RequestBody::append(const char* data, std::size_t length) {
-  if (length > kMaxBodyBytes - size_) return false;
+  if (length > limit_ - size_) return false;
   if (length == 0) return true;
   const std::size_t needed = size_ + length + padding_;
   if (bytes_.size() < needed) bytes_.resize(needed);
@@ -26,7 +26,7 @@ bool read_request_body(const httplib::ContentReader& reader, httplib::Response& 
   });
   if (complete) return true;
   if (too_large || response.status == 413) {
-    set_json_error(response, 413, kBodyTooLargeMessage);
+    set_json_error(response, 413, body.too_large_message());
   } else {
     set_json_error(response, 400, "the body could not be read completely; send it again");
   }

@@ -23,10 +23,15 @@ inline constexpr const char* kBodyTooLargeMessage =
 
 class RequestBody {
  public:
-  explicit RequestBody(std::size_t padding) : padding_(padding), bytes_(padding) {}
+  // `limit`: the largest body held, as the route reads it (a gzip body of at
+  // most kMaxBodyBytes may inflate to more, up to `limit`); the 413's sentence.
+  explicit RequestBody(std::size_t padding, std::size_t limit = kMaxBodyBytes,
+                       std::string_view too_large_message = kBodyTooLargeMessage)
+      : padding_(padding), limit_(limit), too_large_message_(too_large_message), bytes_(padding) {}
 
   void clear() noexcept { size_ = 0; }
-  // False (and nothing appended) when the body would exceed kMaxBodyBytes.
+  std::string_view too_large_message() const noexcept { return too_large_message_; }
+  // False (and nothing appended) when the body would exceed the limit.
   bool append(const char* data, std::size_t length);
   std::string_view view() const noexcept { return {bytes_.data(), size_}; }
   // The first byte; at least `padding` readable bytes follow view().
@@ -34,6 +39,8 @@ class RequestBody {
 
  private:
   std::size_t padding_;
+  std::size_t limit_;
+  std::string_view too_large_message_;
   std::size_t size_ = 0;
   std::vector<char> bytes_;
 };

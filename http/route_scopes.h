@@ -37,6 +37,14 @@ inline constexpr RouteScope kRouteScopes[] = {
     {"POST", "/server/<name>", Scope::write},
     {"POST", "/servers", Scope::write},
     {"DELETE", "/server/<name>", Scope::remove},
+    // Other agents' protocols (ingest/line_protocol_routes.h, ingest/collectd_route.h):
+    // writes, each line's or value list's host checked against the token's prefix.
+    {"POST", "/write", Scope::write},
+    {"POST", "/api/v2/write", Scope::write},
+    {"POST", "/collectd", Scope::write},
+    {"GET", "/ping", std::nullopt},  // InfluxDB's clients ask before they write; open as InfluxDB's
+    {"GET", "/query", Scope::write},  // answers CREATE DATABASE only
+    {"POST", "/query", Scope::write},
     // The Prometheus API's form POSTs read (query/prometheus_api.h).
     {"POST", "/api/v1/query", Scope::read},
     {"POST", "/api/v1/query_range", Scope::read},

@@ -11,7 +11,7 @@ namespace {
 
 constexpr std::array<const char*, kRejectionCount> kRejectionLabels = {
     "invalid_json", "invalid_name", "invalid_value", "table_full", "duplicate_name",
-    "unreadable_body", "slot_busy", "invalid_time"};
+    "unreadable_body", "slot_busy", "invalid_time", "invalid_line", "forbidden_name"};
 
 }  // namespace
 
@@ -27,6 +27,14 @@ void IngestCounters::count_rejected(Rejection reason) noexcept {
   rejected_[static_cast<std::size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
 }
 
+void IngestCounters::count_ignored_lines(std::uint64_t lines) noexcept {
+  ignored_lines_.fetch_add(lines, std::memory_order_relaxed);
+}
+
+void IngestCounters::count_ignored_values(std::uint64_t values) noexcept {
+  ignored_values_.fetch_add(values, std::memory_order_relaxed);
+}
+
 void IngestCounters::render(std::string& out) const {
   http::append_family_header(out, "servertrack_samples_recorded_total", "counter",
                              "Samples this process wrote to the segment.");
@@ -39,6 +47,14 @@ void IngestCounters::render(std::string& out) const {
                    "servertrack_samples_rejected_total{{reason=\"{}\"}} {}\n",
                    kRejectionLabels[reason], rejected_[reason].load(std::memory_order_relaxed));
   }
+  http::append_family_header(out, "servertrack_foreign_ignored_total", "counter",
+                             "Line protocol lines and collectd values accepted that map to no sample "
+                             "(other measurements and plugins), by protocol.");
+  fmt::format_to(std::back_inserter(out),
+                 "servertrack_foreign_ignored_total{{protocol=\"influx\"}} {}\n"
+                 "servertrack_foreign_ignored_total{{protocol=\"collectd\"}} {}\n",
+                 ignored_lines_.load(std::memory_order_relaxed),
+                 ignored_values_.load(std::memory_order_relaxed));
 }
 
 }  // namespace servertrack::ingest

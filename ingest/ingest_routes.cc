@@ -13,6 +13,9 @@
 #include "http/metrics.h"
 #include "ingest/batch_answer.h"
 #include "ingest/ingest_counters.h"
+#include "ingest/ingest_state.h"
+#include "ingest/collectd_route.h"
+#include "ingest/line_protocol_routes.h"
 #include "http/request_body.h"
 #include "http/server_path.h"
 #include "shm/name.h"
@@ -28,14 +31,6 @@ constexpr const char* kBatchExample =
 struct Connection {
   http::RequestBody body{kParserPadding};
   SampleParser parser;
-};
-
-// What every ingest route uses; lives as long as the server's handlers.
-struct Ingest {
-  Ingest(shm::Segment& segment, const http::AccessPolicy& access) : segment(segment), access(access) {}
-  shm::Segment& segment;
-  const http::AccessPolicy& access;
-  IngestCounters counters;
 };
 
 Connection& this_thread_connection() {
@@ -187,6 +182,8 @@ void add_ingest_routes(httplib::Server& server, http::FastRoutes& fast, shm::Seg
                                    const httplib::ContentReader& reader) {
     record_batch(*ingest, req, res, reader);
   });
+  add_line_protocol_routes(server, ingest);
+  add_collectd_route(server, ingest);
   server.Delete(http::kServerRoute, [ingest](const httplib::Request& req, httplib::Response& res,
                                              const httplib::ContentReader& reader) {
     forget_one(*ingest, req, res, reader);

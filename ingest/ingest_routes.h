@@ -8,6 +8,8 @@
 //                         "recorded": N}
 //   DELETE /server/<name> -> 204, the server is gone; 404 when there is none
 //   GET /metrics         also carries the sample counters (ingest/ingest_counters.h)
+//   InfluxDB's write API and collectd's write_http: ingest/line_protocol_routes.h,
+//                        ingest/collectd_route.h
 // The worker's access policy (http/access_policy.h) has checked every request's
 // token before these routes see it; a batch with a name outside the token's
 // prefix is refused whole (403, nothing recorded), and every DELETE is logged
@@ -32,6 +34,11 @@ namespace servertrack::ingest {
 inline constexpr http::RouteLabel kIngestRouteLabels[] = {
     {"/server/<name>", "/server/", true},
     {"/servers", "/servers", false},
+    {"/write", "/write", false},
+    {"/api/v2/write", "/api/v2/write", false},
+    {"/ping", "/ping", false},
+    {"/query", "/query", false},
+    {"/collectd", "/collectd", false},
 };
 
 // POST /server/<name> is also served on the fast path (`fast`).

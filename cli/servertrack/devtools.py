@@ -41,6 +41,10 @@ PACKAGES = [
     "prometheus",
     # tests: alerts delivered to a real Alertmanager, listed through its API (tests/alert)
     "prometheus-alertmanager",
+    # tests: other agents feeding the ingest port, a real collectd (write_http JSON)
+    # and the influx v1 CLI (line protocol) (tests/ingest/test_collectd.py, test_line_protocol.py)
+    # (libyajl2: the JSON library of collectd's write_http, only recommended by collectd-core)
+    "collectd-core", "libyajl2", "influxdb-client",
 ]
 
 # What `test --fuzz` adds: clang with libFuzzer and the sanitizer runtimes.

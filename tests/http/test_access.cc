@@ -14,6 +14,7 @@
 
 #include "http/access_policy.h"
 #include "http/bearer_token.h"
+#include "http/presented_token.h"
 #include "http/route_scopes.h"
 
 namespace servertrack::http {
@@ -58,6 +59,23 @@ TEST(BearerCredentials, TakesTheSchemeInAnyCase) {
   EXPECT_FALSE(bearer_credentials("Bearer "));
   EXPECT_FALSE(bearer_credentials("Basic abc"));
   EXPECT_FALSE(bearer_credentials("abc"));
+}
+
+TEST(PresentedToken, TakesInfluxDbClientsFormsToo) {
+  std::string decoded;
+  EXPECT_EQ(presented_token("Bearer abc", 1, "", decoded), "abc");
+  EXPECT_EQ(presented_token("Token abc", 1, "", decoded), "abc");
+  EXPECT_EQ(presented_token("TOKEN  abc", 1, "", decoded), "abc");
+  EXPECT_EQ(presented_token("Basic dGVsZWdyYWY6YWJj", 1, "", decoded), "abc");  // telegraf:abc
+  EXPECT_EQ(presented_token("basic OmFiY2Q=", 1, "", decoded), "abcd");        // :abcd
+  EXPECT_EQ(presented_token("", 0, "abc", decoded), "abc");                    // ?p=abc
+  EXPECT_EQ(presented_token("Token abc", 1, "other", decoded), "abc");         // the header wins
+  EXPECT_FALSE(presented_token("Basic dGVsZWdyYWY=", 1, "", decoded));         // no ':'
+  EXPECT_FALSE(presented_token("Basic dGVsZWdyYWY6", 1, "", decoded));         // empty password
+  EXPECT_FALSE(presented_token("Basic !!!!", 1, "", decoded));
+  EXPECT_FALSE(presented_token("Token abc", 2, "", decoded));
+  EXPECT_FALSE(presented_token("", 0, "", decoded));
+  EXPECT_FALSE(presented_token("Digest abc", 1, "", decoded));
 }
 
 TEST(RouteScopes, EveryRouteHasItsScopeAndUnlistedPathsAreGuarded) {
