@@ -11,6 +11,7 @@ starts, through shmtool only (it never maps the segment itself):
   restore of the newest checkpoint, whose format does not depend on the layout.
 """
 import json
+import re
 import subprocess
 
 from servertrack import defaults
@@ -68,14 +69,15 @@ def restore_newest(shmtool, segment, data_dir, capacity, days, replace):
         result = run(argv)
         if result.returncode in (0, EXIT_PARTIAL):
             lines = result.stdout.strip().splitlines()
-            newest = lines[0].split(" up to ")[1].split(" (")[0] if " up to " in lines[0] else path
+            applied = int(m[1]) if (m := re.search(r" and (\d+) deltas? up to ", lines[0])) else 0
+            newest = deltas[applied - 1] if applied else path
             partial = (" (a partial checkpoint: the servers its dump kept out are not in it; "
                        "its log line named them)") if is_partial(path) else ""
             log(f"{lines[0]}; the checkpoint was written {describe_age(newest)} ago{partial}")
             stopped = [line.removeprefix("not applied: ") for line in lines[1:] if line.startswith("not applied: ")]
             if stopped:
-                first = stopped[0].split(": ")[0]
-                log(f"the chain stopped at delta {first}, {kept_aside(first)}: {stopped[0].split(': ', 1)[1]}; "
+                first = deltas[applied]
+                log(f"the chain stopped at delta {first}, {kept_aside(first)}: {stopped[0][len(first) + 2:]}; "
                     f"restored up to {newest}" + "".join(f"\n  not applied: {line}" for line in stopped[1:]))
             return True, None, unloadable
         if result.returncode == EXIT_USAGE:
