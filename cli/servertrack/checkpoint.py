@@ -34,6 +34,9 @@ different segments may share one directory:
     <segment>-<sequence>.delta.snap     a delta of the checkpoints before it
     <segment>-checkpoint.marks   the change markers of the newest checkpoint
                                  (advisory: without it the next one is full)
+    <segment>-checkpoint.lock    flock()ed while a dump runs: this supervisor's
+                                 and `servertrack checkpoint`'s never interleave,
+                                 so the markers describe the newest checkpoint
     <segment>-<sequence>.snap.unloadable  a checkpoint that failed to load at a
                                  start, set aside (kept, never removed, never
                                  loaded again) for whoever investigates
@@ -52,6 +55,7 @@ final() after the workers stopped); it never raises on a failed checkpoint.
 `servertrack checkpoint` (the Debian package's prerm, before an upgrade) calls
 final() once, with metrics=False so that the running supervisor's counters stay.
 """
+import fcntl
 import glob
 import os
 import re
@@ -162,10 +166,8 @@ class Checkpointer:
         self.full_due = False  # the markers are not this segment's: the next one is full
         self.shmtool = program(build_dir, "shmtool")
         self.segment, self.data_dir, self.interval = segment, data_dir, interval
-        self.next_sequence = max([s for s, _ in checkpoint_files(data_dir, segment)
-                                  + checkpoint_files(data_dir, segment, delta=True)], default=0) + 1
         self.due = time.monotonic() + interval
-        self.running = None  # (Popen, path, started, delta) while a dump runs
+        self.running = None  # (Popen, path, started, delta, lock) while a dump runs
         self.succeeded = self.partial = self.failed = 0
         self.skipped = []  # the names of the servers the last checkpoint kept out
         self.failing = False
@@ -184,14 +186,26 @@ class Checkpointer:
         if self.running:
             self.running[0].wait()
             self.finish()
-        self.start()
+        self.start(wait=True)
         self.running[0].wait()
         written = self.finish(final=when)
         if self.full_due:  # the delta was refused: a full one
-            self.start()
+            self.start(wait=True)
             self.running[0].wait()
             written = self.finish(final=when)
         return written
+
+    def lock(self, wait):
+        """The data dir's checkpoint lock, held while a dump runs, so that no two
+        dumps (this supervisor's and `servertrack checkpoint`'s) interleave: the
+        markers then always describe the newest checkpoint. None if busy."""
+        fd = os.open(os.path.join(self.data_dir, f"{self.segment}-checkpoint.lock"), os.O_RDWR | os.O_CREAT, 0o640)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return fd
 
     def delta_due(self):
         """Whether the next checkpoint may be a delta of the newest chain."""
@@ -207,10 +221,15 @@ class Checkpointer:
         except OSError:
             return False
 
-    def start(self):
+    def start(self, wait=False):
+        """Starts a dump, unless another holds the lock (then the next tick tries again)."""
+        lock = self.lock(wait)
+        if lock is None:
+            return
         delta = self.delta_due()
-        path = checkpoint_path(self.data_dir, self.segment, self.next_sequence, delta=delta)
-        self.next_sequence += 1
+        sequence = max([s for s, _ in checkpoint_files(self.data_dir, self.segment)
+                        + checkpoint_files(self.data_dir, self.segment, delta=True)], default=0) + 1
+        path = checkpoint_path(self.data_dir, self.segment, sequence, delta=delta)
         self.due = time.monotonic() + self.interval
         self.full_due = False
         argv = [self.shmtool, "dump", "--repair", "--segment", self.segment, path]
@@ -218,12 +237,18 @@ class Checkpointer:
         argv += ["--delta"] if delta else []
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, preexec_fn=nice_child)
-        self.running = (proc, path, time.monotonic(), delta)
+        self.running = (proc, path, time.monotonic(), delta, lock)
 
     def finish(self, final=None):
         """Reaps the running dump; `final` names the last one in the log ("at stop")."""
-        proc, path, started, delta = self.running
+        proc, path, started, delta, lock = self.running
         self.running = None
+        try:
+            return self.reap(proc, path, started, delta, final)
+        finally:
+            os.close(lock)
+
+    def reap(self, proc, path, started, delta, final):
         output = proc.stdout.read().strip()
         proc.stdout.close()
         seconds = time.monotonic() - started
