@@ -2,7 +2,9 @@
 Where the data lives): a power cut with a chain of a full checkpoint and its
 deltas brings back everything acknowledged before the last completed delta; a
 torn last delta and a bit-flipped middle one end the chain before them, said
-in the log; a clean stop writes a final delta that restores exactly.
+in the log; a clean stop writes a final delta that restores exactly; a full
+checkpoint comes once the deltas add up to half of one, and every
+--full-checkpoint-every; rotation keeps the two newest chains whole.
 
 A "reboot" is what it leaves behind: no processes and no /dev/shm segment, the
 data dir as it was.
@@ -13,6 +15,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 from appliance import TestSegment, poll, shmtool
@@ -135,6 +138,34 @@ class DeltaCheckpoints(unittest.TestCase):
         shmtool("dump", "--segment", self.segment.name, restored)
         self.assertEqual(records(restored), records(reference))
         self.assertEqual(len(records(restored)[0]), 41)
+
+    def test_a_full_checkpoint_comes_once_the_deltas_add_up_to_half_of_one(self):
+        first = self.start("--checkpoint-interval", "0.2", "--full-checkpoint-every", "1000")
+        value = 1.0
+        while checkpoints(self.data.name, self.segment.name) < 6:  # every server changes between two
+            post_round(first.ingest_url, SERVERS, value)
+            value += 1
+            self.assertLess(value, 2000, first.log())
+        fulls = [f for f in self.files(".snap") if not f.endswith(".delta.snap")]
+        self.assertGreaterEqual(len(fulls), 2, os.listdir(self.data.name))
+
+    def test_full_checkpoint_every_bounds_a_chain_and_rotation_keeps_two_chains(self):
+        first = self.start("--checkpoint-interval", "0.1", "--full-checkpoint-every", "3")
+        post_round(first.ingest_url, SERVERS, 1.0)
+        deadline = time.monotonic() + 90
+        while checkpoints(self.data.name, self.segment.name) < 12:
+            post_round(first.ingest_url, SERVERS[:1], 2.0)  # a delta stays small
+            time.sleep(0.05)
+            self.assertLess(time.monotonic(), deadline, first.log())
+        first.signal(signal.SIGTERM)
+        self.assertEqual(first.proc.wait(timeout=30), 0, first.log())
+        fulls = [f for f in self.files(".snap") if not f.endswith(".delta.snap")]
+        self.assertEqual(len(fulls), 2, os.listdir(self.data.name))
+        deltas = self.files(".delta.snap")
+        # Each kept full checkpoint with the deltas after it (the older chain whole), at most two each.
+        self.assertLessEqual(len(deltas), 4, os.listdir(self.data.name))
+        self.assertEqual(len([d for d in deltas if fulls[0] < d < fulls[1]]), 2, os.listdir(self.data.name))
+        self.assertTrue(all(d > fulls[0] for d in deltas), os.listdir(self.data.name))
 
 
 if __name__ == "__main__":
