@@ -12,6 +12,7 @@ import unittest
 
 from appliance import TestSegment, build_path
 from shmtool_test_base import NOW, ShmtoolTestCase, record, run_shmtool
+from test_dump_restore import reseal
 
 HEADER = 80  # format 4 (cli/snapshot_file.h)
 RECORD = 5696  # a record with 30 days
@@ -152,6 +153,18 @@ class DeltaDumpTest(ShmtoolTestCase):
         refused = run_shmtool("restore", "--segment", other, "--force", self.path("d1.snap"))
         self.assertExit(refused, 1)
         self.assertIn("it is a delta", refused.stderr)
+
+    def test_a_format_3_file_still_restores(self):
+        self.dump("now.snap")
+        data = self.read("now.snap")
+        # Format 3 as the previous shmtool wrote it: the 64-byte header (no base, no names).
+        body = data[:8] + struct.pack("<I", 3) + data[12:60] + bytes(4) + data[HEADER:-8]
+        self.write("format3.snap", reseal(body + bytes(8)))
+        got, restored = self.restored_dump("format3.snap")
+        self.assertExit(restored, 0)
+        self.assertIn("snapshot format 3", restored.stdout)
+        self.assertNotIn("converted", restored.stdout)
+        self.assertEqual(got, self.restored_dump("now.snap")[0])
 
 
 if __name__ == "__main__":
