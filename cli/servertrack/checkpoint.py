@@ -102,6 +102,23 @@ def chains(data_dir, segment):
     return found
 
 
+def marks_follow(marks, chain):
+    """Whether the checkpoint the marks describe (the checksum at offset 24 of
+    the marks file, cli/checkpoint_marks.h) is a file of `chain`, each file
+    ending with its checksum (cli/snapshot_file.h): a delta of those marks then
+    follows the chain. Not so when the files were changed behind the
+    supervisor's back (copied, removed); the next checkpoint is then a full one."""
+    with open(marks, "rb") as f:
+        f.seek(24)
+        described = f.read(8)
+    for path in chain:
+        with open(path, "rb") as f:
+            f.seek(-8, os.SEEK_END)
+            if f.read(8) == described:
+                return True
+    return False
+
+
 def is_partial(path):
     return path.endswith(PARTIAL_SUFFIX)
 
@@ -217,7 +234,8 @@ class Checkpointer:
         full, deltas = found[0]
         try:
             delta_bytes = sum(os.path.getsize(d) for d in deltas)
-            return len(deltas) + 1 < self.full_every and delta_bytes < DELTA_SHARE * os.path.getsize(full)
+            return (len(deltas) + 1 < self.full_every and delta_bytes < DELTA_SHARE * os.path.getsize(full)
+                    and marks_follow(marks_path(self.data_dir, self.segment), [full] + deltas))
         except OSError:
             return False
 
@@ -233,7 +251,7 @@ class Checkpointer:
         self.due = time.monotonic() + self.interval
         self.full_due = False
         argv = [self.shmtool, "dump", "--repair", "--segment", self.segment, path]
-        argv += ["--marks", marks_path(self.data_dir, self.segment)] if self.full_every > 1 else []
+        argv += ["--marks", marks_path(self.data_dir, self.segment)]
         argv += ["--delta"] if delta else []
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, preexec_fn=nice_child)

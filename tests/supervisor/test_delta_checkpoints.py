@@ -139,6 +139,21 @@ class DeltaCheckpoints(unittest.TestCase):
         self.assertEqual(records(restored), records(reference))
         self.assertEqual(len(records(restored)[0]), 41)
 
+    def test_a_delta_never_follows_a_checkpoint_gone_from_the_data_dir(self):
+        first = self.start("--checkpoint-interval", "0")  # only checkpoint_now() writes them
+        post_round(first.ingest_url, SERVERS, 1.0)
+        self.checkpoint_now()
+        post_round(first.ingest_url, SERVERS[:2], 2.0)
+        self.assertIn("dumped a delta of 2 changed servers", self.checkpoint_now())
+        os.unlink(self.files(".delta.snap")[0])  # the checkpoint the markers describe, removed by hand
+        post_round(first.ingest_url, SERVERS[:1], 3.0)
+        acknowledged = self.state(first.query_url)
+        self.assertIn("on request: dumped 40 servers", self.checkpoint_now())  # a full one
+        first.power_cut()
+        remove_segment(self.segment.name)
+        second = self.start("--checkpoint-interval", "0")
+        self.assertEqual(self.state(second.query_url), acknowledged)
+
     def test_a_full_checkpoint_comes_once_the_deltas_add_up_to_half_of_one(self):
         first = self.start("--checkpoint-interval", "0.2", "--full-checkpoint-every", "1000")
         value = 1.0
