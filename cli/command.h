@@ -25,7 +25,9 @@ namespace servertrack::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;  // refused, failed, or `check` found problems
 inline constexpr int kExitAbsent = 2;  // the segment does not exist
-inline constexpr int kExitPartial = 3;  // `dump` wrote every sound server but skipped others
+inline constexpr int kExitPartial = 3;  // `dump` wrote every sound server but skipped others;
+                                      // `restore` stopped before the last file of a chain
+inline constexpr int kExitNoDelta = 4;  // `dump --delta`: the marks do not fit this segment
 inline constexpr int kExitUsage = 64;  // bad command line (EX_USAGE)
 
 using Action = std::function<int()>;

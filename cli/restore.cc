@@ -1,7 +1,10 @@
-// `shmtool restore FILE`: rebuild a segment from a snapshot file. The whole
-// file is validated first; the data goes into a fresh segment under a
-// temporary name that is renamed over the target in one step, so the target
-// is either untouched or fully restored.
+// `shmtool restore FILE [DELTA...]`: rebuild a segment from a snapshot file,
+// and the delta checkpoints that follow it (cli/snapshot_file.h). Every file
+// is validated first; the data goes into a fresh segment under a temporary
+// name that is renamed over the target in one step, so the target is either
+// untouched or fully restored. A delta that does not load, or follows no file
+// before it, ends the chain there: the files before it are restored, the
+// rest named as not applied (exit kExitPartial).
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <stdio.h>
@@ -11,13 +14,13 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <unordered_map>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "cli/command.h"
 #include "cli/file_io.h"
-#include "common/defaults.h"
 #include "cli/format.h"
 #include "cli/processes.h"
 #include "cli/snapshot_file.h"
@@ -29,7 +32,7 @@ namespace {
 
 struct RestoreArgs {
   std::string segment{common::kDefaultSegment};
-  std::string file;
+  std::vector<std::string> files;  // a full snapshot, then its deltas in order
   std::uint64_t capacity = 0;
   int days = -1;  // -1: the file's (formats 1 and 2: the default)
   bool force = false;
@@ -85,12 +88,85 @@ void fill(shm::Segment& segment, const SnapshotFile& snapshot) {
   }
 }
 
-int restore(const RestoreArgs& args) {
-  auto decoded = decode_snapshot(read_file(args.file));
+// A file of the chain that was not applied, and why.
+struct NotApplied {
+  std::string file;
+  std::string why;
+};
+
+// The full snapshot `args.files[0]` with the deltas after it applied in order
+// (their servers replace the older copies; the last delta's names say which
+// servers there are and in which order); the deltas not applied go to
+// `not_applied`, `applied` counts the others.
+SnapshotFile read_chain(const RestoreArgs& args, std::vector<NotApplied>& not_applied, int& applied) {
+  auto decoded = decode_snapshot(read_file(args.files[0]));
   if (const auto* why = std::get_if<std::string>(&decoded)) {
-    throw ToolError(fmt::format("{}: refused, nothing restored: {}", args.file, *why));
+    throw ToolError(fmt::format("{}: refused, nothing restored: {}", args.files[0], *why));
   }
-  const SnapshotFile& snapshot = std::get<SnapshotFile>(decoded);
+  SnapshotFile chain = std::move(std::get<SnapshotFile>(decoded));
+  if (chain.delta) {
+    throw ToolError(fmt::format("{}: refused, nothing restored: it is a delta; give the full checkpoint it "
+                                "follows first, then its deltas in order",
+                                args.files[0]));
+  }
+  std::unordered_map<std::string, std::size_t> at;  // name -> its place in chain.servers
+  for (std::size_t i = 0; i < chain.servers.size(); ++i) at.emplace(chain.servers[i].name, i);
+  std::vector<std::uint64_t> followed{chain.checksum};
+  std::vector<std::string> names;
+  applied = 0;
+  for (std::size_t f = 1; f < args.files.size(); ++f) {
+    const std::string& path = args.files[f];
+    std::variant<SnapshotFile, std::string> delta = std::string();
+    try {
+      delta = decode_snapshot(read_file(path));
+    } catch (const ToolError& e) {
+      delta = std::string(e.what());
+    }
+    std::string why;
+    if (const auto* refused = std::get_if<std::string>(&delta)) {
+      why = *refused;
+    } else if (const auto& d = std::get<SnapshotFile>(delta); !d.delta) {
+      why = "it is not a delta";
+    } else if (std::find(followed.begin(), followed.end(), d.base) == followed.end()) {
+      why = "it follows no file before it in the chain";
+    } else if (d.capacity != chain.capacity || d.days != chain.days || d.created_unix != chain.created_unix) {
+      why = "it is of another segment (capacity, days or creation time differ)";
+    }
+    if (!why.empty()) {
+      not_applied.push_back({path, why});
+      for (++f; f < args.files.size(); ++f) not_applied.push_back({args.files[f], "it comes after that one"});
+      break;
+    }
+    SnapshotFile& d = std::get<SnapshotFile>(delta);
+    for (SnapshotServer& server : d.servers) {
+      if (const auto it = at.find(server.name); it != at.end()) {
+        chain.servers[it->second] = std::move(server);
+      } else {
+        at.emplace(server.name, chain.servers.size());
+        chain.servers.push_back(std::move(server));
+      }
+    }
+    followed.push_back(d.checksum);
+    names = std::move(d.names);
+    chain.dumped_unix = d.dumped_unix;
+    ++applied;
+  }
+  if (applied > 0) {
+    std::vector<SnapshotServer> servers;
+    servers.reserve(names.size());
+    for (const std::string& name : names) {
+      // A name without a copy: its server was kept out of every dump so far.
+      if (const auto it = at.find(name); it != at.end()) servers.push_back(std::move(chain.servers[it->second]));
+    }
+    chain.servers = std::move(servers);
+  }
+  return chain;
+}
+
+int restore(const RestoreArgs& args) {
+  std::vector<NotApplied> not_applied;
+  int applied = 0;
+  const SnapshotFile snapshot = read_chain(args, not_applied, applied);
   const std::uint64_t capacity = args.capacity != 0 ? args.capacity : snapshot.capacity;
   const int days = args.days >= 0 ? args.days : snapshot.format >= 3 ? snapshot.days : common::kDefaultDays;
   if (capacity < snapshot.servers.size()) {
@@ -113,14 +189,20 @@ int restore(const RestoreArgs& args) {
     shm::Segment::remove(temporary);
     throw;
   }
-  fmt::print("restored {} servers from {} (dumped {}, snapshot format {}) into segment '{}' of capacity {} with {} "
+  const std::string deltas =
+      applied == 0 ? ""
+                   : fmt::format(" and {} delta{} up to {}", applied, applied == 1 ? "" : "s", args.files[applied]);
+  fmt::print("restored {} servers from {}{} (dumped {}, snapshot format {}) into segment '{}' of capacity {} with {} "
              "days{}\n",
-             snapshot.servers.size(), args.file, utc_time(snapshot.dumped_unix), snapshot.format, args.segment,
-             capacity, days,
-             snapshot.format < kSnapshotFormatVersion
-                 ? "; converted from the older format: peaks are the means, no days, no retry marks"
-                 : "");
-  return kExitOk;
+             snapshot.servers.size(), args.files[0], deltas, utc_time(snapshot.dumped_unix), snapshot.format,
+             args.segment, capacity, days,
+             snapshot.format < 3 ? "; converted from the older format: peaks are the means, no days, no retry marks"
+                                 : "");
+  if (not_applied.empty()) return kExitOk;
+  for (const NotApplied& n : not_applied) fmt::print("not applied: {}: {}\n", n.file, n.why);
+  fmt::print(stderr, "shmtool: the chain stopped at {} (listed above); restored up to {}\n", not_applied[0].file,
+             args.files[applied]);
+  return kExitPartial;
 }
 
 }  // namespace
@@ -128,10 +210,12 @@ int restore(const RestoreArgs& args) {
 void add_restore(CLI::App& app, Action& selected) {
   auto [command, args] = add_command<RestoreArgs>(
       app, selected, "restore",
-      "Rebuild the segment from a `shmtool dump` FILE. Refuses a file of another layout version, "
-      "with a bad checksum or any invalid record, and never leaves a half-restored segment.",
+      "Rebuild the segment from a `shmtool dump` FILE and the deltas (`dump --delta`) that follow it, in "
+      "order. Refuses a FILE of another layout version, with a bad checksum or any invalid record, and never "
+      "leaves a half-restored segment. A delta that does not load or does not follow ends the chain there: "
+      "what came before it is restored, the rest is listed, exit 3.",
       restore);
-  command->add_option("file", args->file, "the snapshot file to read")->required();
+  command->add_option("files", args->files, "the snapshot file to read, then its deltas in order")->required();
   command->add_option("--capacity", args->capacity, "slots of the new segment (default: the dumped one's)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32));
   command->add_option("--days", args->days,

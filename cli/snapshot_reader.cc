@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <unordered_set>
 
@@ -81,7 +82,7 @@ std::variant<SnapshotServer, std::string> take_server(Cursor& in, const RecordFo
   const auto name_bytes = in.take_bytes(format.name_bytes);
   SnapshotServer server{};
   server.last_sample_unix = in.take<std::int64_t>();
-  if (format.version == 3) {
+  if (format.version >= 3) {
     take_ring(in, std::span<shm::MinuteValue>(server.minutes));
     take_ring(in, std::span<shm::HourValue>(server.hours));
     server.days.resize(static_cast<std::size_t>(days));
@@ -103,11 +104,33 @@ std::variant<SnapshotServer, std::string> take_server(Cursor& in, const RecordFo
   return server;
 }
 
+// A delta's names section: every name valid and once, each record's among
+// them. Refused with why.
+std::optional<std::string> take_names(std::span<const std::byte> section, std::uint64_t count, SnapshotFile& file) {
+  std::unordered_set<std::string> names;
+  std::size_t at = 0;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    if (at >= section.size()) return fmt::format("its names end after {} of {}", i, count);
+    const auto length = static_cast<std::size_t>(section[at++]);
+    if (length > section.size() - at) return fmt::format("name {} runs past the end of the file", i);
+    std::string name(reinterpret_cast<const char*>(section.data() + at), length);
+    at += length;
+    if (!shm::is_valid_name(name)) return fmt::format("name {} is not {}", i, shm::kNameRule);
+    if (!names.insert(name).second) return fmt::format("name {}: server '{}' appears twice", i, name);
+    file.names.push_back(std::move(name));
+  }
+  if (at != section.size()) return fmt::format("{} bytes follow its {} names", section.size() - at, count);
+  for (const SnapshotServer& server : file.servers) {
+    if (!names.contains(server.name)) return fmt::format("server '{}' is not among its names", server.name);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::variant<SnapshotFile, std::string> decode_snapshot(std::span<const std::byte> bytes) {
-  constexpr std::size_t kMinimum = kSnapshotHeaderSize + kSnapshotTrailerSize;
-  if (bytes.size() < kMinimum || std::memcmp(bytes.data(), "SRVTSNAP", 8) != 0) {
+  if (bytes.size() < kSnapshotFormat3HeaderSize + kSnapshotTrailerSize ||
+      std::memcmp(bytes.data(), "SRVTSNAP", 8) != 0) {
     return std::string("not a shmtool snapshot (no SRVTSNAP header)");
   }
   Cursor in(bytes.subspan(8));
@@ -117,11 +140,12 @@ std::variant<SnapshotFile, std::string> decode_snapshot(std::span<const std::byt
     return fmt::format("snapshot format version {}, this shmtool reads versions 1 to {}", version,
                        kSnapshotFormatVersion);
   }
+  const std::size_t minimum = (version >= 4 ? kSnapshotHeaderSize : kSnapshotFormat3HeaderSize) + kSnapshotTrailerSize;
+  if (bytes.size() < minimum) return fmt::format("{} bytes: too short for a format {} header", bytes.size(), version);
   file.format = version;
   file.layout_version = in.take<std::uint32_t>();  // who wrote it; the records' format is the file's own
-  std::uint64_t stored_checksum;
-  std::memcpy(&stored_checksum, bytes.data() + bytes.size() - kSnapshotTrailerSize, sizeof stored_checksum);
-  if (stored_checksum != fnv1a64(bytes.first(bytes.size() - kSnapshotTrailerSize))) {
+  std::memcpy(&file.checksum, bytes.data() + bytes.size() - kSnapshotTrailerSize, sizeof file.checksum);
+  if (file.checksum != fnv1a64(bytes.first(bytes.size() - kSnapshotTrailerSize))) {
     return std::string("checksum mismatch: the file is damaged or truncated");
   }
   file.capacity = in.take<std::uint64_t>();
@@ -131,22 +155,33 @@ std::variant<SnapshotFile, std::string> decode_snapshot(std::span<const std::byt
   file.mode = in.take<std::uint32_t>();
   const auto record_size = in.take<std::uint32_t>();
   const auto days = in.take<std::uint32_t>();
-  const auto reserved = in.take<std::uint32_t>();
+  const auto kind = in.take<std::uint32_t>();  // formats 1 to 3: reserved
+  const std::uint64_t base = version >= 4 ? in.take<std::uint64_t>() : 0;
+  const std::uint64_t name_count = version >= 4 ? in.take<std::uint64_t>() : 0;
   if (days > static_cast<std::uint32_t>(shm::kMaxDays) || (version < 3 && days != 0)) {
     return fmt::format("it keeps {} days; a segment keeps at most {}", days, shm::kMaxDays);
   }
   file.days = static_cast<int>(days);
+  file.delta = version >= 4 && kind == 1;
+  if (version < 4 ? kind != 0 : kind > 1 || (!file.delta && (base != 0 || name_count != 0))) {
+    return fmt::format("kind {}, base {:016x} and {} names are no snapshot's", kind, base, name_count);
+  }
+  file.base = base;
   const RecordFormat format = version == 1   ? RecordFormat{1, 64, kSnapshotFormat1RecordSize}
                               : version == 2 ? RecordFormat{2, shm::kNameBytes, kSnapshotFormat2RecordSize}
-                                             : RecordFormat{3, shm::kNameBytes, snapshot_record_size(file.days)};
-  const std::size_t records_bytes = bytes.size() - kMinimum;
-  if (record_size != format.record_size || reserved != 0 || count != records_bytes / format.record_size ||
+                                             : RecordFormat{version, shm::kNameBytes, snapshot_record_size(file.days)};
+  const std::size_t body_bytes = bytes.size() - minimum;
+  const std::size_t records_bytes = file.delta && count <= body_bytes / format.record_size
+                                        ? count * format.record_size
+                                        : body_bytes;
+  if (record_size != format.record_size || count != records_bytes / format.record_size ||
       records_bytes % format.record_size != 0) {
     return fmt::format("header says {} records of {} bytes, but the file holds {} bytes of records", count, record_size,
                        records_bytes);
   }
-  if (file.capacity < 1 || file.capacity > (std::uint64_t{1} << 32) || count > file.capacity) {
-    return fmt::format("capacity {} cannot hold its {} servers", file.capacity, count);
+  if (file.capacity < 1 || file.capacity > (std::uint64_t{1} << 32) || count > file.capacity ||
+      name_count > file.capacity) {
+    return fmt::format("capacity {} cannot hold its {} servers", file.capacity, std::max(count, name_count));
   }
   if (file.mode > 0777 || (file.mode & 0002) != 0 || (file.mode & 0600) != 0600) {
     return fmt::format("mode {:04o} is not a permission shmtool creates", file.mode);
@@ -161,6 +196,10 @@ std::variant<SnapshotFile, std::string> decode_snapshot(std::span<const std::byt
     auto& s = std::get<SnapshotServer>(server);
     if (!names.insert(s.name).second) return fmt::format("record {}: server '{}' appears twice", i, s.name);
     file.servers.push_back(std::move(s));
+  }
+  if (file.delta) {
+    const auto section = bytes.subspan(minimum - kSnapshotTrailerSize + records_bytes, body_bytes - records_bytes);
+    if (const auto why = take_names(section, name_count, file)) return "delta: " + *why;
   }
   return file;
 }

@@ -66,7 +66,9 @@ std::vector<std::byte> encode_snapshot(const SnapshotFile& file) {
   put(out, file.mode);
   put(out, static_cast<std::uint32_t>(record_size));
   put(out, static_cast<std::uint32_t>(file.days));
-  put(out, std::uint32_t{0});
+  put(out, std::uint32_t{file.delta ? 1u : 0u});
+  put(out, file.delta ? file.base : std::uint64_t{0});
+  put(out, std::uint64_t{file.delta ? file.names.size() : 0});
   for (const SnapshotServer& server : file.servers) {
     put(out, static_cast<std::uint32_t>(server.name.size()));
     put(out, std::uint32_t{0});
@@ -79,6 +81,12 @@ std::vector<std::byte> encode_snapshot(const SnapshotFile& file) {
     std::vector<shm::DayValue> days = server.days;
     days.resize(static_cast<std::size_t>(file.days));  // every record has the file's days
     put_ring(out, std::span<const shm::DayValue>(days));
+  }
+  if (file.delta) {
+    for (const std::string& name : file.names) {
+      out.push_back(static_cast<std::byte>(name.size()));
+      for (const char c : name) out.push_back(static_cast<std::byte>(c));
+    }
   }
   put(out, fnv1a64(out));
   return out;

@@ -262,7 +262,13 @@ struct Counters {
 //   offset 56   days            u32          UTC days of the day window, 0..kMaxDays
 //   offset 60   reserved        4 bytes, zero
 //   offset 64   counters        Counters (32)
-//   offset 96   reserved        32 bytes, zero
+//   offset 96   checkpoint_id   atomic u64   0 until the first `shmtool dump --marks`
+//                                            draws it (random, CAS from 0): names this
+//                                            segment in a marks file, so a delta checkpoint
+//                                            is never taken against the markers of another
+//                                            segment (one restored or recreated since);
+//                                            builds that do not know it leave it zero
+//   offset 104  reserved        24 bytes, zero
 //   offset 128  processes       ProcessEntry[64] (1024)
 //   offset 1152 reserved up to 4096
 struct alignas(64) Header {
@@ -278,7 +284,8 @@ struct alignas(64) Header {
   std::uint32_t days;
   std::uint8_t reserved0[4];
   Counters counters;
-  std::uint8_t reserved1[32];
+  std::atomic<std::uint64_t> checkpoint_id;
+  std::uint8_t reserved1[24];
   ProcessEntry processes[kMaxAttachedProcesses];
   std::uint8_t reserved2[4096 - 1152];
 };
@@ -328,6 +335,8 @@ static_assert(sizeof(Journal) == 168);
 static_assert(day_of_key(day_key(0xffff, 0xff'ffff, 0)) == 0xffff && hours_of_key(day_key(7, 5, 0xff'ffff), kCpu) == 5 &&
               hours_of_key(day_key(7, 5, 0xff'ffff), kRam) == 0xff'ffff);
 static_assert(kMaxSampleTime / 86400 == 0xffff);
+static_assert(offsetof(Header, counters) == 64 && offsetof(Header, checkpoint_id) == 96 &&
+              offsetof(Header, processes) == 128 && sizeof(Header) == 4096);
 static_assert(offsetof(Slot, seq) == 4);
 static_assert(offsetof(Slot, lock_owner) == 8);
 static_assert(offsetof(Slot, name_length) == 16);

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
 #include <sys/statvfs.h>
 
 #include <boost/interprocess/shared_memory_object.hpp>
@@ -354,6 +356,20 @@ Status Segment::restore_server(std::string_view name, const SlotCopy& data) noex
   return Status::ok;
 }
 
+std::uint64_t Segment::checkpoint_id() noexcept {
+  std::uint64_t id = header_->checkpoint_id.load(std::memory_order_acquire);
+  if (id != 0 || access_ != Access::read_write) return id;
+  std::uint64_t drawn = 0;
+  while (drawn == 0) {
+    if (::getrandom(&drawn, sizeof drawn, 0) != static_cast<ssize_t>(sizeof drawn)) {
+      drawn = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+              (std::uint64_t(::getpid()) << 40);
+    }
+  }
+  // The loser of a race adopts the winner's.
+  return header_->checkpoint_id.compare_exchange_strong(id, drawn, std::memory_order_acq_rel) ? drawn : id;
+}
+
 std::uint64_t Segment::count_live_servers(std::int64_t now) const noexcept { return table().count_servers(now).live; }
 
 std::optional<LockHolder> Segment::lock_holder(std::uint64_t index) const noexcept {
@@ -414,9 +430,11 @@ void Segment::visit_servers(std::optional<std::int64_t> live_at, void (*visit)(v
   SlotIdentity identity;
   for (std::uint64_t i = 0; i < capacity_; ++i) {
     Slot& slot = this->slot(i);
+    const std::uint32_t before = slot.seq.load(std::memory_order_acquire);
     if (slot.state.load(std::memory_order_acquire) != kSlotReady || !read_identity(slot, identity)) continue;
     if (live_at && expired(identity.last_sample_unix, *live_at, days_)) continue;
-    visit(target, ServerEntry{identity.name_view(), i, &slot, identity.last_sample_unix});
+    const std::uint32_t marker = slot.seq.load(std::memory_order_acquire) == before ? before : 1;
+    visit(target, ServerEntry{identity.name_view(), i, &slot, identity.last_sample_unix, marker});
   }
 }
 

@@ -150,11 +150,17 @@ struct FingerprintCheck {
 
 // One published server, as the table walk yields it. `name` is a copy that
 // lives until the visit returns (a slot may be reused for another name).
+// `marker` is the slot's change marker: its sequence word, which every write,
+// claim and delete of the slot moves, read before the name and again after
+// it. Equal markers of one slot in two walks of one segment mean the slot
+// held the same server with the same data at both (an odd marker: it was
+// being written, or changed while its name was read; it equals no later one).
 struct ServerEntry {
   std::string_view name;
   std::uint64_t slot_index;
   Slot* slot;
   std::int64_t last_sample_unix;
+  std::uint32_t marker;
 };
 
 // What Segment::repair_slot() did to one slot.
@@ -227,6 +233,12 @@ class Segment {
   // fresh segment no worker uses yet (a claim judges no server expired).
   // table_full when no slot is free.
   Status restore_server(std::string_view name, const SlotCopy& data) noexcept;
+
+  // The segment's checkpoint identity (shm/layout.h, Header::checkpoint_id):
+  // drawn at random on its first call with a read-write attach (one CAS; every
+  // later call, from any process, answers the same), 0 on a read-only attach
+  // before that. A segment created anew or restored has a new one.
+  std::uint64_t checkpoint_id() noexcept;
 
   // Servers not expired at `now`, counted by reading every slot (O(capacity)).
   std::uint64_t count_live_servers(std::int64_t now) const noexcept;

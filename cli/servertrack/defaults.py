@@ -36,8 +36,10 @@ INGEST_PORT = _shared["ingest_port"]
 
 BIND = "127.0.0.1"
 
-# The supervisor's own: seconds between checkpoints, and where an installed
+# The supervisor's own: seconds between checkpoints, how often one is a full one
+# (the others deltas), and where an installed
 # appliance keeps them when systemd gives no StateDirectory= (a checkout keeps
 # them in <checkout>/data).
 CHECKPOINT_INTERVAL = 60
+FULL_CHECKPOINT_EVERY = 30  # a full checkpoint every 30, deltas between (checkpoint.py)
 INSTALLED_DATA_DIR = "/var/lib/servertrack"

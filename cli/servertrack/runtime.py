@@ -108,7 +108,9 @@ def describe_checkpoints(options):
     if options.checkpoint_interval == 0:
         return (f"checkpoints are OFF (--checkpoint-interval 0): a reboot loses the data "
                 f"(data dir {options.data_dir})")
-    return (f"checkpoints are on: every {options.checkpoint_interval:g} s and at stop, "
+    kinds = ("every one full" if options.full_checkpoint_every == 1
+             else f"a full one every {options.full_checkpoint_every}, deltas between")
+    return (f"checkpoints are on: every {options.checkpoint_interval:g} s and at stop ({kinds}), "
             f"into {options.data_dir}")
 
 
@@ -187,7 +189,7 @@ def cmd_run(options):
     checkpointer = None
     if options.checkpoint_interval > 0:
         checkpointer = Checkpointer(options.build_dir, options.segment, options.data_dir,
-                                    options.checkpoint_interval)
+                                    options.checkpoint_interval, full_every=options.full_checkpoint_every)
 
     def tick():
         announce()
@@ -211,7 +213,8 @@ def cmd_checkpoint(options):
     if problem:
         log(problem if isinstance(problem, str) else "not built: " + ", ".join(problem))
         return 2
-    checkpointer = Checkpointer(options.build_dir, options.segment, options.data_dir, 0, metrics=False)
+    checkpointer = Checkpointer(options.build_dir, options.segment, options.data_dir, 0, metrics=False,
+                                full_every=options.full_checkpoint_every)
     return 0 if checkpointer.final(when="on request") else 1
 
 
@@ -273,6 +276,10 @@ def add_run_options(parser, default_build):
     parser.add_argument("--checkpoint-interval", type=seconds, default=defaults.CHECKPOINT_INTERVAL,
                         metavar="SECONDS", help="seconds between checkpoints (default %(default)s); "
                                                 "0 disables them")
+    parser.add_argument("--full-checkpoint-every", type=positive, default=defaults.FULL_CHECKPOINT_EVERY,
+                        metavar="N", help="every Nth checkpoint is a full one, the others deltas of the "
+                                          "servers changed since the one before (default %(default)s; "
+                                          "1: every one full)")
     parser.add_argument("--build-dir", default=default_build,
                         help="build holding ingest/servertrack-ingest, query/servertrack-query, cli/shmtool"
                              + (" (default: %(default)s)" if default_build else " (default: the installed programs)"))

@@ -3,17 +3,19 @@ starts, through shmtool only (it never maps the segment itself):
 
 - a segment is there: use it, with its own capacity unless --capacity was given;
 - none is there (after a reboot): restore the newest checkpoint that loads
-  (complete or partial), else create an empty one; a checkpoint that does not
-  load is set aside (renamed *.unloadable, kept) so no later start or rotation
-  touches it;
+  (complete or partial) with the deltas after it, else create an empty one; a
+  full checkpoint that does not load is set aside with its deltas (renamed
+  *.unloadable, kept) so no later start or rotation touches them; a delta that
+  does not load, or does not follow, ends the chain there and is set aside;
 - one of another layout version is there (after an upgrade): replace it by a
   restore of the newest checkpoint, whose format does not depend on the layout.
 """
 import json
+import re
 import subprocess
 
 from servertrack import defaults
-from servertrack.checkpoint import checkpoint_files, describe_age, is_partial, set_aside
+from servertrack.checkpoint import EXIT_PARTIAL, chains, checkpoint_files, describe_age, is_partial, set_aside
 from servertrack.log import log
 from servertrack.programs import program
 
@@ -59,26 +61,43 @@ def restore_newest(shmtool, segment, data_dir, capacity, days, replace):
     (each set aside as <file>.unloadable).
     """
     unloadable = 0
-    for _, path in checkpoint_files(data_dir, segment):
-        argv = [shmtool, "restore", "--segment", segment, path]
+    for path, deltas in chains(data_dir, segment):
+        argv = [shmtool, "restore", "--segment", segment, path, *deltas]
         argv += ["--capacity", str(capacity)] if capacity else []
         argv += ["--days", str(days)] if days is not None else []
         argv += ["--force"] if replace else []
         result = run(argv)
-        if result.returncode == 0:
+        if result.returncode in (0, EXIT_PARTIAL):
+            lines = result.stdout.strip().splitlines()
+            applied = int(m[1]) if (m := re.search(r" and (\d+) deltas? up to ", lines[0])) else 0
+            newest = deltas[applied - 1] if applied else path
             partial = (" (a partial checkpoint: the servers its dump kept out are not in it; "
                        "its log line named them)") if is_partial(path) else ""
-            log(f"{result.stdout.strip()}; the checkpoint was written {describe_age(path)} ago{partial}")
+            log(f"{lines[0]}; the checkpoint was written {describe_age(newest)} ago{partial}")
+            stopped = [line.removeprefix("not applied: ") for line in lines[1:] if line.startswith("not applied: ")]
+            if stopped:
+                first = deltas[applied]
+                log(f"the chain stopped at delta {first}, {kept_aside(first)}: {stopped[0][len(first) + 2:]}; "
+                    f"restored up to {newest}" + "".join(f"\n  not applied: {line}" for line in stopped[1:]))
             return True, None, unloadable
         if result.returncode == EXIT_USAGE:
             return False, f"cannot restore {path}: {shmtool_words(result)}", unloadable
         unloadable += 1
-        try:
-            kept = f"set aside as {set_aside(path)}"
-        except OSError as error:
-            kept = f"kept as it is (cannot rename it: {error.strerror})"
-        log(f"checkpoint {path} does not load, {kept}: {shmtool_words(result)}; trying the previous one")
+        kept = kept_aside(path)
+        for delta in deltas:
+            kept_aside(delta)
+        with_deltas = f" (and its {len(deltas)} delta{'s' if len(deltas) != 1 else ''})" if deltas else ""
+        log(f"checkpoint {path} does not load, {kept}{with_deltas}: {shmtool_words(result)}; "
+            f"trying the previous one")
     return False, None, unloadable
+
+
+def kept_aside(path):
+    """Sets a checkpoint aside (checkpoint.set_aside()) and says where it went."""
+    try:
+        return f"set aside as {set_aside(path)}"
+    except OSError as error:
+        return f"kept as it is (cannot rename it: {error.strerror})"
 
 
 def prepare_segment(build_dir, segment, capacity, days, data_dir):

@@ -106,7 +106,7 @@ class DumpRestoreTest(ShmtoolTestCase):
     def test_damaged_or_foreign_snapshots_are_refused_and_nothing_is_restored(self):
         good = self.dump()
         self.assertExit(run_shmtool("remove", "--segment", self.name), 0)
-        record_at = 64 + 5 * 5696  # format 3 records with 30 days
+        record_at = 80 + 5 * 5696  # format 4 records with 30 days
         damaged = {
             "a flipped bit": (good[:500] + bytes([good[500] ^ 1]) + good[501:], "checksum mismatch"),
             "a truncated file": (good[:-100], "checksum mismatch"),

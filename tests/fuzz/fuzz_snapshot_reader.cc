@@ -9,6 +9,8 @@
 // - an accepted file has at most `capacity` servers, each named by a valid
 //   name (shm::is_valid_name) that appears once, a mode that is not
 //   world-writable, and data without problems (shm/invariants.h);
+// - an accepted delta names at most `capacity` servers, each valid and once,
+//   and every server it holds is among them; a full file names none;
 // - encoding an accepted file gives back exactly the bytes that were decoded.
 #include <cstddef>
 #include <cstdint>
@@ -40,6 +42,16 @@ void check_accepted(const cli::SnapshotFile& file, std::span<const std::byte> by
     require(server.days.size() == static_cast<std::size_t>(file.days), "an accepted server has the file's days");
     server.to_copy(data);
     require(cli::data_problems(data, file.dumped_unix).empty(), "an accepted server's data has no problems");
+  }
+  std::set<std::string> named;
+  for (const std::string& name : file.names) {
+    require(servertrack::shm::is_valid_name(name), "an accepted delta's name is valid");
+    require(named.insert(name).second, "an accepted delta's name appears once");
+  }
+  require(file.names.size() <= file.capacity, "an accepted delta names no more servers than its capacity");
+  require(file.delta || (file.names.empty() && file.base == 0), "an accepted full file has no names and no base");
+  for (const cli::SnapshotServer& server : file.servers) {
+    require(!file.delta || named.contains(server.name), "an accepted delta holds only servers it names");
   }
   const std::vector<std::byte> encoded = cli::encode_snapshot(file);
   std::uint32_t version;

@@ -62,8 +62,9 @@ def checkpoint_names(data_dir, segment):
 
 
 def data_dir_files(data_dir, segment):
-    """The segment's checkpoint files, complete and partial, sorted."""
-    return sorted(n for n in os.listdir(data_dir) if re.fullmatch(re.escape(segment) + r"-\d{10}(\.partial)?\.snap", n))
+    """The segment's checkpoint files, complete, partial and deltas, sorted."""
+    return sorted(n for n in os.listdir(data_dir)
+                  if re.fullmatch(re.escape(segment) + r"-\d{10}(\.partial|\.delta)?\.snap", n))
 
 
 def record(segment, lines, *options):
@@ -121,7 +122,8 @@ class Checkpoints(unittest.TestCase):
         self.assertEqual({name: buckets(second.query_url, name) for name in SERVERS}, acknowledged)
 
     def test_a_damaged_newest_checkpoint_falls_back_to_the_previous_and_is_kept(self):
-        first = self.start("--checkpoint-interval", "0.3")
+        # Every checkpoint a full one: test_delta_checkpoints.py damages deltas.
+        first = self.start("--checkpoint-interval", "0.3", "--full-checkpoint-every", "1")
         post_round(first.ingest_url, SERVERS, 5.0)
         acknowledged = {name: buckets(first.query_url, name) for name in SERVERS}
         # Both checkpoints kept must have begun after the samples: the third
@@ -139,7 +141,7 @@ class Checkpoints(unittest.TestCase):
             f.seek(100)
             f.write(bytes([byte[0] ^ 0xFF]))
 
-        second = self.start("--checkpoint-interval", "0.2")
+        second = self.start("--checkpoint-interval", "0.2", "--full-checkpoint-every", "1")
         self.assertIn(f"checkpoint {newest} does not load, set aside as {newest}.unloadable", second.log())
         self.assertIn(f"from {os.path.join(self.data.name, names[0])}", second.log())
         self.assertEqual({name: buckets(second.query_url, name) for name in SERVERS}, acknowledged)
@@ -151,7 +153,7 @@ class Checkpoints(unittest.TestCase):
         second.signal(signal.SIGTERM)
         self.assertEqual(second.proc.wait(timeout=30), 0, second.log())
         remove_segment(self.segment.name)
-        third = self.start("--checkpoint-interval", "0.2")
+        third = self.start("--checkpoint-interval", "0.2", "--full-checkpoint-every", "1")
         self.assertNotIn("does not load", third.log())
         self.assertTrue(os.path.exists(newest + ".unloadable"))
 
@@ -250,13 +252,13 @@ class Checkpoints(unittest.TestCase):
         self.assertEqual(shmtool("dump", "--segment", self.segment.name, os.path.join(self.data.name, "probe"),
                                  check=False).returncode, 3)
         os.unlink(os.path.join(self.data.name, "probe"))
-        first = self.start("--checkpoint-interval", "0.05")
+        first = self.start("--checkpoint-interval", "0.05", "--full-checkpoint-every", "3")
         tried = lambda: sum(checkpoints(self.data.name, self.segment.name, r) for r in ("ok", "partial", "failed"))
         sizes = []
         while tried() < 20:  # 20 intervals
             self.assertTrue(poll(lambda: tried() > len(sizes), 20), first.log())
             sizes.append(len(data_dir_files(self.data.name, self.segment.name)))
-        self.assertLessEqual(max(sizes), 2, sizes)
+        self.assertLessEqual(max(sizes), 6, sizes)  # two chains of a full checkpoint and two deltas
         self.assertEqual(checkpoints(self.data.name, self.segment.name, "failed"), 0, first.log())
         self.assertEqual(checkpoints(self.data.name, self.segment.name, "partial"), 0, first.log())
         self.assertIn("repaired server 'victim'", first.log())
@@ -269,14 +271,14 @@ class Checkpoints(unittest.TestCase):
         # A server whose last sample is an hour ahead of the clock: `shmtool dump` keeps it out.
         lines = [f"{name} {now - 60} 5 5\n" for name in SERVERS] + [f"ahead_1 {now + 3600} 1 1\n"]
         self.assertEqual(record(self.segment.name, lines).returncode, 0)
-        first = self.start("--checkpoint-interval", "0.05")
+        first = self.start("--checkpoint-interval", "0.05", "--full-checkpoint-every", "3")
         sizes = []
         while checkpoints(self.data.name, self.segment.name, "partial") < 20:
             done = checkpoints(self.data.name, self.segment.name, "partial")
             self.assertTrue(poll(lambda: checkpoints(self.data.name, self.segment.name, "partial") > done, 20),
                             first.log())
             sizes.append(len(data_dir_files(self.data.name, self.segment.name)))
-        self.assertLessEqual(max(sizes), 2, sizes)
+        self.assertLessEqual(max(sizes), 6, sizes)  # two chains of a partial full checkpoint and two deltas
         self.assertEqual(checkpoints(self.data.name, self.segment.name, "failed"), 0, first.log())
         self.assertEqual(first.log().count("kept out"), 1, first.log())  # said once, not every interval
         self.assertIn("skipped server 'ahead_1'", first.log())
