@@ -262,7 +262,11 @@ struct Counters {
 //   offset 56   days            u32          UTC days of the day window, 0..kMaxDays
 //   offset 60   reserved        4 bytes, zero
 //   offset 64   counters        Counters (32)
-//   offset 96   reserved        32 bytes, zero
+//   offset 96   frozen_by       atomic u64   LockWord (shm/owner.h) of the grow step that froze
+//                                            writes while it copies the segment; 0 = writable
+//   offset 104  superseded      atomic u32   1 once a larger segment replaced this one under
+//                                            its name (shm/grow.h); never cleared
+//   offset 108  reserved        20 bytes, zero
 //   offset 128  processes       ProcessEntry[64] (1024)
 //   offset 1152 reserved up to 4096
 struct alignas(64) Header {
@@ -278,7 +282,9 @@ struct alignas(64) Header {
   std::uint32_t days;
   std::uint8_t reserved0[4];
   Counters counters;
-  std::uint8_t reserved1[32];
+  std::atomic<std::uint64_t> frozen_by;
+  std::atomic<std::uint32_t> superseded;
+  std::uint8_t reserved1[20];
   ProcessEntry processes[kMaxAttachedProcesses];
   std::uint8_t reserved2[4096 - 1152];
 };
@@ -351,6 +357,7 @@ static_assert(offsetof(Header, slots_offset) == 40);
 static_assert(offsetof(Header, pid_namespace) == 48);
 static_assert(offsetof(Header, days) == 56);
 static_assert(offsetof(Header, counters) == 64);
+static_assert(offsetof(Header, frozen_by) == 96 && offsetof(Header, superseded) == 104);
 static_assert(offsetof(Header, processes) == 128);
 static_assert(sizeof(Header) == kPageBytes);
 static_assert(sizeof(Fingerprint) == 4 && std::atomic<std::uint32_t>::is_always_lock_free);
