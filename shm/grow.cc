@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <string>
+#include <unordered_set>
 
 #include "shm/owner.h"
 
@@ -26,6 +28,15 @@ bool holds_a_sample(const SlotCopy& copy) noexcept {
     if (copy.days[i].count[kCpu] != 0 || copy.days[i].count[kRam] != 0) return true;
   }
   return false;
+}
+
+constexpr std::uint64_t kNotCopied = ~std::uint64_t{0};
+constexpr std::uint64_t kChanged = kNotCopied - 1;  // never an even sequence word
+
+// Slot i still holds what the first pass copied at `sequence`: its sequence
+// word (bumped by every write and claim) and its published state are the same.
+bool unchanged_since(const Segment& segment, std::uint64_t i, std::uint64_t sequence) noexcept {
+  return sequence != kChanged && segment.slot_sequence(i) == sequence && segment.slot_published(i);
 }
 
 }  // namespace
@@ -68,9 +79,34 @@ void Segment::mark_superseded() noexcept { header_->superseded.store(1, std::mem
 
 bool Segment::superseded() const noexcept { return header_->superseded.load(std::memory_order_acquire) != 0; }
 
+std::uint32_t Segment::slot_sequence(std::uint64_t index) const noexcept {
+  return slot(index).seq.load(std::memory_order_acquire);
+}
+
+bool Segment::slot_published(std::uint64_t index) const noexcept {
+  return slot(index).state.load(std::memory_order_acquire) == kSlotReady;
+}
+
 bool Segment::still_named() const noexcept {
   struct stat named {};
   return ::stat(path_of(name_).c_str(), &named) == 0 && named.st_dev == device_ && named.st_ino == inode_;
+}
+
+Segment::WriteState Segment::write_state() const noexcept {
+  const LockWord freezer = header_->frozen_by.load(std::memory_order_acquire);
+  if (freezer == 0) return WriteState::open;
+  if (superseded() || !still_named()) return WriteState::replaced;
+  return owner_alive(freezer) ? WriteState::frozen : WriteState::frozen_by_dead_step;
+}
+
+const char* Segment::describe(WriteState state) noexcept {
+  switch (state) {
+    case WriteState::open: return "open";
+    case WriteState::frozen: return "frozen: a grow is copying it";
+    case WriteState::frozen_by_dead_step: return "frozen by a grow step that died; the next write lifts it";
+    case WriteState::replaced: return "replaced by a larger segment under its name (a grow)";
+  }
+  return "unknown";
 }
 
 bool Segment::writes_moved() noexcept {
@@ -83,16 +119,39 @@ bool Segment::writes_moved() noexcept {
   return false;
 }
 
-bool copy_servers(Segment& from, Segment& to, std::int64_t now, GrowCopy& count) noexcept {
+bool copy_changed(Segment& from, Segment& to, std::int64_t now, PreCopy& before, GrowCopy& count) {
+  const bool first_pass = before.sequences.empty();
+  if (first_pass) {
+    before.sequences.assign(from.capacity(), kNotCopied);
+    before.names.assign(from.capacity(), std::string());
+  }
   auto copy = std::make_unique<SlotCopy>();  // one scratch copy, reused
   bool room = true;
+  // A name that left its slot since the first pass (deleted, or claimed
+  // anew in another slot) goes first; wherever it lives now, it is copied again.
+  std::unordered_set<std::string> forgotten;
+  if (!first_pass) {
+    for (std::uint64_t i = 0; i < from.capacity(); ++i) {
+      if (before.sequences[i] == kNotCopied || unchanged_since(from, i, before.sequences[i])) continue;
+      to.forget(before.names[i], now);
+      forgotten.insert(before.names[i]);
+    }
+  }
   from.for_each_server([&](const ServerEntry& server) {
-    if (!room) return;
+    const std::uint64_t i = server.slot_index;
+    const bool copied_as_is = !first_pass && before.sequences[i] != kNotCopied &&
+                              unchanged_since(from, i, before.sequences[i]) &&
+                              !forgotten.contains(std::string(server.name));
+    if (!room || copied_as_is) return;
+    const std::uint32_t sequence = from.slot_sequence(i);
     if (from.copy_slot(*server.slot, *copy) != Status::ok) {
       ++count.unreadable;
       return;
     }
-    if (copy->name_view() != server.name) return;  // deleted or reused meanwhile
+    if (copy->name_view() != server.name) return;  // deleted or reused meanwhile: the next pass sees it
+    // A write between the two reads of the sequence: copied again while frozen.
+    before.sequences[i] = (sequence & 1) == 0 && from.slot_sequence(i) == sequence ? sequence : kChanged;
+    before.names[i] = std::string(copy->name_view());
     if (!holds_a_sample(*copy)) {
       ++count.without_sample;
       return;
@@ -124,15 +183,21 @@ GrowResult grow(const std::string& name, std::uint64_t capacity, int patience_ms
   Segment::remove(temporary);  // left by a grow step that died
   Segment larger = Segment::create({temporary, capacity, live.days(), static_cast<mode_t>(live.header().mode),
                                     live.header().created_unix});
-  const auto frozen_at = std::chrono::steady_clock::now();
   const auto undo = [&](Outcome outcome) {
     live.thaw_writes();
     Segment::remove(temporary);
     result.outcome = outcome;
     return result;
   };
+  // Most of the copy is taken while writes go on; only what changed meanwhile
+  // is copied again while they are frozen.
+  PreCopy before;
+  GrowCopy first;
+  if (!copy_changed(live, larger, now, before, first)) return undo(Outcome::no_room);
+  const auto frozen_at = std::chrono::steady_clock::now();
   if (!live.freeze_writes(patience_ms)) return undo(Outcome::frozen_elsewhere);
-  if (!copy_servers(live, larger, now, result.copied)) return undo(Outcome::no_room);
+  if (!copy_changed(live, larger, now, before, result.copied)) return undo(Outcome::no_room);
+  result.copied.servers = larger.count_live_servers(now);
   if (!publish_grown(name)) {
     result.error = std::strerror(errno);
     return undo(Outcome::rename_failed);

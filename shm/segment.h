@@ -256,10 +256,22 @@ class Segment {
   // holds the freeze or a writer kept a lock for `patience_ms`. thaw_writes()
   // undoes it; mark_superseded() ends it for good once the copy is published
   // under this segment's name. Read-write attach; O(capacity) for the wait.
+  enum class WriteState {
+    open,
+    frozen,              // a live grow step is copying the segment
+    frozen_by_dead_step, // a grow step died while copying: the next write lifts the freeze
+    replaced,            // a larger segment took its name (or its step died after publishing it)
+  };
+  WriteState write_state() const noexcept;
+  static const char* describe(WriteState state) noexcept;
   bool freeze_writes(int patience_ms) noexcept;
   void thaw_writes() noexcept;
   void mark_superseded() noexcept;
   bool superseded() const noexcept;
+  // Slot `index`'s sequence word (bumped by every write and claim) and
+  // whether it holds a published server: what a grow's second pass compares.
+  std::uint32_t slot_sequence(std::uint64_t index) const noexcept;
+  bool slot_published(std::uint64_t index) const noexcept;
   // Whether `path_of(name())` is still this very object (not replaced).
   bool still_named() const noexcept;
 

@@ -114,9 +114,25 @@ TEST(Grow, RefusesToShrinkAndAReplacedSegment) {
   EXPECT_EQ(grow(segment.name(), 64, 2000, kNow).outcome, GrowResult::Outcome::not_larger);
   EXPECT_EQ(grow(segment.name(), 128, 2000, kNow).outcome, GrowResult::Outcome::grown);
   EXPECT_TRUE(segment->superseded());
+  EXPECT_EQ(segment->write_state(), Segment::WriteState::replaced);
+  EXPECT_EQ(Segment::attach({.name = segment.name(), .access = Access::read_only}).write_state(),
+            Segment::WriteState::open);
   EXPECT_EQ(segment->record("late", 1, 2, kNow), Status::moved) << "the replaced copy takes no write";
   EXPECT_EQ(segment->forget("kept", kNow), Status::moved);
   EXPECT_EQ(counted(segment.name(), "kept"), 1u) << "the larger segment holds it";
+}
+
+TEST(Grow, AFreezeLeftByADeadStepIsLiftedByTheNextWrite) {
+  TestSegment segment(64);
+  ASSERT_EQ(segment->record("kept", 1, 2, kNow), Status::ok);
+  const pid_t step = run_child([&] {
+    Segment own = Segment::attach({.name = segment.name()});
+    return own.freeze_writes(2000) ? 0 : 1;  // and dies holding the freeze
+  });
+  ASSERT_EQ(wait_child(step, std::chrono::seconds(10)), 0);
+  EXPECT_EQ(segment->write_state(), Segment::WriteState::frozen_by_dead_step);
+  EXPECT_EQ(segment->record("kept", 3, 4, kNow), Status::ok);
+  EXPECT_EQ(segment->write_state(), Segment::WriteState::open);
 }
 
 // The grow step SIGKILLed at a random moment, again and again, while a writer
