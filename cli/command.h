@@ -25,7 +25,7 @@ namespace servertrack::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;  // refused, failed, or `check` found problems
 inline constexpr int kExitAbsent = 2;  // the segment does not exist
-inline constexpr int kExitPartial = 3;  // `dump` wrote every sound server but skipped others;
+inline constexpr int kExitPartial = 3;  // `dump` or `grow` did every sound server but skipped others;
                                       // `restore` stopped before the last file of a chain
 inline constexpr int kExitNoDelta = 4;  // `dump --delta`: the marks do not fit this segment
 inline constexpr int kExitUsage = 64;  // bad command line (EX_USAGE)
@@ -75,6 +75,7 @@ void add_show(CLI::App& app, Action& selected);
 void add_check(CLI::App& app, Action& selected);
 void add_dump(CLI::App& app, Action& selected);
 void add_restore(CLI::App& app, Action& selected);
+void add_grow(CLI::App& app, Action& selected);
 void add_forget(CLI::App& app, Action& selected);
 
 }  // namespace servertrack::cli

@@ -44,10 +44,11 @@ void print_json(const shm::Segment& segment, const std::vector<shm::RegisteredPr
       "\"fill_percent\": {:.3f}, \"bytes_total\": {}, \"bytes_header\": {}, \"bytes_fingerprints\": {}, "
       "\"bytes_per_server\": {}, "
       "\"mode\": \"{:04o}\", \"created_unix\": {}, \"samples_recorded\": {}, \"lock_takeovers\": {}, "
-      "\"table_full_rejections\": {}, \"processes\": [{}]}}\n",
+      "\"table_full_rejections\": {}, \"writes\": {}, \"processes\": [{}]}}\n",
       common::json_string(segment.name()), common::json_string(shm::Segment::path_of(segment.name())), h.layout_version.load(),
       h.capacity, h.days, f.used, f.fill_percent, f.total_bytes, h.header_size, shm::fingerprint_bytes(h.capacity), h.slot_size, h.mode, h.created_unix,
-      c.samples_recorded.load(), c.lock_takeovers.load(), c.table_full_rejections.load(), procs);
+      c.samples_recorded.load(), c.lock_takeovers.load(), c.table_full_rejections.load(),
+      common::json_string(shm::Segment::describe(segment.write_state())), procs);
 }
 
 void print_human(const shm::Segment& segment, const std::vector<shm::RegisteredProcess>& processes, std::int64_t now) {
@@ -69,6 +70,7 @@ void print_human(const shm::Segment& segment, const std::vector<shm::RegisteredP
   facts.add_row({"samples recorded", std::to_string(c.samples_recorded.load())});
   facts.add_row({"lock takeovers", std::to_string(c.lock_takeovers.load())});
   facts.add_row({"table-full rejections", std::to_string(c.table_full_rejections.load())});
+  facts.add_row({"writes", shm::Segment::describe(segment.write_state())});
   std::size_t alive = 0;
   for (const shm::RegisteredProcess& p : processes) alive += p.alive;
   facts.add_row({"processes", fmt::format("{} registered, {} alive", processes.size(), alive)});

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   cli::add_check(app, selected);
   cli::add_dump(app, selected);
   cli::add_restore(app, selected);
+  cli::add_grow(app, selected);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -32,6 +32,9 @@ std::string with_remedy(shm::Status status) {
   if (status == shm::Status::busy) {
     return fmt::format("{}; retry shortly, and see `shmtool check` if it persists", shm::describe(status));
   }
+  if (status == shm::Status::moved) {
+    return fmt::format("{}; retry in a second", shm::describe(status));
+  }
   return shm::describe(status);
 }
 

@@ -3,8 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -137,8 +140,31 @@ std::variant<Listeners, std::string> open_listeners(const WorkerOptions& options
   return Listeners{.fds = std::move(fds), .port = port};
 }
 
+// Watches the segment while the worker serves: once a grow has replaced it
+// (shm/grow.h, step 5), stops the serving threads so the worker leaves with
+// kExitSegmentReplaced and its successor attaches the larger segment.
+class ReplacementWatch {
+ public:
+  ReplacementWatch(const shm::Segment& segment, ServingThreads& threads)
+      : thread_([&segment, &threads, this](std::stop_token stop) {
+          while (!stop.stop_requested() && !segment.superseded()) {
+            std::this_thread::sleep_for(kReplacementPoll);
+          }
+          if (stop.stop_requested()) return;
+          replaced_ = true;
+          log_line("the segment was grown into a larger one; leaving so that a worker attached to it takes over");
+          threads.stop();
+        }) {}
+  bool replaced() const noexcept { return replaced_; }
+
+ private:
+  static constexpr std::chrono::milliseconds kReplacementPoll{50};
+  std::atomic<bool> replaced_{false};
+  std::jthread thread_;
+};
+
 int serve(WorkerServer& server, FastPath& fast, WorkerMetrics& metrics, AccessPolicy& access,
-          const WorkerOptions& options, const WorkerKind& kind) {
+          const WorkerOptions& options, const WorkerKind& kind, const shm::Segment& segment) {
   // Held until the process exits: no worker of another segment may join this port.
   auto claimed = common::PortClaim::claim(options.port, options.segment,
                                          [](const std::string& waiting) { log_line("{}", waiting); });
@@ -172,9 +198,10 @@ int serve(WorkerServer& server, FastPath& fast, WorkerMetrics& metrics, AccessPo
       [&access] { log_line("SIGHUP: tokens {}", access.reload()); });
   log_line("listening on http://{}:{} ({} event loops; {})", bracketed_host(options.bind),
            listeners.port, listeners.fds.size(), describe_access(access, options));
+  ReplacementWatch watch(segment, threads);
   threads.run();
   log_line("stopped");
-  return 0;
+  return watch.replaced() ? kExitSegmentReplaced : 0;
 }
 
 }  // namespace
@@ -208,7 +235,7 @@ int run_worker(int argc, char** argv, const WorkerKind& kind, const AddRoutes& a
     FastPath fast(metrics, access, server_header(kind));
     add_routes(server, fast.routes(), segment, metrics, access, options);
     add_fallbacks(server, options, kind);
-    return serve(server, fast, metrics, access, options, kind);
+    return serve(server, fast, metrics, access, options, kind, segment);
   } catch (const shm::SegmentError& error) {
     log_line("{}", common::with_remedy(error));
     return 1;

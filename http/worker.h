@@ -32,6 +32,9 @@
 namespace servertrack::http {
 
 inline constexpr int kListenBacklog = 4096;
+// The exit code of a worker whose segment a grow replaced (shm/grow.h): the
+// supervisor starts it again at once, attached to the larger segment.
+inline constexpr int kExitSegmentReplaced = 75;  // EX_TEMPFAIL
 
 // Adds the worker's own routes. Called once, before the server starts; the
 // segment, the metrics and the options outlive the server, and the segment may
@@ -46,7 +49,7 @@ using AddRoutes = std::function<void(httplib::Server&, FastRoutes& fast, shm::Se
 
 // Returns the process exit code: 0 after a graceful stop, 1 when the segment
 // cannot be attached or the port cannot be bound, 2 for a wrong command line
-// or a tokens file that does not read.
+// or a tokens file that does not read, kExitSegmentReplaced after a grow.
 int run_worker(int argc, char** argv, const WorkerKind& kind, const AddRoutes& add_routes);
 
 }  // namespace servertrack::http

@@ -160,6 +160,7 @@ void forget_one(Ingest& ingest, const httplib::Request& req, httplib::Response& 
       http::set_json_error(res, 404, "no server named " + common::json_string(name) + " is being tracked");
       return;
     case shm::Status::busy:
+    case shm::Status::moved:
       http::set_answer(res, http::retry_later(common::with_remedy(status)));
       return;
     default:

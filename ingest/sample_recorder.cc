@@ -71,6 +71,7 @@ std::optional<Refusal> record_sample(shm::Segment& segment, IngestCounters& coun
                     "no room for a new server: the segment's table is full; existing servers "
                     "keep working (recreate the segment with a larger capacity)");
     case shm::Status::busy:
+    case shm::Status::moved:  // a grow is switching segments: as transient as a busy slot
       return refuse(counters, 503, Rejection::slot_busy, common::with_remedy(status));
     default:
       return refuse(counters, 400, Rejection::invalid_value, shm::describe(status));

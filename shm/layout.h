@@ -268,7 +268,11 @@ struct Counters {
 //                                            is never taken against the markers of another
 //                                            segment (one restored or recreated since);
 //                                            builds that do not know it leave it zero
-//   offset 104  reserved        24 bytes, zero
+//   offset 104  frozen_by       atomic u64   LockWord (shm/owner.h) of the grow step that froze
+//                                            writes while it copies the segment; 0 = writable
+//   offset 112  superseded      atomic u32   1 once a larger segment replaced this one under
+//                                            its name (shm/grow.h); never cleared
+//   offset 116  reserved        12 bytes, zero
 //   offset 128  processes       ProcessEntry[64] (1024)
 //   offset 1152 reserved up to 4096
 struct alignas(64) Header {
@@ -285,7 +289,9 @@ struct alignas(64) Header {
   std::uint8_t reserved0[4];
   Counters counters;
   std::atomic<std::uint64_t> checkpoint_id;
-  std::uint8_t reserved1[24];
+  std::atomic<std::uint64_t> frozen_by;
+  std::atomic<std::uint32_t> superseded;
+  std::uint8_t reserved1[12];
   ProcessEntry processes[kMaxAttachedProcesses];
   std::uint8_t reserved2[4096 - 1152];
 };
@@ -360,6 +366,7 @@ static_assert(offsetof(Header, slots_offset) == 40);
 static_assert(offsetof(Header, pid_namespace) == 48);
 static_assert(offsetof(Header, days) == 56);
 static_assert(offsetof(Header, counters) == 64);
+static_assert(offsetof(Header, frozen_by) == 104 && offsetof(Header, superseded) == 112);
 static_assert(offsetof(Header, processes) == 128);
 static_assert(sizeof(Header) == kPageBytes);
 static_assert(sizeof(Fingerprint) == 4 && std::atomic<std::uint32_t>::is_always_lock_free);

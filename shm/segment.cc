@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sys/statvfs.h>
 
@@ -129,6 +130,9 @@ const char* describe(Status status) noexcept {
       return "the server's slot is held by a writer that makes no progress (a crashed or stopped writer, or a "
              "damaged segment)";
     case Status::read_only: return "the segment is attached read-only";
+    case Status::moved:
+      return "the segment is being grown (its writes are frozen while it is copied) or a larger one has "
+             "replaced it";
   }
   return "unknown status";
 }
@@ -194,6 +198,7 @@ Segment Segment::create(const CreateOptions& options) {
   h->layout_version.store(kLayoutVersion, std::memory_order_release);  // last: now ready
   Segment created(options.name, Access::read_write, std::move(region), options.capacity, options.days);
   created.pages_ = pages;
+  created.identify(fd);
   return created;
 }
 
@@ -230,7 +235,17 @@ Segment Segment::attach(const AttachOptions& options) {
   }
   const std::uint64_t capacity = header.capacity;  // validated: from here on never re-read
   const int days = static_cast<int>(header.days);   // likewise
-  return Segment(options.name, options.access, std::move(region), capacity, days);
+  Segment attached(options.name, options.access, std::move(region), capacity, days);
+  attached.identify(object.get_mapping_handle().handle);
+  return attached;
+}
+
+void Segment::identify(int fd) noexcept {
+  struct stat object {};
+  if (::fstat(fd, &object) == 0) {
+    device_ = object.st_dev;
+    inode_ = object.st_ino;
+  }
 }
 
 bool Segment::remove(const std::string& name) noexcept {
@@ -260,6 +275,8 @@ Segment::Segment(Segment&& other) noexcept
       days_(std::exchange(other.days_, 0)),
       slot_size_(std::exchange(other.slot_size_, 0)),
       registry_index_(std::exchange(other.registry_index_, -1)),
+      device_(other.device_),
+      inode_(other.inode_),
       last_recount_ms_(other.last_recount_ms_.load(relaxed)),
       next_expiry_(other.next_expiry_.load(relaxed)) {}
 
@@ -277,6 +294,8 @@ Segment& Segment::operator=(Segment&& other) noexcept {
     days_ = std::exchange(other.days_, 0);
     slot_size_ = std::exchange(other.slot_size_, 0);
     registry_index_ = std::exchange(other.registry_index_, -1);
+    device_ = other.device_;
+    inode_ = other.inode_;
     last_recount_ms_.store(other.last_recount_ms_.load(relaxed), relaxed);
     next_expiry_.store(other.next_expiry_.load(relaxed), relaxed);
   }
@@ -323,6 +342,10 @@ Status Segment::record(std::string_view name, const SampleValue& sample, std::in
     if (!slot_holds(*slot, name, hash)) {
       unlock_slot(*slot);
       continue;
+    }
+    if (writes_moved()) {
+      unlock_slot(*slot);
+      return Status::moved;
     }
     const WriteResult written = write_sample(*slot, days_, sample, now);
     unlock_slot(*slot);
@@ -472,6 +495,10 @@ Status Segment::forget(std::string_view name, std::int64_t now) noexcept {
     if (!slot_holds(*slot, name, hash)) {
       unlock_slot(*slot);
       continue;
+    }
+    if (writes_moved()) {
+      unlock_slot(*slot);
+      return Status::moved;
     }
     const bool live = table.retire_locked(*slot, now);
     unlock_slot(*slot);

@@ -58,6 +58,9 @@ enum class Status {
                   // a read-only attach may not repair, a stopped writer, damage):
                   // transient unless the segment is damaged
   read_only,      // record() on a read-only attach
+  moved,          // writes are frozen while a grow step copies the segment, or a larger
+                  // one replaced it under its name (shm/grow.h): nothing written; the
+                  // worker's successor attaches the new one (transient, like busy)
 };
 
 // A short English description of a status, for logs and error bodies: what
@@ -259,6 +262,32 @@ class Segment {
   // (busy after kLockPatience). Read-write attach only; O(1).
   SlotRepair repair_slot(std::uint64_t index) noexcept;
 
+  // Growing (shm/grow.h has the whole protocol). freeze_writes() makes every
+  // later record() and forget() of any process answer `moved` and waits until
+  // no live writer holds a slot's lock, so that a copy taken next holds every
+  // acknowledged sample; false (and nothing frozen) when another grow step
+  // holds the freeze or a writer kept a lock for `patience_ms`. thaw_writes()
+  // undoes it; mark_superseded() ends it for good once the copy is published
+  // under this segment's name. Read-write attach; O(capacity) for the wait.
+  enum class WriteState {
+    open,
+    frozen,              // a live grow step is copying the segment
+    frozen_by_dead_step, // a grow step died while copying: the next write lifts the freeze
+    replaced,            // a larger segment took its name (or its step died after publishing it)
+  };
+  WriteState write_state() const noexcept;
+  static const char* describe(WriteState state) noexcept;
+  bool freeze_writes(int patience_ms) noexcept;
+  void thaw_writes() noexcept;
+  void mark_superseded() noexcept;
+  bool superseded() const noexcept;
+  // Slot `index`'s sequence word (bumped by every write and claim) and
+  // whether it holds a published server: what a grow's second pass compares.
+  std::uint32_t slot_sequence(std::uint64_t index) const noexcept;
+  bool slot_published(std::uint64_t index) const noexcept;
+  // Whether `path_of(name())` is still this very object (not replaced).
+  bool still_named() const noexcept;
+
   // Records this process in the header's registry until the Segment is
   // destroyed. Returns false when the registry is full (64 live processes).
   bool register_process(ProcessKind kind, std::int64_t now);
@@ -285,6 +314,7 @@ class Segment {
   Segment(std::string name, Access access, boost::interprocess::mapped_region region, std::uint64_t capacity,
           int days);
   void unregister_process() noexcept;
+  void identify(int fd) noexcept;  // records the mapped object's device and inode
   void visit_servers(std::optional<std::int64_t> live_at, void (*visit)(void*, const ServerEntry&),
                      void* target) const;
   // True at most once a second per object, or when a server the last recount
@@ -292,6 +322,10 @@ class Segment {
   // recount reads every slot, so a client posting new names to it cannot make
   // each POST pay for one.
   bool recount_due(std::int64_t now) noexcept;
+  // Called by a writer holding a slot's lock: true when writes are frozen or
+  // moved (shm/grow.h). A freeze left by a grow step that died is lifted
+  // here while this segment still holds its name.
+  bool writes_moved() noexcept;
 
   std::string name_;
   std::string pages_;
@@ -304,6 +338,7 @@ class Segment {
   int days_ = 0;
   std::uint64_t slot_size_ = 0;
   int registry_index_ = -1;
+  std::uint64_t device_ = 0, inode_ = 0;  // of the object mapped, for still_named()
   std::atomic<std::int64_t> last_recount_ms_{0};  // steady clock; 0 = never
   std::atomic<std::int64_t> next_expiry_{0};      // wall clock: see recount_due()
 };

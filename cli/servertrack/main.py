@@ -6,6 +6,8 @@
   servertrack checkpoint
                        write one checkpoint of the segment into the data dir now
                        (the options of run; the Debian package's upgrade runs it)
+  servertrack grow --capacity N
+                       give the segment more slots while the appliance serves
   servertrack test     install missing Debian packages, build, run every test
   servertrack deps     install missing Debian packages only (idempotent)
   servertrack build    configure and build (release unless --build-dir says otherwise)
@@ -17,7 +19,7 @@
                        into build-deb/ (dpkg-buildpackage on a copy of the checkout)
 
 `up`, `test`, `bench`, `chaos`, `deps`, `build` and `package` exist in a checkout only; an
-installed servertrack offers `run` and `checkpoint`, with the installed programs.
+installed servertrack offers `run`, `checkpoint` and `grow`, with the installed programs.
 
 `up` and `run` supervise the workers: a worker that exits is restarted with
 exponential backoff; Ctrl-C or SIGTERM stops them all and exits 0; if the

@@ -1,5 +1,5 @@
-"""The runtime commands: `run` (the appliance from a build or an install) and
-`up` (a checkout's install + build + run).
+"""The runtime commands: `run` (the appliance from a build or an install),
+`up` (a checkout's install + build + run), `checkpoint` and `grow`.
 
 `run` checks its options, makes sure the segment is there, then hands the
 worker command lines to supervise.Supervisor and prints where to go once both
@@ -15,6 +15,7 @@ import urllib.request
 
 from servertrack import alerts, defaults, devtools
 from servertrack.checkpoint import Checkpointer, metrics_path, remove_stale_temporaries
+from servertrack.growth import AutoGrow, grow_command
 from servertrack.log import log
 from servertrack.ports import EXIT_PORT_UNAVAILABLE, held_by_another
 from servertrack.programs import CHECKOUT, missing_programs, program
@@ -190,13 +191,18 @@ def cmd_run(options):
     if options.checkpoint_interval > 0:
         checkpointer = Checkpointer(options.build_dir, options.segment, options.data_dir,
                                     options.checkpoint_interval, full_every=options.full_checkpoint_every)
+    auto_grow = AutoGrow(options.build_dir, options.segment, options.auto_grow_at) if options.auto_grow else None
 
     def tick():
         announce()
         if checkpointer:
             checkpointer.tick()
+        if auto_grow:
+            auto_grow.tick()
 
     status = Supervisor(worker_commands(options)).run(on_tick=tick, fatal_exit=fatal_exit(options))
+    if auto_grow:
+        auto_grow.stop()
     if checkpointer:
         checkpointer.final()
     log("stopped")
@@ -216,6 +222,16 @@ def cmd_checkpoint(options):
     checkpointer = Checkpointer(options.build_dir, options.segment, options.data_dir, 0, metrics=False,
                                 full_every=options.full_checkpoint_every)
     return 0 if checkpointer.final(when="on request") else 1
+
+
+def cmd_grow(options):
+    """Grows the running appliance's segment (or one no appliance serves)."""
+    missing = missing_programs(options.build_dir)
+    if missing:
+        log("not built: " + ", ".join(missing))
+        return 2
+    return subprocess.run(grow_command(options.build_dir, options.segment, options.capacity),
+                          stdin=subprocess.DEVNULL).returncode
 
 
 def cmd_up(options):
@@ -242,6 +258,13 @@ def seconds(text):
     value = float(text)
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more, not {text}")
+    return value
+
+
+def percent(text):
+    value = float(text)
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be a percentage from 1 to 100, not {text}")
     return value
 
 
@@ -293,6 +316,11 @@ def add_run_options(parser, default_build):
     parser.add_argument("--insecure-open", action="store_true",
                         help="serve a non-loopback --bind without --tokens-file: anyone who reaches it "
                              "reads every server")
+    parser.add_argument("--auto-grow", action="store_true",
+                        help="grow the segment to twice its capacity, while serving, once it is "
+                             "--auto-grow-at percent full (README: Growing without stopping)")
+    parser.add_argument("--auto-grow-at", type=percent, default=90, metavar="PERCENT",
+                        help="the fill that triggers --auto-grow (default: %(default)s)")
     parser.add_argument("--peers", metavar="NAME=HOST:PORT,...",
                         help="every node of a sharded fleet, this one included, with its query port, as "
                              "the balancer's --node lines name them: /fleet and /servers then list all "
@@ -313,3 +341,10 @@ def add_runtime_commands(sub, default_build):
                                           "takes the options of run (those that do not apply are ignored)")
     add_run_options(p, default_build)
     p.set_defaults(func=cmd_checkpoint)
+    p = sub.add_parser("grow", help="give the segment more slots while the appliance serves (shmtool grow)")
+    p.add_argument("--capacity", type=positive, required=True, help="server slots of the grown segment")
+    p.add_argument("--segment", default=defaults.SEGMENT, help="segment name (default: %(default)s)")
+    p.add_argument("--build-dir", default=default_build,
+                   help="build holding cli/shmtool" + (" (default: %(default)s)" if default_build
+                                                        else " (default: the installed programs)"))
+    p.set_defaults(func=cmd_grow)

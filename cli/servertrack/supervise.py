@@ -6,8 +6,10 @@ BACKOFF_FIRST seconds, each further one twice the previous, at most
 BACKOFF_CAP; a worker that ran at least HEALTHY_AFTER seconds before exiting
 starts the sequence again. An exit the caller's fatal_exit judges fatal (one
 that would repeat at every restart, e.g. a port held by another appliance)
-stops every worker instead, and run() returns 1. On stop, workers get SIGTERM and STOP_GRACE seconds
-to exit before SIGKILL.
+stops every worker instead, and run() returns 1. A worker that leaves because a
+grow replaced its segment (EXIT_SEGMENT_REPLACED) is started again at once, with
+no backoff: its successor attaches the larger segment. On stop, workers get
+SIGTERM and STOP_GRACE seconds to exit before SIGKILL.
 
 Single-threaded by design: workers are forked only from the main thread, which
 PR_SET_PDEATHSIG needs (see die_with_parent).
@@ -25,6 +27,7 @@ BACKOFF_FIRST = 0.1
 BACKOFF_CAP = 5.0
 HEALTHY_AFTER = 30.0
 STOP_GRACE = 5.0
+EXIT_SEGMENT_REPLACED = 75  # http/worker.h, kExitSegmentReplaced
 
 
 PR_SET_PDEATHSIG = 1
@@ -104,6 +107,11 @@ class SupervisedWorker:
             log(f"{self.name} pid {pid} {describe_exit(returncode)} after {now - self.started_at:.1f} s; "
                 "not restarting it")
             return fatal
+        if returncode == EXIT_SEGMENT_REPLACED:
+            self.restart_at = now
+            log(f"{self.name} pid {pid} left its segment, which a grow replaced; restarting it at once on the "
+                "larger one")
+            return None
         delay = self.schedule_restart(now)
         log(f"{self.name} pid {pid} {describe_exit(returncode)} after {now - self.started_at:.1f} s; "
             f"restarting in {delay:g} s")

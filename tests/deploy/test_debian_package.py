@@ -164,10 +164,12 @@ class DebianPackages(unittest.TestCase):
                 subprocess.run(["dpkg-deb", "-x", deb, tree], check=True)
             helps = {
                 "servertrack": [[os.path.join(tree, "usr/bin/servertrack"), "run", "--help"],
-                                [os.path.join(tree, "usr/bin/servertrack"), "checkpoint", "--help"]],
+                                [os.path.join(tree, "usr/bin/servertrack"), "checkpoint", "--help"],
+                                [os.path.join(tree, "usr/bin/servertrack"), "grow", "--help"]],
                 "shmtool": [[os.path.join(tree, "usr/bin/shmtool"), "--help"]]
                 + [[os.path.join(tree, "usr/bin/shmtool"), sub, "--help"]
-                   for sub in ("create", "remove", "info", "list", "show", "forget", "check", "dump", "restore")],
+                   for sub in ("create", "remove", "info", "list", "show", "forget", "check", "dump", "restore",
+                               "grow")],
                 "servertrack-agent": [[os.path.join(tree, "usr/bin/servertrack-agent"), "--help"]],
             }
             for program, commands in helps.items():
