@@ -61,13 +61,11 @@
 
 #include "http/buffered_stream.h"
 #include "http/connection_counters.h"
+#include "http/keep_alive.h"
 
 namespace servertrack::http {
 
 inline constexpr auto kRequestTimeout = std::chrono::seconds(10);
-inline constexpr auto kKeepAliveTimeout = std::chrono::seconds(75);
-// What the Keep-Alive response header announces; the loop does not count requests.
-inline constexpr std::size_t kKeepAliveMaxRequests = 1'000'000;
 inline constexpr auto kSlowRequest = std::chrono::milliseconds(5);
 inline constexpr std::size_t kMaxConnections = 16384;
 inline constexpr unsigned kPipelinedPerTurn = 16;

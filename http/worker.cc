@@ -9,15 +9,18 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/json_string.h"
 #include "common/port_claim.h"
 #include "common/segment_advice.h"
 #include "http/error_responses.h"
 #include "http/event_loop.h"
-#include "http/json_error.h"
+#include "http/keep_alive.h"
+#include "http/answer.h"
 #include "http/listening_socket.h"
 #include "http/metrics.h"
 #include "http/request_body.h"
 #include "http/sibling.h"
+#include "http/status_answers.h"
 #include "http/serving_threads.h"
 #include "http/stop_on_signal.h"
 #include "http/worker_log.h"
@@ -110,7 +113,7 @@ void add_fallbacks(httplib::Server& server, const WorkerOptions& options, const 
     if (redirects_post) {
       redirect(req, res);
     } else {
-      set_json_error(res, 404, no_such_path_message);
+      set_json_error(res, 404, kNoSuchPathMessage);
     }
   });
 }

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "common/clock.h"
-#include "http/json_error.h"
+#include "http/answer.h"
 #include "query/list_params.h"
 #include "query/prometheus_json.h"
 #include "query/prometheus_values.h"
