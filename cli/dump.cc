@@ -42,8 +42,8 @@ struct Skipped {
 // in `skipped`, so one damaged slot never stops a backup of the rest. The
 // names of servers repaired on the way (read-write only) go to `repaired`.
 SnapshotFile take_snapshot(shm::Segment& segment, std::vector<Skipped>& skipped, std::vector<std::string>& repaired) {
-  const shm::Header& h = segment.header();
-  SnapshotFile file{shm::kLayoutVersion, segment.capacity(), h.created_unix, 0, h.mode, segment.days(),
+  const shm::SegmentFacts facts = segment.facts();
+  SnapshotFile file{shm::kLayoutVersion, segment.capacity(), facts.created_unix, 0, facts.mode, segment.days(),
                     kSnapshotFormatVersion, {}};
   auto data = std::make_unique<shm::SlotCopy>();  // one scratch copy, reused
   segment.for_each_server([&](const shm::ServerEntry& server) {
@@ -52,8 +52,7 @@ SnapshotFile take_snapshot(shm::Segment& segment, std::vector<Skipped>& skipped,
       skipped.push_back({name, "its name is damaged (`shmtool check` shows the slot)"});
       return;
     }
-    const auto holder = segment.lock_holder(server.slot_index);
-    const bool half_written = holder && !holder->alive && (server.slot->seq.load(std::memory_order_acquire) & 1) != 0;
+    const bool half_written = segment.left_mid_write(server.slot_index);
     if (segment.copy_slot(*server.slot, *data) != shm::Status::ok) {
       skipped.push_back({name,
                          "it was left mid-write by a writer that died (the next sample for it, any worker's "
@@ -63,7 +62,7 @@ SnapshotFile take_snapshot(shm::Segment& segment, std::vector<Skipped>& skipped,
     if (half_written && segment.access() == shm::Access::read_write) repaired.push_back(name);
     if (data->name_view() != name) return;  // deleted or reused meanwhile: gone
     // The clock read after the copy: a sample recorded just before it is not "from the future".
-    if (const auto problems = data_problems(*data, common::wall_clock_unix_seconds()); !problems.empty()) {
+    if (const auto problems = data_problem_sentences(*data, common::wall_clock_unix_seconds()); !problems.empty()) {
       skipped.push_back({name, problems.front()});
       return;
     }
