@@ -10,7 +10,7 @@ namespace servertrack::cli {
 std::string describe_problem(const shm::DataProblem& p, const shm::SlotCopy& data, std::int64_t now) {
   using Kind = shm::DataProblem::Kind;
   constexpr const char* kRings[] = {"minute", "hour", "day"};
-  constexpr std::int64_t kSteps[] = {60, 3600, 86400};
+  constexpr std::int64_t kSteps[] = {shm::kSecondsPerMinute, shm::kSecondsPerHour, shm::kSecondsPerDay};
   const int ring = static_cast<int>(p.ring);
   const std::size_t ring_size = p.ring == shm::Ring::minutes ? shm::kMinuteBuckets
                                 : p.ring == shm::Ring::hours ? shm::kHourBuckets

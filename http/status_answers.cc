@@ -17,8 +17,9 @@ std::string unix_seconds(std::int64_t unix_ms) {
 // "30 days" or "24 hours": how long a server lives without a sample.
 std::string silence(int days) {
   const std::int64_t seconds = shm::expiry_seconds(days);
-  return seconds % 86400 == 0 && seconds > 86400 ? fmt::format("{} days", seconds / 86400)
-                                                 : fmt::format("{} hours", seconds / 3600);
+  return seconds % shm::kSecondsPerDay == 0 && seconds > shm::kSecondsPerDay
+             ? fmt::format("{} days", seconds / shm::kSecondsPerDay)
+             : fmt::format("{} hours", seconds / shm::kSecondsPerHour);
 }
 
 }  // namespace

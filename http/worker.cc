@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/defaults.h"
 #include "common/json_string.h"
 #include "common/port_claim.h"
 #include "common/segment_advice.h"
@@ -28,7 +29,9 @@
 namespace servertrack::http {
 namespace {
 
-constexpr auto kGracefulStopDeadline = std::chrono::milliseconds(4500);
+// A stopping worker finishes its requests in half a second less than the
+// supervisor waits before SIGKILL (common/defaults.ini, stop_grace_ms).
+constexpr auto kGracefulStopDeadline = common::kStopGrace - std::chrono::milliseconds(500);
 
 // Exposes cpp-httplib's protected process_request() to the event loop, which
 // owns the sockets; routing, handlers, logger and error handlers run as usual.

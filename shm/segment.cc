@@ -109,7 +109,11 @@ const char* describe(Status status) noexcept {
       static const std::string message = std::string("the server name must be ") + kNameRule;
       return message.c_str();
     }
-    case Status::invalid_value: return "cpu and ram must be numbers from 0 to 1e15, and a sample must carry one";
+    case Status::invalid_value: {
+      static const std::string message =
+          "cpu and ram must be numbers from 0 to " + kMaxSampleValueText + ", and a sample must carry one";
+      return message.c_str();
+    }
     case Status::time_in_future: {
       static const std::string message =
           "the sample's time is more than " + std::to_string(kClockSlack) + " s after the appliance's clock";

@@ -36,9 +36,16 @@ namespace servertrack::shm {
 
 struct Table;  // shm/table.h, internal
 
-// The largest cpu or ram value record() accepts. A bucket counts at most
-// 2^32 samples, so no sum of accepted values can overflow to infinity.
-inline constexpr double kMaxSampleValue = 1e15;
+// The largest cpu or ram value record() accepts, 10^kMaxSampleExponent, and
+// how every message writes it ("1e15"). A bucket counts at most 2^32
+// samples, so no sum of accepted values can overflow to infinity.
+inline constexpr int kMaxSampleExponent = 15;
+inline constexpr double kMaxSampleValue = [] {
+  double value = 1;  // exact: every power of ten up to 1e22 is a double
+  for (int i = 0; i < kMaxSampleExponent; ++i) value *= 10;
+  return value;
+}();
+inline const std::string kMaxSampleValueText = "1e" + std::to_string(kMaxSampleExponent);
 
 enum class Status {
   ok,

@@ -6,8 +6,8 @@ BACKOFF_FIRST seconds, each further one twice the previous, at most
 BACKOFF_CAP; a worker that ran at least HEALTHY_AFTER seconds before exiting
 starts the sequence again. An exit the caller's fatal_exit judges fatal (one
 that would repeat at every restart, e.g. a port held by another appliance)
-stops every worker instead, and run() returns 1. On stop, workers get SIGTERM and STOP_GRACE seconds
-to exit before SIGKILL.
+stops every worker instead, and run() returns 1. On stop, workers get SIGTERM and
+defaults.STOP_GRACE seconds (common/defaults.ini) to exit before SIGKILL.
 
 Single-threaded by design: workers are forked only from the main thread, which
 PR_SET_PDEATHSIG needs (see die_with_parent).
@@ -19,12 +19,12 @@ import signal
 import subprocess
 import time
 
+from servertrack import defaults
 from servertrack.log import log
 
 BACKOFF_FIRST = 0.1
 BACKOFF_CAP = 5.0
 HEALTHY_AFTER = 30.0
-STOP_GRACE = 5.0
 
 
 PR_SET_PDEATHSIG = 1
@@ -189,13 +189,13 @@ class Supervisor:
         running = [w for w in self.workers if w.proc is not None]
         for worker in running:
             worker.proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE
+        deadline = time.monotonic() + defaults.STOP_GRACE
         for worker in running:
             proc = worker.proc
             try:
                 proc.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                log(f"{worker.name} pid {proc.pid} still running after {STOP_GRACE:g} s; sending SIGKILL")
+                log(f"{worker.name} pid {proc.pid} still running after {defaults.STOP_GRACE:g} s; sending SIGKILL")
                 proc.kill()
                 proc.wait()
             log(f"{worker.name} pid {proc.pid} {describe_exit(proc.returncode)}")
