@@ -90,7 +90,7 @@ class Stopper {
 
 // The second a sample taken now is stated at: the wall clock's, but never the
 // second of the previous sample. The appliance counts one sample per stated
-// second (a second one is a retry: README, "Backfill"), and a sample taken late
+// second (a second one is a retry: docs/api.md, "Backfill and the retry rule"), and a sample taken late
 // (a loaded host) can share its second with the next one when --interval is 1.
 std::int64_t sample_second(std::int64_t& previous) {
   std::int64_t now = common::wall_clock_unix_seconds();

@@ -148,11 +148,3 @@ def minute_samples(query, name):
             if count}
 
 
-def wait_until(predicate, timeout=15, interval=0.02, what="the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what} did not hold within {timeout} s")

@@ -16,7 +16,8 @@ import threading
 import time
 import unittest
 
-from agent_common import Agent, FakeProc, read_spool, spool_size, wait_until, write_spool
+from appliance import wait_until
+from agent_common import Agent, FakeProc, read_spool, spool_size, write_spool
 
 NAME = "web-01.example.com"
 

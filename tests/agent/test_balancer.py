@@ -19,7 +19,8 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.environ.get("SERVERTRACK_SOURCE_DIR", ""), "tests", "sharding"))
 
-from agent_common import Agent, FakeProc, minute_samples, read_spool, spool_size, wait_until  # noqa: E402
+from appliance import wait_until  # noqa: E402
+from agent_common import Agent, FakeProc, minute_samples, read_spool, spool_size  # noqa: E402
 from fleet import Appliance, Balancer  # noqa: E402
 
 NAME = "ip-10-0-12-34.eu-west-1.compute.internal"

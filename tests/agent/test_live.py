@@ -11,8 +11,8 @@ import tempfile
 import time
 import unittest
 
-from agent_common import Agent, FakeProc, minute_samples, spool_size, wait_until
-from appliance import FakeClock, TestSegment, Worker, build_path
+from agent_common import Agent, FakeProc, minute_samples, spool_size
+from appliance import FakeClock, TestSegment, Worker, build_path, wait_until
 
 sys.path.insert(0, os.path.join(os.environ.get("SERVERTRACK_SOURCE_DIR", ""), "tests", "cli"))
 import segment_bytes as layout  # noqa: E402  (tests/cli's raw segment reader)

@@ -15,8 +15,8 @@ import shutil
 import tempfile
 import unittest
 
-from agent_common import Agent, minute_samples, read_spool, spool_size, wait_until, write_spool
-from appliance import FakeClock, TestSegment, Worker, delete_server, free_port, post_batch
+from agent_common import Agent, minute_samples, read_spool, spool_size, write_spool
+from appliance import FakeClock, TestSegment, Worker, delete_server, free_port, post_batch, wait_until
 
 NAME = "web-01.example.com"
 INTERVAL = 3

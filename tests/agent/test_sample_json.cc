@@ -1,7 +1,7 @@
 // The agent's sample JSON (agent/sample.h): the longest sample stays within
 // kMaxSampleJsonBytes, so kBatchSamples of them always fit the appliance's
 // 64 KiB body limit (agent/appliance_client.h); prints what an array of
-// kBatchSamples usual samples weighs, the figure the README quotes.
+// kBatchSamples usual samples weighs (docs/design.md, "The agent", quotes both).
 #include <gtest/gtest.h>
 
 #include <cstdio>

@@ -34,7 +34,7 @@ import tempfile
 import time
 import unittest
 
-from appliance import BUILD_DIR, free_port, http
+from appliance import BUILD_DIR, free_port, healthy, http, poll
 from servertrack.devtools import build_packages, lintian
 
 PACKAGES = ["servertrack", "servertrack-agent"]
@@ -117,15 +117,9 @@ class InstalledAppliance:
         return self.log.read().decode(errors="replace")
 
     def healthy_within(self, urls, seconds=30):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            try:
-                if all(http("GET", url + "/healthz")[0] == 200 for url in urls):
-                    return True
-            except OSError:
-                pass
-            time.sleep(0.1)
-        return False
+        """True once every url answers /healthz; False when the supervisor exits first or seconds pass."""
+        poll(lambda: self.proc.poll() is not None or healthy(urls), seconds, interval=0.1)
+        return self.proc.poll() is None and healthy(urls)
 
     def stop(self, sig=signal.SIGTERM):
         """Its exit code; SIGKILL goes to the whole session (supervisor and workers: a power cut)."""

@@ -14,10 +14,9 @@ import re
 import signal
 import subprocess
 import tempfile
-import time
 import unittest
 
-from appliance import BUILD_DIR, TestSegment, free_port, http
+from appliance import BUILD_DIR, TestSegment, free_port, healthy, http, poll
 
 # systemd-analyze security: 0 is the most locked down, 10 the least. The
 # appliance's unit was at 7.3 (MEDIUM); what remains is named in its comments.
@@ -55,7 +54,7 @@ class Install(unittest.TestCase):
                                     stdout=log, stderr=subprocess.STDOUT)
             try:
                 ingest, query = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{query_port}"
-                self.assertTrue(_healthy_within([ingest, query], 20), _text(log))
+                self.assertTrue(poll(lambda: healthy([ingest, query]), 20, interval=0.1), _text(log))
                 self.assertEqual(http("POST", ingest + "/server/installed", '{"cpu": 4.5, "ram": 9}')[0], 204)
                 status, _, body = http("GET", query + "/server/installed")
                 self.assertEqual(status, 200)
@@ -108,18 +107,6 @@ class Install(unittest.TestCase):
                                     env=dict(os.environ, MANWIDTH="80"))
             self.assertEqual((result.returncode, result.stderr), (0, ""), program)
             self.assertIn(program + " - ", result.stdout.replace("\u2010", "-"))
-
-
-def _healthy_within(urls, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if all(http("GET", url + "/healthz")[0] == 200 for url in urls):
-                return True
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return False
 
 
 def _text(log):

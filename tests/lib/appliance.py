@@ -15,6 +15,15 @@ HTTP (exact bytes on the wire) is in tests/lib/raw_client.py.
     http(method, url, body=None, headers=None, timeout=5)
                                       -> (status, headers lower-case, body bytes);
                                       never follows redirects
+    status_or_error(method, url, body=None)
+                                      -> the status, or the connection error as text
+    poll(condition, timeout, interval=0.02)
+                                      -> condition()'s first truthy value within
+                                      timeout s, else its last (falsy) value
+    wait_until(condition, timeout=15, what="the condition", interval=0.02)
+                                      -> poll()'s value; AssertionError naming what
+                                      when it stays falsy
+    healthy(urls)                     -> True when every url answers /healthz 200
     FakeClock()                       libfaketime control for workers: .env to pass
                                       to Worker, .set(unix_seconds) moves their clock
     appliance(capacity=1024, ingest_args=(), env=None, worker_args=())
@@ -117,6 +126,35 @@ def http(method, url, body=None, headers=None, timeout=5):
         return response.status, {k.lower(): v for k, v in response.getheaders()}, payload
     finally:
         connection.close()
+
+
+def status_or_error(method, url, body=None):
+    """The HTTP status, or the connection error as text (a refused connection is not an exception)."""
+    try:
+        return http(method, url, body=body, timeout=5)[0]
+    except OSError as error:
+        return f"{type(error).__name__}: {error}"
+
+
+def poll(condition, timeout, interval=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    return condition()
+
+
+def wait_until(condition, timeout=15, what="the condition", interval=0.02):
+    value = poll(condition, timeout, interval)
+    if not value:
+        raise AssertionError(f"{what} did not hold within {timeout} s")
+    return value
+
+
+def healthy(urls):
+    return all(status_or_error("GET", url + "/healthz") == 200 for url in urls)
 
 
 class FakeClock:

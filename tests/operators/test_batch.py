@@ -13,7 +13,7 @@ from appliance import (appliance, assert_json_error, http, list_servers, post_ba
 
 # A host name as the README's batch figure states it (41 to 42 characters).
 HOST_NAME = "ip-10-0-{}-{}.eu-west-1.compute.internal"
-# README, "Batch ingest": how many such names, each with "time" and cpu and ram
+# docs/api.md, "Batch ingest": how many such names, each with "time" and cpu and ram
 # as an agent measures them (17 significant digits), fit in one 64 KiB body.
 README_HOST_BATCH = 590
 

@@ -35,7 +35,7 @@ class CountsTest(unittest.TestCase):
         hour = (int(time.time()) // 3600 - 1) * 3600  # the previous hour, all in the past
         with appliance() as (_, ingest, query):
             # One minute apart: in an hour older than the minute window a stated
-            # sample is told from a retry by its minute (README, Backfill).
+            # sample is told from a retry by its minute (docs/api.md, "Backfill and the retry rule").
             for offset, sample in enumerate(({"cpu": 1}, {"cpu": 2}, {"ram": 3}, {"cpu": 4, "ram": 5})):
                 sample["time"] = hour + 60 * offset
                 self.assertEqual(request_json("POST", f"{ingest.url}/server/host", sample)[0], 204)

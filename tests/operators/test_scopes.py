@@ -8,9 +8,11 @@ token is accepted; a non-loopback --bind needs --tokens-file or
 
 import json
 import os
+import re
 import socket
 import subprocess
 import tempfile
+import time
 import unittest
 import urllib.parse
 from http.client import HTTPConnection
@@ -205,6 +207,30 @@ class Scopes(unittest.TestCase):
         fleet = json.loads(send(self.query.url, "GET", "/fleet",
                                 [("Authorization", f"Bearer {TOKENS['team-db'][0]}")])[2])
         self.assertEqual(fleet["total"], 1, "the total counts only the token's names")
+
+    def test_the_prometheus_surfaces_show_only_the_names_of_the_tokens_prefix(self):
+        def names(path, token_label):
+            token = TOKENS[token_label][0]
+            status, _, body = send(self.query.url, "GET", path, [("Authorization", f"Bearer {token}")])
+            self.assertEqual(status, 200, body)
+            if path.startswith("/export/"):
+                return sorted(set(re.findall(r'server="([^"]+)"', body.decode())))
+            data = json.loads(body)["data"]
+            if isinstance(data, dict):  # an instant query's vector
+                return sorted({sample["metric"]["server"] for sample in data["result"]})
+            return sorted({series["server"] for series in data} if data and isinstance(data[0], dict) else data)
+
+        # The scrape shows the last complete minute: with setUp's live sample and one
+        # stated a minute ago, it has one whichever minute the GET falls in.
+        for name in EXISTING:
+            sample = dict(SAMPLE, time=int(time.time()) - 60)
+            self.assertEqual(send(self.ingest.url, "POST", f"/server/{name}", ADMIN.items(), sample)[0], 204)
+        selector = urllib.parse.quote('servertrack_cpu_percent{server=~".+"}')
+        for path in ("/export/prometheus", f"/api/v1/query?query={selector}", f"/api/v1/series?match[]={selector}",
+                     "/api/v1/label/server/values"):
+            with self.subTest(path=path):
+                self.assertEqual(names(path, "team-db"), ["db-1"])
+                self.assertEqual(names(path, "viewer"), sorted(EXISTING))
 
     def test_the_issues_example(self):
         write = [("Authorization", f"Bearer {TOKENS['agent-web-01'][0]}")]

@@ -14,7 +14,6 @@ top of tests/lib/appliance.py). Everything binds 127.0.0.1 and is ended by pid.
                                 then HAProxy started as this process's child;
                                 .url (.copy_url with copy) .config; a context
                                 manager
-    wait_until(condition, timeout, what)
 """
 
 import contextlib
@@ -25,20 +24,11 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 
-from appliance import Worker, appliance, free_port, http, shmtool
+from appliance import Worker, appliance, free_port, http, shmtool, wait_until
 
 SOURCE_DIR = os.environ.get("SERVERTRACK_SOURCE_DIR", "")
 GENERATOR = os.path.join(SOURCE_DIR, "deploy", "haproxy", "generate.py")
-
-
-def wait_until(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.05)
 
 
 class Appliance:

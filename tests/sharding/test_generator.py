@@ -2,7 +2,6 @@
 configuration; a node's place on the ring depends on its name only (README.md,
 "More than one host"); every generated file passes `haproxy -c` without warnings."""
 
-import os
 import re
 import subprocess
 import tempfile

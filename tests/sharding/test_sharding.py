@@ -10,8 +10,8 @@ import tempfile
 import time
 import unittest
 
-from appliance import get_server, http, shmtool
-from fleet import Appliance, Balancer, wait_until
+from appliance import get_server, http, shmtool, wait_until
+from fleet import Appliance, Balancer
 
 TOKEN = "tok_" + os.urandom(12).hex()
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -91,7 +91,7 @@ TEST(RetryRule, UnstatedSamplesAlwaysCountAndMarkNothing) {
 
 // Older than the minute window, the hour's marks say which minutes were
 // counted: one stated sample per minute and metric; older than the 24 hours,
-// the day's say which hours: one per hour (README, Backfill).
+// the day's say which hours: one per hour (docs/api.md, "Backfill and the retry rule").
 TEST(RetryRule, OlderSamplesAreJudgedByTheMinuteThenByTheHour) {
   TestSegment segment(8, 30);
   const std::int64_t two_hours_ago = kNow - 2 * 3600 + 10;   // 08:25:10

@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 
-from appliance import free_port, http
+from appliance import free_port, poll
 
 SCRIPT = os.path.join(os.environ["SERVERTRACK_SOURCE_DIR"], "servertrack")
 BUILD_DIR = os.environ["SERVERTRACK_BUILD_DIR"]
@@ -51,23 +51,6 @@ def process_gone(pid):
             return f.read().rsplit(")", 1)[1].split()[0] == "Z"
     except (FileNotFoundError, ProcessLookupError):  # gone before the open, or between open and read
         return True
-
-
-def status_or_error(method, url, body=None):
-    """The HTTP status, or the connection error as text (a refused connection is not an exception)."""
-    try:
-        return http(method, url, body=body, timeout=5)[0]
-    except OSError as error:
-        return f"{type(error).__name__}: {error}"
-
-
-def wait_until(condition, timeout, interval=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return condition()
 
 
 class Supervised:
@@ -157,7 +140,7 @@ class Supervised:
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
         pids = self.worker_pids()
-        if not wait_until(lambda: all(process_gone(pid) for pid in pids), 10):
+        if not poll(lambda: all(process_gone(pid) for pid in pids), 10):
             for pid in pids:
                 if not process_gone(pid):
                     os.kill(pid, signal.SIGKILL)

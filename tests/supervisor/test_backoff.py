@@ -11,9 +11,9 @@ import tempfile
 import time
 import unittest
 
-from appliance import TestSegment, build_path
+from appliance import TestSegment, build_path, poll, status_or_error
 from servertrack.supervise import Backoff
-from supervised import Supervised, status_or_error, wait_until
+from supervised import Supervised
 
 EXPECTED_DELAYS = [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0]
 
@@ -51,7 +51,7 @@ class CrashLoop(unittest.TestCase):
                 Supervised(segment.name, segment.capacity,
                            build_dir=crash_looping_build_dir(directory)) as supervised:
             query_healthz = supervised.query_url + "/healthz"
-            self.assertTrue(wait_until(lambda: status_or_error("GET", query_healthz) == 200, 15),
+            self.assertTrue(poll(lambda: status_or_error("GET", query_healthz) == 200, 15),
                             supervised.log())
             exits_wanted = len(EXPECTED_DELAYS)
             deadline = time.monotonic() + sum(EXPECTED_DELAYS) + 15

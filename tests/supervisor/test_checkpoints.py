@@ -19,8 +19,8 @@ import threading
 import time
 import unittest
 
-from appliance import TestSegment, build_path, http, shmtool
-from supervised import Supervised, wait_until
+from appliance import TestSegment, build_path, http, poll, shmtool
+from supervised import Supervised
 
 SERVERS = [f"cp_{i}" for i in range(40)]
 # The time tests/cli/fixtures/layout4_format2.snap was made around: 2026-12-06 12:00:00 UTC.
@@ -97,7 +97,7 @@ class Checkpoints(unittest.TestCase):
         acknowledged = {name: buckets(first.query_url, name) for name in SERVERS}
         # The second checkpoint completed from now on began after every sample above.
         done = checkpoints(self.data.name, self.segment.name)
-        self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name) >= done + 2, 20),
+        self.assertTrue(poll(lambda: checkpoints(self.data.name, self.segment.name) >= done + 2, 20),
                         first.log())
         post_round(first.ingest_url, ["cp_after_the_checkpoint"], 99.0)
         first.power_cut()
@@ -127,7 +127,7 @@ class Checkpoints(unittest.TestCase):
         # Both checkpoints kept must have begun after the samples: the third
         # completed from now on, and the one before it.
         done = checkpoints(self.data.name, self.segment.name)
-        self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name) >= done + 3, 20))
+        self.assertTrue(poll(lambda: checkpoints(self.data.name, self.segment.name) >= done + 3, 20))
         first.power_cut()
         remove_segment(self.segment.name)
         names = checkpoint_names(self.data.name, self.segment.name)
@@ -145,7 +145,7 @@ class Checkpoints(unittest.TestCase):
         self.assertEqual({name: buckets(second.query_url, name) for name in SERVERS}, acknowledged)
         # Checkpoints go on and rotate; the file set aside is never removed (nor loaded again).
         done = checkpoints(self.data.name, self.segment.name)
-        self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name) >= done + 3, 20))
+        self.assertTrue(poll(lambda: checkpoints(self.data.name, self.segment.name) >= done + 3, 20))
         self.assertEqual(len(checkpoint_names(self.data.name, self.segment.name)), 2)
         self.assertTrue(os.path.exists(newest + ".unloadable"))
         second.signal(signal.SIGTERM)
@@ -233,7 +233,7 @@ class Checkpoints(unittest.TestCase):
         for poster in posters:
             poster.start()
         try:
-            self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name) >= 4, 120),
+            self.assertTrue(poll(lambda: checkpoints(self.data.name, self.segment.name) >= 4, 120),
                             first.log())
         finally:
             stop.set()
@@ -254,7 +254,7 @@ class Checkpoints(unittest.TestCase):
         tried = lambda: sum(checkpoints(self.data.name, self.segment.name, r) for r in ("ok", "partial", "failed"))
         sizes = []
         while tried() < 20:  # 20 intervals
-            self.assertTrue(wait_until(lambda: tried() > len(sizes), 20), first.log())
+            self.assertTrue(poll(lambda: tried() > len(sizes), 20), first.log())
             sizes.append(len(data_dir_files(self.data.name, self.segment.name)))
         self.assertLessEqual(max(sizes), 2, sizes)
         self.assertEqual(checkpoints(self.data.name, self.segment.name, "failed"), 0, first.log())
@@ -273,7 +273,7 @@ class Checkpoints(unittest.TestCase):
         sizes = []
         while checkpoints(self.data.name, self.segment.name, "partial") < 20:
             done = checkpoints(self.data.name, self.segment.name, "partial")
-            self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name, "partial") > done, 20),
+            self.assertTrue(poll(lambda: checkpoints(self.data.name, self.segment.name, "partial") > done, 20),
                             first.log())
             sizes.append(len(data_dir_files(self.data.name, self.segment.name)))
         self.assertLessEqual(max(sizes), 2, sizes)
@@ -289,7 +289,7 @@ class Checkpoints(unittest.TestCase):
         self.assertIn("restored 40 servers", second.log())
         self.assertIn("a partial checkpoint", second.log())
         # ... and once no server is unsound, a complete checkpoint replaces the partial ones.
-        self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name) >= 2, 20), second.log())
+        self.assertTrue(poll(lambda: checkpoints(self.data.name, self.segment.name) >= 2, 20), second.log())
         names = data_dir_files(self.data.name, self.segment.name)
         self.assertTrue(names and all(not name.endswith(".partial.snap") for name in names), names)
 
@@ -298,7 +298,7 @@ class Checkpoints(unittest.TestCase):
         remove_segment(self.segment.name)  # the workers keep their mapping; a dump finds nothing
         self.assertIsNotNone(first.wait_for_line(lambda line: "failed (1 failed so far" in line, 20),
                              first.log())
-        self.assertTrue(wait_until(lambda: checkpoints(self.data.name, self.segment.name, "failed") >= 1, 5))
+        self.assertTrue(poll(lambda: checkpoints(self.data.name, self.segment.name, "failed") >= 1, 5))
         for worker_url in (first.ingest_url, first.query_url):  # every worker's /metrics shows the count
             status, _, body = http("GET", f"{worker_url}/metrics")
             self.assertEqual(status, 200)

@@ -10,8 +10,8 @@ import sys
 import tempfile
 import unittest
 
-from appliance import TestSegment, http
-from supervised import BUILD_DIR, SCRIPT, Supervised, wait_until
+from appliance import TestSegment, http, poll
+from supervised import BUILD_DIR, SCRIPT, Supervised
 
 SAMPLE = '{"cpu": 1, "ram": 2}'
 
@@ -90,7 +90,7 @@ class IngestToken(unittest.TestCase):
                 run.signal(signal.SIGHUP)
                 self.assertTrue(run.wait_for_line(lambda line: "SIGHUP received; 4 workers re-read" in line, 10),
                                 run.log())
-                self.assertTrue(wait_until(lambda: run.log().count("SIGHUP: tokens reloaded") == 4, 10), run.log())
+                self.assertTrue(poll(lambda: run.log().count("SIGHUP: tokens reloaded") == 4, 10), run.log())
                 self.assertEqual(statuses(new), {(204, 200)})
                 self.assertEqual(statuses(old), {(401, 401)})
                 self.assertIsNone(run.proc.poll(), "the supervisor runs on")
@@ -104,7 +104,7 @@ class IngestToken(unittest.TestCase):
                 run.wait_ready()
                 self.assertIn("OPEN to other hosts (--insecure-open): anyone who reaches 127.0.0.1 reads every "
                               "server and writes them", run.log())
-                self.assertTrue(wait_until(lambda: run.log().count("OPEN to other hosts (--insecure-open)") >= 3, 10),
+                self.assertTrue(poll(lambda: run.log().count("OPEN to other hosts (--insecure-open)") >= 3, 10),
                                 "both workers say so too: " + run.log())
 
     def test_a_wrong_tokens_file_or_an_open_bind_stops_the_supervisor_before_any_worker(self):

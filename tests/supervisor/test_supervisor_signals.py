@@ -6,8 +6,8 @@ import json
 import signal
 import unittest
 
-from appliance import TestSegment, http
-from supervised import Supervised, process_gone, wait_until
+from appliance import TestSegment, http, poll
+from supervised import Supervised, process_gone
 
 
 class SupervisorSignals(unittest.TestCase):
@@ -23,7 +23,7 @@ class SupervisorSignals(unittest.TestCase):
                 pids = first.worker_pids()
                 self.assertEqual(len(pids), 4, first.log())
                 first.signal(stop_signal)
-                gone = wait_until(lambda: all(process_gone(pid) for pid in pids), children_gone_within)
+                gone = poll(lambda: all(process_gone(pid) for pid in pids), children_gone_within)
                 self.assertTrue(gone, f"workers still running {children_gone_within} s after "
                                       f"{stop_signal.name}\n{first.log()}")
                 exit_code = first.proc.wait(timeout=children_gone_within)

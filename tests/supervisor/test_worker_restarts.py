@@ -11,8 +11,8 @@ import threading
 import time
 import unittest
 
-from appliance import TestSegment, http
-from supervised import Supervised, status_or_error, wait_until
+from appliance import TestSegment, http, poll, status_or_error
+from supervised import Supervised
 
 LOAD_REQUESTS = 600       # per thread; the test segment has 1024 slots
 LOAD_SECONDS = 20         # hard bound on each load thread
@@ -68,7 +68,7 @@ class WorkerRestarts(unittest.TestCase):
             os.kill(old_pid, signal.SIGKILL)
             killed_at = time.monotonic()
             new_pid = supervised.wait_for_new_pid(worker, old_pid, timeout=1.0)
-            back = wait_until(lambda: status_or_error("GET", urls[kind] + "/healthz") == 200,
+            back = poll(lambda: status_or_error("GET", urls[kind] + "/healthz") == 200,
                               max(0.0, killed_at + 1.0 - time.monotonic()), interval=0.01)
             back_after = time.monotonic() - killed_at
             answered_before = loads[kind].answered
