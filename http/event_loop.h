@@ -27,7 +27,8 @@
 // connections. The thread driving a loop gives up the loop's `driven` flag
 // while it serves a request and takes it back after; if the request took longer
 // than kSlowRequest, another thread may have taken the flag and driven the loop
-// on (take_over()): the slow thread then hands its connection back to the loop
+// on (try_take(), by a spare thread of http/serving_threads.h): the slow
+// thread then hands its connection back to the loop
 // (through a small mutex-guarded list and the wake-up eventfd) and leaves.
 // The loop's whole state, the batch of epoll events included, lives in the
 // object, so a takeover loses nothing. Cost on the fast path: two atomic
