@@ -24,6 +24,7 @@
 #include "http/server_path.h"
 #include "http/stop_on_signal.h"
 #include "http/token_file.h"
+#include "shm/layout.h"
 #include "shm/name.h"
 
 namespace {
@@ -32,7 +33,6 @@ using namespace servertrack;
 using agent::log_line;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kSecondsPerDay = 24 * 60 * 60;
 // Exit statuses (README, "How a fleet reports"; sysexits.h where one fits).
 constexpr int kExitFailed = 1;         // refused as invalid (dropped), or /proc or the spool failed
 constexpr int kExitUsage = 2;          // a bad option
@@ -53,7 +53,7 @@ int once_status(agent::Delivery delivery) {
 struct Options {
   std::string url;
   std::string name;
-  int interval = 60;
+  int interval = shm::kSecondsPerMinute;
   std::string token_file;
   std::string ca_file;
   std::string spool_dir = "/var/lib/servertrack-agent";
@@ -124,7 +124,7 @@ std::optional<agent::Sample> take_sample(const Options& options,
 int run(const Options& options, const std::string& token) {
   agent::ApplianceClient client(options.url, token, options.ca_file);
   agent::Spool spool(options.spool_dir, options.name,
-                     static_cast<std::size_t>((kSecondsPerDay + options.interval - 1) / options.interval));
+                     static_cast<std::size_t>((shm::kSecondsPerDay + options.interval - 1) / options.interval));
   if (spool.dropped_when_opened() > 0) {
     log_line(fmt::format("dropped {} damaged records from the spool (a write cut short by a crash)",
                     spool.dropped_when_opened()));
@@ -182,7 +182,7 @@ int main(int argc, char** argv) {
   app.add_option("--interval", options.interval,
                  "seconds between samples; CPU busy % is measured over each interval")
       ->capture_default_str()
-      ->check(CLI::Range(1, 3600));
+      ->check(CLI::Range(1, shm::kSecondsPerHour));
   app.add_option("--token-file", options.token_file,
                  "send 'Authorization: Bearer <first line of this file>'");
   app.add_option("--ca-file", options.ca_file,

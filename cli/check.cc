@@ -1,20 +1,19 @@
-// `shmtool check`: walk every slot and verify the segment's invariants.
+// `shmtool check`: the segment's findings about every slot and its registry
+// (shm/slot_check.h judges; this file words them) and the used_slots hint.
 #include <fmt/core.h>
 
-#include <algorithm>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/command.h"
 #include "cli/format.h"
 #include "cli/invariants.h"
-#include "cli/processes.h"
 #include "common/clock.h"
 #include "common/defaults.h"
 #include "common/segment_advice.h"
 #include "shm/name.h"
 #include "shm/segment.h"
+#include "shm/slot_check.h"
 
 namespace servertrack::cli {
 namespace {
@@ -26,120 +25,84 @@ struct CheckArgs {
 };
 
 // A name as stored, printable whatever bytes it holds.
-std::string printable(const char* bytes, std::size_t length) {
+std::string printable(std::string_view bytes) {
   std::string out;
-  for (std::size_t i = 0; i < length; ++i) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    out += c >= 0x21 && c < 0x7f && c != '\\' ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
+  for (const char byte : bytes) {
+    const auto c = static_cast<unsigned char>(byte);
+    out += c >= 0x21 && c < 0x7f && c != '\\' ? std::string(1, byte) : fmt::format("\\x{:02x}", c);
   }
   return out;
 }
 
-// Lock and sequence words: a dead holder, a live holder that is no attached
-// process (damage: writers wait for it, then answer busy), or an odd word
-// nobody alive is finishing.
-void check_words(const shm::Segment& segment, std::uint64_t index,
-                 const std::vector<shm::RegisteredProcess>& attached, std::vector<std::string>& problems) {
-  const std::optional<shm::LockHolder> holder = segment.lock_holder(index);
-  const std::uint32_t seq = segment.slot(index).seq.load(std::memory_order_acquire);
-  const bool owner_alive = holder && holder->alive;
-  if (holder && !owner_alive) {
-    problems.push_back(fmt::format("lock word names thread {} (started at tick {}), which is dead or whose id was "
-                                   "recycled (the next writer takes it over)",
-                                   holder->thread, holder->start_tick));
+std::string describe_fingerprint(const shm::FingerprintCheck& found) {
+  using Fault = shm::FingerprintCheck::Fault;
+  switch (found.fault) {
+    case Fault::none: break;
+    case Fault::on_never_used:
+      return fmt::format("fingerprint {:#010x} on a slot that never held a name", found.stored);
+    case Fault::on_deleted:
+      return fmt::format(
+          "fingerprint {:#010x} on a deleted server's slot (its deleter died before clearing it): lookups "
+          "read the slot and walk on, and a new name may still take it",
+          found.stored);
+    case Fault::missing:
+      return "fingerprint missing (its claimer died after publishing the name): lookups still find it, and the "
+             "next new name probing past it restores it";
+    case Fault::still_retired:
+      return "fingerprint still marks the slot retired (its claimer died after publishing the name): lookups miss "
+             "the server until the next new name probing past it restores the fingerprint";
+    case Fault::wrong:
+      return fmt::format("fingerprint {:#010x} is not its name hash's {:#010x}: lookups of this name miss this slot",
+                         found.stored, found.expected);
   }
-  if (owner_alive) {
-    const std::optional<Task> task = task_of(holder->thread);
-    const auto attached_as = [&](const shm::RegisteredProcess& p) { return task && p.pid == task->process; };
-    if (task && std::none_of(attached.begin(), attached.end(), attached_as)) {
-      problems.push_back(fmt::format(
+  return "fingerprint sound";
+}
+
+std::string describe_finding(const shm::SlotFinding& f) {
+  using Kind = shm::SlotFinding::Kind;
+  switch (f.kind) {
+    case Kind::unknown_state:
+      return fmt::format("state {} is neither empty (0), ready (1) nor retired (2)", f.value);
+    case Kind::dead_lock_holder:
+      return fmt::format("lock word names thread {} (started at tick {}), which is dead or whose id was "
+                         "recycled (the next writer takes it over)",
+                         f.holder.thread, f.holder.start_tick);
+    case Kind::foreign_lock_holder:
+      return fmt::format(
           "lock word holds id {}, a live thread of process {} ('{}') not attached to the segment: writes to "
           "this server wait for it and then fail as busy; `shmtool dump` and `shmtool restore --force` "
           "rebuild the segment without it",
-          holder->thread, task->process, task->command));
-    }
+          f.holder.thread, f.process, f.command);
+    case Kind::mid_write:
+      return fmt::format("sequence word {} is odd with no live writer: a writer died mid-write "
+                         "(the next write repairs it from the journal)",
+                         f.value);
+    case Kind::name_length:
+      return fmt::format("name length {} is outside 1..{}", f.value, shm::kMaxNameLength);
+    case Kind::name_rule:
+      return std::string("name is not ") + shm::kNameRule;
+    case Kind::name_hash:
+      return fmt::format("name hash {:#018x} is not the name's hash {:#018x}", f.value, f.expected);
+    case Kind::fingerprint:
+      return describe_fingerprint(f.fingerprint);
   }
-  if ((seq & 1) != 0 && !owner_alive) {
-    problems.push_back(
-        fmt::format("sequence word {} is odd with no live writer: a writer died mid-write "
-                    "(the next write repairs it from the journal)",
-                    seq));
-  }
+  return "unknown finding";
 }
 
-void check_name(const shm::Slot& slot, std::vector<std::string>& problems) {
-  if (slot.name_length < 1 || slot.name_length > shm::kMaxNameLength) {
-    problems.push_back(fmt::format("name length {} is outside 1..{}", slot.name_length, shm::kMaxNameLength));
-    return;
+// Problems of one slot, each line prefixed with where it is.
+void word_slot(const shm::SlotReport& report, std::int64_t now, std::vector<std::string>& out) {
+  std::string where = fmt::format("slot {}", report.index);
+  if (report.ready) where += fmt::format(" '{}'", printable(report.stored_name));
+  for (const shm::SlotFinding& f : report.findings) out.push_back(where + ": " + describe_finding(f));
+  for (const shm::DataProblem& p : report.data_problems) {
+    out.push_back(where + ": " + describe_problem(p, *report.data, now));
   }
-  const std::string_view name(slot.name, slot.name_length);
-  if (!shm::is_valid_name(name)) {
-    problems.push_back(std::string("name is not ") + shm::kNameRule);
-  }
-  if (slot.name_hash != shm::hash_name(name)) {
-    problems.push_back(
-        fmt::format("name hash {:#018x} is not the name's hash {:#018x}", slot.name_hash, shm::hash_name(name)));
-  }
-}
-
-void check_fingerprint(const shm::Segment& segment, std::uint64_t index, std::vector<std::string>& problems) {
-  using Fault = shm::FingerprintCheck::Fault;
-  const shm::FingerprintCheck found = segment.check_fingerprint(index);
-  switch (found.fault) {
-    case Fault::none: return;
-    case Fault::on_never_used:
-      problems.push_back(fmt::format("fingerprint {:#010x} on a slot that never held a name", found.stored));
-      return;
-    case Fault::on_deleted:
-      problems.push_back(fmt::format(
-          "fingerprint {:#010x} on a deleted server's slot (its deleter died before clearing it): lookups "
-          "read the slot and walk on, and a new name may still take it",
-          found.stored));
-      return;
-    case Fault::missing:
-      problems.push_back(
-          "fingerprint missing (its claimer died after publishing the name): lookups still find it, and the "
-          "next new name probing past it restores it");
-      return;
-    case Fault::still_retired:
-      problems.push_back(
-          "fingerprint still marks the slot retired (its claimer died after publishing the name): lookups miss "
-          "the server until the next new name probing past it restores the fingerprint");
-      return;
-    case Fault::wrong:
-      problems.push_back(fmt::format(
-          "fingerprint {:#010x} is not its name hash's {:#010x}: lookups of this name miss this slot", found.stored,
-          found.expected));
-      return;
-  }
-}
-
-// Problems of slot `index`, each line prefixed with where it is.
-void check_slot(shm::Segment& segment, std::uint64_t index, std::int64_t now,
-                const std::vector<shm::RegisteredProcess>& attached, std::vector<std::string>& out) {
-  shm::Slot& slot = segment.slot(index);
-  const std::uint32_t state = slot.state.load(std::memory_order_acquire);
-  std::vector<std::string> problems;
-  std::string where = fmt::format("slot {}", index);
-  if (state != shm::kSlotEmpty && state != shm::kSlotReady && state != shm::kSlotRetired) {
-    problems.push_back(fmt::format("state {} is neither empty (0), ready (1) nor retired (2)", state));
-  }
-  check_words(segment, index, attached, problems);
-  check_fingerprint(segment, index, problems);
-  if (state == shm::kSlotReady) {
-    where += fmt::format(" '{}'", printable(slot.name, std::min<std::size_t>(slot.name_length, shm::kMaxNameLength)));
-    check_name(slot, problems);
-    shm::SlotCopy data;
-    if (segment.copy_slot(slot, data) != shm::Status::ok) segment.copy_slot_as_is(index, data);
-    for (std::string& p : data_problems(data, now)) problems.push_back(std::move(p));
-  }
-  for (const std::string& p : problems) out.push_back(where + ": " + p);
 }
 
 // The used_slots hint off the count of live servers is no problem
 // (shm/table.h): a note, and --repair stores the count.
 void check_used_slots(const CheckArgs& args, shm::Segment& segment, std::uint64_t live_servers) {
-  const std::uint64_t used = segment.header().counters.used_slots.load();
+  const std::uint64_t used = segment.facts().used_slots;
   if (used == live_servers) return;
   if (!args.repair) {
     fmt::print("note: header: used_slots hint says {}, but {} servers are live (harmless: it is recounted when it "
@@ -172,16 +135,6 @@ void repair_slots(shm::Segment& segment) {
   }
 }
 
-void check_header(const shm::Segment& segment, std::vector<std::string>& out) {
-  const shm::Header& h = segment.header();
-  for (int i = 0; i < shm::kMaxAttachedProcesses; ++i) {
-    const auto kind = h.processes[i].kind.load();
-    if (h.processes[i].pid.load() != 0 && kind > static_cast<std::uint32_t>(shm::ProcessKind::alert)) {
-      out.push_back(fmt::format("header: process entry {} has unknown kind {}", i, kind));
-    }
-  }
-}
-
 int check(const CheckArgs& args) {
   std::vector<std::string> problems;
   shm::Segment segment = [&] {
@@ -194,21 +147,20 @@ int check(const CheckArgs& args) {
     }
   }();
   if (args.repair) repair_slots(segment);
-  const std::vector<shm::RegisteredProcess> attached = live_processes(segment);
-  std::uint64_t ready = 0;
-  for (std::uint64_t i = 0; i < segment.capacity(); ++i) {
-    ready += segment.slot(i).state.load(std::memory_order_acquire) == shm::kSlotReady;
-    check_slot(segment, i, args.now, attached, problems);
+  const shm::SegmentCheck found =
+      shm::check_segment(segment, args.now, [&](const shm::SlotReport& slot) { word_slot(slot, args.now, problems); });
+  for (const shm::UnknownProcessKind& entry : found.unknown_process_kinds) {
+    problems.push_back(fmt::format("header: process entry {} has unknown kind {}", entry.entry, entry.kind));
   }
-  check_header(segment, problems);
   check_used_slots(args, segment, segment.count_live_servers(args.now));
   for (const std::string& p : problems) fmt::print("{}\n", p);
   if (!problems.empty()) {
     fmt::print(stderr, "shmtool: segment '{}': {} problem{} in {} slots ({} servers)\n", args.segment, problems.size(),
-               problems.size() == 1 ? "" : "s", segment.capacity(), ready);
+               problems.size() == 1 ? "" : "s", segment.capacity(), found.ready_slots);
     return kExitFailed;
   }
-  fmt::print("segment '{}' is sound: {} slots, {} servers checked\n", args.segment, segment.capacity(), ready);
+  fmt::print("segment '{}' is sound: {} slots, {} servers checked\n", args.segment, segment.capacity(),
+             found.ready_slots);
   return kExitOk;
 }
 

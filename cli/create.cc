@@ -44,10 +44,10 @@ mode_t parse_mode(const std::string& text) {
 std::string describe_size(std::uint64_t capacity, int days) { return human_bytes(shm::segment_bytes(capacity, days)); }
 
 void report_existing(const shm::Segment& segment) {
-  const shm::Header& h = segment.header();
+  const shm::SegmentFacts h = segment.facts();
   fmt::print("segment '{}' already exists at {} with capacity {}, {} days ({}, mode {:04o}); left unchanged\n",
-             segment.name(),
-             shm::Segment::path_of(segment.name()), h.capacity, h.days, describe_size(h.capacity, static_cast<int>(h.days)), h.mode);
+             segment.name(), shm::Segment::path_of(segment.name()), h.capacity, h.days,
+             describe_size(h.capacity, h.days), h.mode);
 }
 
 int create(const CreateArgs& args) {

@@ -58,11 +58,11 @@ struct Skipped {
 // each slot's marker as the file leaves it (kUnsaved: no server saved).
 SnapshotFile take_snapshot(shm::Segment& segment, const CheckpointMarks* since, std::vector<Skipped>& skipped,
                            std::vector<std::string>& repaired, std::vector<std::uint32_t>& markers) {
-  const shm::Header& h = segment.header();
+  const shm::SegmentFacts facts = segment.facts();
   SnapshotFile file;
   file.capacity = segment.capacity();
-  file.created_unix = h.created_unix;
-  file.mode = h.mode;
+  file.created_unix = facts.created_unix;
+  file.mode = facts.mode;
   file.days = segment.days();
   file.delta = since != nullptr;
   if (since) file.base = since->checkpoint;
@@ -85,8 +85,7 @@ SnapshotFile take_snapshot(shm::Segment& segment, const CheckpointMarks* since, 
       markers[server.slot_index] = before;
       if (since) file.names.push_back(name);
     };
-    const auto holder = segment.lock_holder(server.slot_index);
-    const bool half_written = holder && !holder->alive && (server.slot->seq.load(std::memory_order_acquire) & 1) != 0;
+    const bool half_written = segment.left_mid_write(server.slot_index);
     if (segment.copy_slot(*server.slot, *data) != shm::Status::ok) {
       skip("it was left mid-write by a writer that died (the next sample for it, any worker's "
            "read of it, `shmtool dump --repair` or `shmtool check --repair` repairs it)");
@@ -95,7 +94,7 @@ SnapshotFile take_snapshot(shm::Segment& segment, const CheckpointMarks* since, 
     if (half_written && segment.access() == shm::Access::read_write) repaired.push_back(name);
     if (data->name_view() != name) return;  // deleted or reused meanwhile: gone
     // The clock read after the copy: a sample recorded just before it is not "from the future".
-    if (const auto problems = data_problems(*data, common::wall_clock_unix_seconds()); !problems.empty()) {
+    if (const auto problems = data_problem_sentences(*data, common::wall_clock_unix_seconds()); !problems.empty()) {
       skip(problems.front());
       return;
     }

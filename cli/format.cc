@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "cli/command.h"
+#include "shm/layout.h"
 
 namespace servertrack::cli {
 
@@ -37,12 +38,12 @@ std::string human_age(std::int64_t unix_seconds, std::int64_t now) {
   std::string amount;
   if (magnitude < 120) {
     amount = fmt::format("{} s", magnitude);
-  } else if (magnitude < 2 * 3600) {
-    amount = fmt::format("{} min", magnitude / 60);
-  } else if (magnitude < 2 * 86400) {
-    amount = fmt::format("{} h", magnitude / 3600);
+  } else if (magnitude < 2 * shm::kSecondsPerHour) {
+    amount = fmt::format("{} min", magnitude / shm::kSecondsPerMinute);
+  } else if (magnitude < 2 * shm::kSecondsPerDay) {
+    amount = fmt::format("{} h", magnitude / shm::kSecondsPerHour);
   } else {
-    amount = fmt::format("{} d", magnitude / 86400);
+    amount = fmt::format("{} d", magnitude / shm::kSecondsPerDay);
   }
   return delta < 0 ? "in " + amount : amount + " ago";
 }
@@ -61,9 +62,9 @@ std::int64_t parse_duration(const std::string& text) {
                     kExitUsage);
   }
   const std::int64_t scale = unit == "s" ? 1
-                             : unit == "m"               ? 60
-                             : unit == "h"               ? 3600
-                             : unit == "d"               ? 86400
+                             : unit == "m"               ? shm::kSecondsPerMinute
+                             : unit == "h"               ? shm::kSecondsPerHour
+                             : unit == "d"               ? shm::kSecondsPerDay
                                                          : 0;
   if (used == 0 || value < 0 || scale == 0 || value > (std::int64_t{1} << 40)) {
     throw ToolError("'" + text + "' is not a duration such as 90s, 15m, 2h or 1d", kExitUsage);

@@ -6,12 +6,11 @@
 #include "shm/invariants.h"
 
 namespace servertrack::cli {
-namespace {
 
-std::string describe(const shm::DataProblem& p, const shm::SlotCopy& data, std::int64_t now) {
+std::string describe_problem(const shm::DataProblem& p, const shm::SlotCopy& data, std::int64_t now) {
   using Kind = shm::DataProblem::Kind;
   constexpr const char* kRings[] = {"minute", "hour", "day"};
-  constexpr std::int64_t kSteps[] = {60, 3600, 86400};
+  constexpr std::int64_t kSteps[] = {shm::kSecondsPerMinute, shm::kSecondsPerHour, shm::kSecondsPerDay};
   const int ring = static_cast<int>(p.ring);
   const std::size_t ring_size = p.ring == shm::Ring::minutes ? shm::kMinuteBuckets
                                 : p.ring == shm::Ring::hours ? shm::kHourBuckets
@@ -50,11 +49,9 @@ std::string describe(const shm::DataProblem& p, const shm::SlotCopy& data, std::
   return "unknown problem";
 }
 
-}  // namespace
-
-std::vector<std::string> data_problems(const shm::SlotCopy& data, std::int64_t now) {
+std::vector<std::string> data_problem_sentences(const shm::SlotCopy& data, std::int64_t now) {
   std::vector<std::string> texts;
-  for (const shm::DataProblem& p : shm::data_problems(data, now)) texts.push_back(describe(p, data, now));
+  for (const shm::DataProblem& p : shm::data_problems(data, now)) texts.push_back(describe_problem(p, data, now));
   return texts;
 }
 

@@ -10,12 +10,16 @@
 #include <string>
 #include <vector>
 
+#include "shm/invariants.h"
 #include "shm/segment.h"
 
 namespace servertrack::cli {
 
+// The sentence of one broken invariant of `data`, judged at `now`.
+std::string describe_problem(const shm::DataProblem& problem, const shm::SlotCopy& data, std::int64_t now);
+
 // One sentence per broken invariant (shm::data_problems()), empty when the
 // data is sound.
-std::vector<std::string> data_problems(const shm::SlotCopy& data, std::int64_t now);
+std::vector<std::string> data_problem_sentences(const shm::SlotCopy& data, std::int64_t now);
 
 }  // namespace servertrack::cli

@@ -99,7 +99,7 @@ std::variant<SnapshotServer, std::string> take_server(Cursor& in, const RecordFo
   server.name.assign(reinterpret_cast<const char*>(name_bytes.data()), length);
   if (!shm::is_valid_name(server.name)) return std::string("its name is not ") + shm::kNameRule;
   server.to_copy(data);
-  const auto problems = data_problems(data, dumped_unix);
+  const auto problems = data_problem_sentences(data, dumped_unix);
   if (!problems.empty()) return fmt::format("server '{}': {}", server.name, problems.front());
   return server;
 }

@@ -5,7 +5,7 @@
 #include <chrono>
 
 #include "common/json_string.h"
-#include "http/event_loop.h"
+#include "http/keep_alive.h"
 
 namespace servertrack::http {
 namespace {
@@ -41,6 +41,10 @@ Answer json_error(int status, std::string_view message) {
   answer.body = body;
   answer.content_type = "application/json";
   return answer;
+}
+
+void set_json_error(httplib::Response& response, int status, std::string_view message) {
+  set_answer(response, json_error(status, message));
 }
 
 Answer retry_later(std::string_view message) {

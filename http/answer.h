@@ -28,6 +28,10 @@ struct Answer {
 // {"error": "<message>"} with `status`: the JSON error body of the HTTP contract.
 Answer json_error(int status, std::string_view message);
 
+// set_answer(response, json_error(status, message)): replaces the response's
+// status and body with the JSON error body.
+void set_json_error(httplib::Response& response, int status, std::string_view message);
+
 // 503 with "Retry-After: 1" and the JSON error body: nothing was done, and the
 // same request may be sent again in a second (a busy slot, an overloaded loop).
 Answer retry_later(std::string_view message);

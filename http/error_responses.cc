@@ -2,21 +2,11 @@
 
 #include <string>
 
-#include "http/json_error.h"
+#include "http/answer.h"
+#include "http/status_answers.h"
 #include "http/worker_log.h"
-#include "http/request_body.h"
 
 namespace servertrack::http {
-
-const char* error_message(int status) {
-  switch (status) {
-    case 400: return "the request is not valid HTTP/1.1";
-    case 404: return no_such_path_message;
-    case 413: return kBodyTooLargeMessage;
-    case 414: return "the request target is too long";
-    default: return status < 500 ? "the request was refused" : "internal error; see the worker's log";
-  }
-}
 
 namespace {
 
@@ -36,7 +26,7 @@ void answer_exception(const httplib::Request& request, httplib::Response& respon
                       std::exception_ptr exception) {
   log_line("internal error in {} {}: {}", request.method, request.path, describe(exception));
   response.headers.clear();
-  set_json_error(response, 500, error_message(500));
+  set_json_error(response, 500, kInternalErrorMessage);
 }
 
 httplib::Server::HandlerResponse fill_error_body(const httplib::Request&,
@@ -52,9 +42,7 @@ httplib::Server::HandlerWithResponse refuse_other_methods(bool deletes) {
         (deletes && request.method == "DELETE")) {
       return httplib::Server::HandlerResponse::Unhandled;
     }
-    set_json_error(response, 405,
-                   deletes ? "method not allowed; the ingest API uses POST and DELETE (GETs are redirected)"
-                           : "method not allowed; the API uses GET and POST (DELETE on the ingest port)");
+    set_json_error(response, 405, deletes ? kIngestMethodsMessage : kQueryMethodsMessage);
     response.set_header("Allow", deletes ? "GET, HEAD, POST, DELETE" : "GET, HEAD, POST");
     return httplib::Server::HandlerResponse::Handled;
   };

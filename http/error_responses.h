@@ -1,6 +1,7 @@
 // How both workers answer what their routes do not: errors cpp-httplib
 // produces itself, exceptions, and methods the API does not have. Every such
-// answer carries the JSON error body; no exception text reaches a client.
+// answer carries the JSON error body and its sentence from
+// http/status_answers.h; no exception text reaches a client.
 //
 // Installed by run_worker() as the server's error, exception and pre-routing
 // handlers; called on connection threads; cold paths.
@@ -11,14 +12,6 @@
 #include <exception>
 
 namespace servertrack::http {
-
-inline constexpr const char* no_such_path_message =
-    "no such path; the API is POST /server/<name> and POST /servers on the ingest worker's port, "
-    "GET /, /fleet, /servers and /server/<name> on the query worker's port";
-
-// The sentence of an error cpp-httplib or the connection layer answers
-// without a route (400, 404, 413, 414, others by class).
-const char* error_message(int status);
 
 // Exception handler: 500 with the JSON error body, one log line with the
 // exception's text (the client never sees it).

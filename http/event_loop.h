@@ -27,7 +27,8 @@
 // connections. The thread driving a loop gives up the loop's `driven` flag
 // while it serves a request and takes it back after; if the request took longer
 // than kSlowRequest, another thread may have taken the flag and driven the loop
-// on (take_over()): the slow thread then hands its connection back to the loop
+// on (try_take(), by a spare thread of http/serving_threads.h): the slow
+// thread then hands its connection back to the loop
 // (through a small mutex-guarded list and the wake-up eventfd) and leaves.
 // The loop's whole state, the batch of epoll events included, lives in the
 // object, so a takeover loses nothing. Cost on the fast path: two atomic
@@ -61,13 +62,11 @@
 
 #include "http/buffered_stream.h"
 #include "http/connection_counters.h"
+#include "http/keep_alive.h"
 
 namespace servertrack::http {
 
 inline constexpr auto kRequestTimeout = std::chrono::seconds(10);
-inline constexpr auto kKeepAliveTimeout = std::chrono::seconds(75);
-// What the Keep-Alive response header announces; the loop does not count requests.
-inline constexpr std::size_t kKeepAliveMaxRequests = 1'000'000;
 inline constexpr auto kSlowRequest = std::chrono::milliseconds(5);
 inline constexpr std::size_t kMaxConnections = 16384;
 inline constexpr unsigned kPipelinedPerTurn = 16;

@@ -1,22 +1,13 @@
 #include "http/loop_responses.h"
 
 #include "http/answer.h"
-#include "http/error_responses.h"
+#include "http/status_answers.h"
 
 namespace servertrack::http {
 namespace {
 
 Answer answer_for(int status) {
-  switch (status) {
-    case 408:
-      return json_error(408, "the request did not arrive completely in time; send it again");
-    case 431:
-      return json_error(431, "the request line and headers are larger than 16 KiB");
-    case 503:
-      return retry_later("the worker is overloaded; retry in a second");
-    default:
-      return json_error(status, error_message(status));
-  }
+  return status == 503 ? retry_later(error_message(status)) : json_error(status, error_message(status));
 }
 
 }  // namespace

@@ -111,18 +111,18 @@ std::string WorkerMetrics::render(const shm::Segment& segment) const {
                    label, cumulative);
   }
   for (const auto& family : families_) family(out);
-  const shm::Counters& counters = segment.header().counters;
+  const shm::SegmentFacts facts = segment.facts();
   append_family_header(out, "servertrack_segment_capacity_slots", "gauge",
                        "Server slots in the shared segment.");
   fmt::format_to(it(), "servertrack_segment_capacity_slots {}\n", segment.capacity());
   append_family_header(out, "servertrack_segment_used_slots", "gauge",
                        "Server slots in use (all processes).");
   fmt::format_to(it(), "servertrack_segment_used_slots {}\n",
-                 counters.used_slots.load(std::memory_order_relaxed));
+                 facts.used_slots);
   append_family_header(out, "servertrack_segment_lock_takeovers_total", "counter",
                        "Slot locks taken over from a dead writer (all processes).");
   fmt::format_to(it(), "servertrack_segment_lock_takeovers_total {}\n",
-                 counters.lock_takeovers.load(std::memory_order_relaxed));
+                 facts.lock_takeovers);
   append_family_header(out, "process_start_time_seconds", "gauge",
                        "Start time of the process since the Unix epoch in seconds.");
   fmt::format_to(it(), "process_start_time_seconds {:.3f}\n", start_unix_seconds_);

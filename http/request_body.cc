@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "http/json_error.h"
+#include "http/answer.h"
 
 namespace servertrack::http {
 

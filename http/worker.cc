@@ -12,15 +12,19 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/defaults.h"
+#include "common/json_string.h"
 #include "common/port_claim.h"
 #include "common/segment_advice.h"
 #include "http/error_responses.h"
 #include "http/event_loop.h"
-#include "http/json_error.h"
+#include "http/keep_alive.h"
+#include "http/answer.h"
 #include "http/listening_socket.h"
 #include "http/metrics.h"
 #include "http/request_body.h"
 #include "http/sibling.h"
+#include "http/status_answers.h"
 #include "http/serving_threads.h"
 #include "http/stop_on_signal.h"
 #include "http/worker_log.h"
@@ -28,7 +32,9 @@
 namespace servertrack::http {
 namespace {
 
-constexpr auto kGracefulStopDeadline = std::chrono::milliseconds(4500);
+// A stopping worker finishes its requests in half a second less than the
+// supervisor waits before SIGKILL (common/defaults.ini, stop_grace_ms).
+constexpr auto kGracefulStopDeadline = common::kStopGrace - std::chrono::milliseconds(500);
 
 // Exposes cpp-httplib's protected process_request() to the event loop, which
 // owns the sockets; routing, handlers, logger and error handlers run as usual.
@@ -113,7 +119,7 @@ void add_fallbacks(httplib::Server& server, const WorkerOptions& options, const 
     if (redirects_post) {
       redirect(req, res);
     } else {
-      set_json_error(res, 404, no_such_path_message);
+      set_json_error(res, 404, kNoSuchPathMessage);
     }
   });
 }

@@ -34,7 +34,7 @@ struct WorkerKind {
 };
 
 struct WorkerOptions {
-  std::string bind = "127.0.0.1";
+  std::string bind{common::kDefaultBind};
   int port = 0;
   std::string segment{common::kDefaultSegment};
   int threads = 2;  // event loops; one per core the worker may use (docs/design.md, "The connection layer")

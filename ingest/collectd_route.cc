@@ -5,7 +5,6 @@
 
 #include "common/clock.h"
 #include "http/answer.h"
-#include "http/json_error.h"
 #include "http/request_body.h"
 #include "ingest/foreign_batch.h"
 #include "ingest/sample_parser.h"

@@ -8,8 +8,6 @@
 #include "http/worker_log.h"
 #include "common/clock.h"
 #include "common/json_string.h"
-#include "common/segment_advice.h"
-#include "http/json_error.h"
 #include "http/metrics.h"
 #include "ingest/batch_answer.h"
 #include "ingest/ingest_counters.h"
@@ -18,6 +16,7 @@
 #include "ingest/line_protocol_routes.h"
 #include "http/request_body.h"
 #include "http/server_path.h"
+#include "http/status_answers.h"
 #include "shm/name.h"
 #include "ingest/sample_parser.h"
 #include "ingest/sample_recorder.h"
@@ -149,23 +148,11 @@ void forget_one(Ingest& ingest, const httplib::Request& req, httplib::Response& 
   http::log_line("DELETE /server/<name> name {}, token {}: {}", common::json_string(name),
                  access.label.empty() ? std::string("none (no token needed)") : common::json_string(access.label),
                  shm::describe(status));
-  switch (status) {
-    case shm::Status::ok:
-      res.status = 204;
-      return;
-    case shm::Status::invalid_name:
-      http::set_json_error(res, 400, http::kInvalidNameMessage);
-      return;
-    case shm::Status::not_found:
-      http::set_json_error(res, 404, "no server named " + common::json_string(name) + " is being tracked");
-      return;
-    case shm::Status::busy:
-    case shm::Status::moved:
-      http::set_answer(res, http::retry_later(common::with_remedy(status)));
-      return;
-    default:
-      http::set_json_error(res, 500, std::string("the segment refused the delete: ") + shm::describe(status));
+  if (status == shm::Status::ok) {
+    res.status = 204;
+    return;
   }
+  http::set_answer(res, http::status_answer(status, {.name = name, .days = ingest.segment.days()}));
 }
 
 }  // namespace

@@ -9,7 +9,6 @@
 #include "common/clock.h"
 #include "common/json_string.h"
 #include "http/answer.h"
-#include "http/json_error.h"
 #include "http/request_body.h"
 #include "ingest/foreign_batch.h"
 #include "ingest/line_protocol.h"

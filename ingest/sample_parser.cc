@@ -70,7 +70,8 @@ ParsedSample sample_from_json(simdjson::dom::element value) {
     }
     if (target != &time && *target > shm::kMaxSampleValue) {  // also infinity
       return refuse(SampleProblem::invalid_value,
-                    "\"" + key + "\" must be at most 1e15, so that no sum of samples can overflow" + kExample);
+                    "\"" + key + "\" must be at most " + shm::kMaxSampleValueText +
+                        ", so that no sum of samples can overflow" + kExample);
     }
   }
   if (sample.has_time) {

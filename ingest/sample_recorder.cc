@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "common/segment_advice.h"
 #include "http/server_path.h"
+#include "http/status_answers.h"
 #include "shm/name.h"
 
 namespace servertrack::ingest {
@@ -13,11 +13,6 @@ std::optional<Refusal> refuse(IngestCounters& counters, int http_status, Rejecti
                               std::string message) {
   counters.count_rejected(reason);
   return Refusal{http_status, reason, std::move(message)};
-}
-
-// "1767225600" or "1767225600.5": milliseconds as the seconds a sender wrote.
-std::string unix_seconds(std::int64_t unix_ms) {
-  return unix_ms % 1000 == 0 ? fmt::format("{}", unix_ms / 1000) : fmt::format("{:.3f}", unix_ms / 1000.0);
 }
 
 }  // namespace
@@ -45,37 +40,18 @@ std::optional<Refusal> record_sample(shm::Segment& segment, IngestCounters& coun
   value.has_cpu = sample.has_cpu;
   value.has_ram = sample.has_ram;
   const shm::Status status = segment.record(name, value, now);
-  switch (status) {
-    case shm::Status::ok:
-      counters.count_recorded(1);
-      return std::nullopt;
-    case shm::Status::repeat:  // the retry rule: acknowledged, counted once before
-      return std::nullopt;
-    case shm::Status::time_in_future:
-      return refuse(counters, 400, Rejection::invalid_time,
-                    fmt::format("\"time\" {} is {} s after the appliance's clock ({}); a sample may be at "
-                                "most {} s ahead",
-                                unix_seconds(sample.time_ms), value.time - now, now, shm::kClockSlack));
-    case shm::Status::time_too_old: {
-      const std::int64_t oldest = shm::oldest_sample_time(now, segment.days());
-      return refuse(counters, 400, Rejection::invalid_time,
-                    fmt::format("\"time\" {} is older than the {}, which starts at {} (unix seconds); the "
-                                "sample can no longer be counted",
-                                unix_seconds(sample.time_ms),
-                                oldest < shm::oldest_sample_time(now, 0) ? fmt::format("{}-day window", segment.days())
-                                                                         : std::string("24-hour window"),
-                                oldest));
-    }
-    case shm::Status::table_full:
-      return refuse(counters, 507, Rejection::table_full,
-                    "no room for a new server: the segment's table is full; existing servers "
-                    "keep working (recreate the segment with a larger capacity)");
-    case shm::Status::busy:
-    case shm::Status::moved:  // a grow is switching segments: as transient as a busy slot
-      return refuse(counters, 503, Rejection::slot_busy, common::with_remedy(status));
-    default:
-      return refuse(counters, 400, Rejection::invalid_value, shm::describe(status));
-  }
+  if (status == shm::Status::ok) counters.count_recorded(1);
+  // repeat: the retry rule, acknowledged and counted once before.
+  if (status == shm::Status::ok || status == shm::Status::repeat) return std::nullopt;
+  // moved: a grow is switching segments, as transient as a busy slot.
+  const Rejection reason = status == shm::Status::time_in_future || status == shm::Status::time_too_old
+                               ? Rejection::invalid_time
+                           : status == shm::Status::table_full                                  ? Rejection::table_full
+                           : status == shm::Status::busy || status == shm::Status::moved        ? Rejection::slot_busy
+                                                                                                : Rejection::invalid_value;
+  return refuse(counters, http::http_status(status), reason,
+                http::status_sentence(status, {.name = name, .days = segment.days(), .now = now,
+                                               .sample_ms = sample.time_ms}));
 }
 
 }  // namespace servertrack::ingest

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "http/json_error.h"
+#include "http/answer.h"
 
 namespace servertrack::query {
 

@@ -9,12 +9,13 @@
 
 #include "common/json_string.h"
 #include "common/snapshot_json.h"
+#include "shm/layout.h"
 
 namespace servertrack::query {
 namespace {
 
 // The longest `stale` accepted: ten years.
-constexpr std::int64_t kMaxStaleSeconds = 10LL * 366 * 24 * 3600;
+constexpr std::int64_t kMaxStaleSeconds = 10LL * 366 * shm::kSecondsPerDay;
 
 // The means of a server's latest minute with samples, and when it began.
 struct Latest {
@@ -78,8 +79,8 @@ int newest_with_samples(const shm::Window<N>& window) {
 Latest latest_values(shm::Segment& segment, shm::Slot& slot, std::string_view name,
                      const shm::LatestMinute& seen, std::int64_t now) {
   Latest latest;
-  const std::int64_t minute = seen.last_sample_unix / 60;
-  if (minute > now / 60) {
+  const std::int64_t minute = seen.last_sample_unix / shm::kSecondsPerMinute;
+  if (minute > now / shm::kSecondsPerMinute) {
     shm::SlotCopy copy;
     if (segment.copy_slot(slot, copy) != shm::Status::ok || copy.name_view() != name) return {};
     const shm::Snapshot snapshot = shm::make_snapshot(copy, now);
@@ -92,8 +93,10 @@ Latest latest_values(shm::Segment& segment, shm::Slot& slot, std::string_view na
     }
     return latest;
   }
-  if (minute > now / 60 - shm::kMinuteBuckets) set_means(seen.minute, minute * 60, latest);
-  if (seen.last_sample_unix / 3600 > now / 3600 - shm::kHourBuckets) set_peaks(seen.hour, latest);
+  if (minute > now / shm::kSecondsPerMinute - shm::kMinuteBuckets) {
+    set_means(seen.minute, minute * shm::kSecondsPerMinute, latest);
+  }
+  if (seen.last_sample_unix / shm::kSecondsPerHour > now / shm::kSecondsPerHour - shm::kHourBuckets) set_peaks(seen.hour, latest);
   return latest;
 }
 

@@ -9,11 +9,12 @@
 #include <string>
 
 #include "common/clock.h"
-#include "http/json_error.h"
+#include "http/answer.h"
 #include "query/list_params.h"
 #include "query/prometheus_json.h"
 #include "query/prometheus_values.h"
 #include "shm/name.h"
+#include "shm/layout.h"
 
 namespace servertrack::query {
 namespace {
@@ -47,7 +48,7 @@ void answer_prometheus_export(shm::Segment& segment, std::string_view allowed_pr
     return;
   }
   const std::int64_t now = common::wall_clock_unix_seconds();
-  const std::int64_t minute = (now / 60 - 1) * 60;  // the last complete minute's start
+  const std::int64_t minute = (now / shm::kSecondsPerMinute - 1) * shm::kSecondsPerMinute;  // the last complete minute's start
   thread_local std::array<fmt::memory_buffer, kMetrics.size()> families;
   for (auto& family : families) family.clear();
   segment.for_each_server(

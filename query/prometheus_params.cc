@@ -1,4 +1,5 @@
 #include "query/prometheus_params.h"
+#include "shm/layout.h"
 
 #include <charconv>
 #include <cmath>
@@ -7,7 +8,7 @@
 namespace servertrack::query {
 namespace {
 
-constexpr double kMaxMs = 10'000.0 * 366 * 24 * 3600 * 1000;
+constexpr double kMaxMs = 10'000.0 * 366 * shm::kSecondsPerDay * 1000;
 
 // Seconds written as a decimal number.
 std::optional<std::int64_t> seconds_ms(std::string_view text) {
@@ -59,7 +60,7 @@ std::optional<std::int64_t> rfc3339_ms(std::string_view text) {
   } else if (at + 6 == text.size() && (text[at] == '+' || text[at] == '-') && text[at + 3] == ':') {
     const int offset_hours = digits(text, at + 1, 2), offset_minutes = digits(text, at + 4, 2);
     if (offset_hours < 0 || offset_hours > 23 || offset_minutes < 0 || offset_minutes > 59) return std::nullopt;
-    offset = (offset_hours * 3600 + offset_minutes * 60) * (text[at] == '+' ? 1 : -1);
+    offset = (offset_hours * shm::kSecondsPerHour + offset_minutes * shm::kSecondsPerMinute) * (text[at] == '+' ? 1 : -1);
   } else {
     return std::nullopt;
   }

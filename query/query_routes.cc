@@ -5,11 +5,10 @@
 #include <algorithm>
 
 #include "common/clock.h"
-#include "common/segment_advice.h"
 #include "common/snapshot_json.h"
 #include "http/answer.h"
-#include "http/json_error.h"
 #include "http/server_path.h"
+#include "http/status_answers.h"
 #include "query/dashboard/dashboard_html.h"
 #include "query/alerts_route.h"
 #include "query/fleet.h"
@@ -26,7 +25,8 @@ namespace {
 // GET /server/<name> for a valid name, on either path.
 http::Answer snapshot_answer(shm::Segment& segment, std::string_view name, common::Details details) {
   shm::Snapshot snapshot;
-  switch (segment.snapshot(name, common::wall_clock_unix_seconds(), snapshot)) {
+  const shm::Status status = segment.snapshot(name, common::wall_clock_unix_seconds(), snapshot);
+  switch (status) {
     case shm::Status::ok: {
       thread_local fmt::memory_buffer json;
       json.clear();
@@ -36,18 +36,11 @@ http::Answer snapshot_answer(shm::Segment& segment, std::string_view name, commo
       answer.content_type = "application/json";
       return answer;
     }
-    case shm::Status::not_found: {
-      const std::int64_t silence = shm::expiry_seconds(segment.days());
-      return http::json_error(404, fmt::format("no server named {} is being tracked: never recorded, deleted, or "
-                                               "silent for {}",
-                                               name, silence % 86400 == 0 && silence > 86400
-                                                         ? fmt::format("{} days", silence / 86400)
-                                                         : fmt::format("{} hours", silence / 3600)));
-    }
+    case shm::Status::not_found:
     case shm::Status::busy:
-      return http::retry_later(common::with_remedy(shm::Status::busy));
+      return http::status_answer(status, {.name = name, .days = segment.days()});
     default:
-      return http::json_error(500, "internal error; see the worker's log");
+      return http::json_error(500, http::kInternalErrorMessage);
   }
 }
 

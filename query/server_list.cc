@@ -8,7 +8,7 @@
 
 #include "common/clock.h"
 #include "common/json_string.h"
-#include "http/json_error.h"
+#include "http/answer.h"
 #include "query/list_params.h"
 #include "shm/name.h"
 

@@ -181,8 +181,9 @@ GrowResult grow(const std::string& name, std::uint64_t capacity, int patience_ms
   }
   const std::string temporary = grow_name(name);
   Segment::remove(temporary);  // left by a grow step that died
-  Segment larger = Segment::create({temporary, capacity, live.days(), static_cast<mode_t>(live.header().mode),
-                                    live.header().created_unix});
+  const SegmentFacts facts = live.facts();
+  Segment larger = Segment::create({temporary, capacity, live.days(), static_cast<mode_t>(facts.mode),
+                                    facts.created_unix});
   const auto undo = [&](Outcome outcome) {
     live.thaw_writes();
     Segment::remove(temporary);

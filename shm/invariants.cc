@@ -111,14 +111,14 @@ void check_sums(std::span<const Coarse> coarse, std::span<const Fine> fine, std:
 std::vector<DataProblem> data_problems(const SlotCopy& data, std::int64_t now) {
   std::vector<DataProblem> problems;
   const std::span<const DayValue> days(data.days, static_cast<std::size_t>(data.day_count));
-  check_ring(std::span<const MinuteValue>(data.minutes), Ring::minutes, 60, now, problems);
-  check_ring(std::span<const HourValue>(data.hours), Ring::hours, 3600, now, problems);
-  check_ring(days, Ring::days, 86400, now, problems);
+  check_ring(std::span<const MinuteValue>(data.minutes), Ring::minutes, kSecondsPerMinute, now, problems);
+  check_ring(std::span<const HourValue>(data.hours), Ring::hours, kSecondsPerHour, now, problems);
+  check_ring(days, Ring::days, kSecondsPerDay, now, problems);
   if (data.last_sample_unix > now + kClockSlack) {
     problems.push_back({Kind::last_sample_in_future, Ring::minutes, 0, 0, -1, 0, 0});
   }
   for (const MinuteValue& m : data.minutes) {
-    if ((m.count[kCpu] > 0 || m.count[kRam] > 0) && m.index > data.last_sample_unix / 60) {
+    if ((m.count[kCpu] > 0 || m.count[kRam] > 0) && m.index > data.last_sample_unix / kSecondsPerMinute) {
       problems.push_back({Kind::minute_after_last_sample, Ring::minutes, m.index % kMinuteBuckets, m.index, -1, 0, 0});
     }
   }

@@ -34,6 +34,10 @@ inline constexpr std::uint64_t kMagic = 0x4b43'4152'5456'5253;  // "SRVTRACK" li
 inline constexpr std::uint32_t kLayoutVersion = 5;
 inline constexpr std::size_t kMaxNameLength = 253;  // the rule: shm/name.h
 inline constexpr std::size_t kNameBytes = 256;      // the slot's name field
+// The periods of the three rings (minutes, hours, UTC days), in seconds.
+inline constexpr int kSecondsPerMinute = 60;
+inline constexpr int kSecondsPerHour = 60 * kSecondsPerMinute;
+inline constexpr int kSecondsPerDay = 24 * kSecondsPerHour;
 inline constexpr int kMinuteBuckets = 60;
 inline constexpr int kHourBuckets = 24;
 inline constexpr int kMaxDays = 366;  // the longest day window a segment may keep
@@ -49,11 +53,11 @@ inline constexpr int kMetrics = 2;
 
 // A server with no sample in this many seconds has expired when the segment
 // keeps no more than a day (shm/server_data.h, expiry_seconds()).
-inline constexpr std::int64_t kExpirySeconds = 24 * 3600;
+inline constexpr std::int64_t kExpirySeconds = kSecondsPerDay;
 
 // The largest sample time a day bucket can hold (its day index is 16 bits):
 // 2149-06-06; record() refuses later ones.
-inline constexpr std::int64_t kMaxSampleTime = std::int64_t{0xffff} * 86400 + 86399;
+inline constexpr std::int64_t kMaxSampleTime = std::int64_t{0xffff} * kSecondsPerDay + kSecondsPerDay - 1;
 // The most samples of one metric one minute bucket counts (a u16): record()
 // refuses one more with Status::bucket_full.
 inline constexpr std::uint32_t kMaxMinuteCount = 0xffff;
@@ -340,7 +344,7 @@ static_assert(offsetof(Journal, day_pos) == 8 && offsetof(Journal, last_sample_b
 static_assert(sizeof(Journal) == 168);
 static_assert(day_of_key(day_key(0xffff, 0xff'ffff, 0)) == 0xffff && hours_of_key(day_key(7, 5, 0xff'ffff), kCpu) == 5 &&
               hours_of_key(day_key(7, 5, 0xff'ffff), kRam) == 0xff'ffff);
-static_assert(kMaxSampleTime / 86400 == 0xffff);
+static_assert(kMaxSampleTime / kSecondsPerDay == 0xffff);
 static_assert(offsetof(Header, counters) == 64 && offsetof(Header, checkpoint_id) == 96 &&
               offsetof(Header, processes) == 128 && sizeof(Header) == 4096);
 static_assert(offsetof(Slot, seq) == 4);

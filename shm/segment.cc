@@ -112,7 +112,11 @@ const char* describe(Status status) noexcept {
       static const std::string message = std::string("the server name must be ") + kNameRule;
       return message.c_str();
     }
-    case Status::invalid_value: return "cpu and ram must be numbers from 0 to 1e15, and a sample must carry one";
+    case Status::invalid_value: {
+      static const std::string message =
+          "cpu and ram must be numbers from 0 to " + kMaxSampleValueText + ", and a sample must carry one";
+      return message.c_str();
+    }
     case Status::time_in_future: {
       static const std::string message =
           "the sample's time is more than " + std::to_string(kClockSlack) + " s after the appliance's clock";
@@ -401,6 +405,11 @@ std::optional<LockHolder> Segment::lock_holder(std::uint64_t index) const noexce
   return LockHolder{thread_of(word), word >> 32, owner_alive(word)};
 }
 
+bool Segment::left_mid_write(std::uint64_t index) const noexcept {
+  const std::optional<LockHolder> holder = lock_holder(index);
+  return holder && !holder->alive && (slot(index).seq.load(std::memory_order_acquire) & 1) != 0;
+}
+
 FingerprintCheck Segment::check_fingerprint(std::uint64_t index) const noexcept {
   using Fault = FingerprintCheck::Fault;
   const std::uint32_t stored = fingerprints_[index].load(std::memory_order_acquire);
@@ -443,6 +452,14 @@ SlotRepair Segment::repair_slot(std::uint64_t index) noexcept {
   return done;
 }
 
+
+SegmentFacts Segment::facts() const noexcept {
+  const Header& h = *header_;
+  const Counters& c = h.counters;
+  return {h.layout_version.load(std::memory_order_acquire), h.header_size, h.capacity, h.slot_size, h.mode,
+          h.created_unix, static_cast<int>(h.days), c.used_slots.load(relaxed), c.samples_recorded.load(relaxed),
+          c.lock_takeovers.load(relaxed), c.table_full_rejections.load(relaxed)};
+}
 
 Table Segment::table() const noexcept {
   return {fingerprints_, slots_, slot_size_, days_, capacity_, &header_->counters};

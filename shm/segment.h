@@ -1,6 +1,6 @@
-// Public: used by the workers and shmtool; with shm/name.h the only shm/
-// header they include (it brings the public data headers shm/layout.h,
-// shm/server_data.h and shm/window.h). The shared segment: create or attach,
+// Public: used by the workers and shmtool; with shm/name.h, shm/invariants.h
+// and shm/slot_check.h the only shm/ headers they include (it brings the
+// public data headers shm/layout.h, shm/server_data.h and shm/window.h). The shared segment: create or attach,
 // record a sample, take a snapshot, and what shmtool needs to inspect and
 // rebuild one. The lock and sequence protocol stays inside shm/.
 //
@@ -36,9 +36,16 @@ namespace servertrack::shm {
 
 struct Table;  // shm/table.h, internal
 
-// The largest cpu or ram value record() accepts. A bucket counts at most
-// 2^32 samples, so no sum of accepted values can overflow to infinity.
-inline constexpr double kMaxSampleValue = 1e15;
+// The largest cpu or ram value record() accepts, 10^kMaxSampleExponent, and
+// how every message writes it ("1e15"). A bucket counts at most 2^32
+// samples, so no sum of accepted values can overflow to infinity.
+inline constexpr int kMaxSampleExponent = 15;
+inline constexpr double kMaxSampleValue = [] {
+  double value = 1;  // exact: every power of ten up to 1e22 is a double
+  for (int i = 0; i < kMaxSampleExponent; ++i) value *= 10;
+  return value;
+}();
+inline const std::string kMaxSampleValueText = "1e" + std::to_string(kMaxSampleExponent);
 
 enum class Status {
   ok,
@@ -166,6 +173,22 @@ struct ServerEntry {
   std::uint32_t marker;
 };
 
+// What the header says (shm/layout.h, Header and Counters), as values: for
+// `shmtool info`, `create` and `dump`, and the workers' /metrics.
+struct SegmentFacts {
+  std::uint32_t layout_version;
+  std::uint32_t header_size;
+  std::uint64_t capacity;
+  std::uint32_t slot_size;
+  std::uint32_t mode;
+  std::int64_t created_unix;
+  int days;
+  std::uint64_t used_slots;  // the hint (shm/table.h), not a count
+  std::uint64_t samples_recorded;
+  std::uint64_t lock_takeovers;
+  std::uint64_t table_full_rejections;
+};
+
 // What Segment::repair_slot() did to one slot.
 struct SlotRepair {
   bool took_over_lock = false;  // its holder was dead: the lock was taken over (a half write undone)
@@ -250,6 +273,9 @@ class Segment {
 
   // Who holds slot `index`'s lock; nullopt when it is free.
   std::optional<LockHolder> lock_holder(std::uint64_t index) const noexcept;
+  // True when slot `index` was left mid-write by a writer that died: its lock
+  // word names a dead thread and its sequence word is odd.
+  bool left_mid_write(std::uint64_t index) const noexcept;
   // Slot `index`'s fingerprint against the table's rule.
   FingerprintCheck check_fingerprint(std::uint64_t index) const noexcept;
   // Puts slot `index` right now instead of when a later claim, write or read
@@ -295,13 +321,10 @@ class Segment {
   // One liveness probe (kill(2), /proc) per entry.
   std::vector<RegisteredProcess> registered_processes() const;
 
-  Header& header() const noexcept { return *header_; }
-  Slot& slot(std::uint64_t index) const noexcept { return *reinterpret_cast<Slot*>(slots_ + index * slot_size_); }
+  // What the header says and its counters, as values (relaxed loads).
+  SegmentFacts facts() const noexcept;
   // The bytes of one slot: slot_bytes(days()).
   std::uint64_t slot_size() const noexcept { return slot_size_; }
-  Fingerprint& fingerprint(std::uint64_t index) const noexcept { return fingerprints_[index]; }
-  // The table view of the slots, for shm/ and its tests (include shm/table.h).
-  Table table() const noexcept;
   std::uint64_t capacity() const noexcept { return capacity_; }
   // The UTC days of the day window (CreateOptions::days): 0 = no day window.
   int days() const noexcept { return days_; }
@@ -311,6 +334,14 @@ class Segment {
   Access access() const noexcept { return access_; }
 
  private:
+  // The raw words, for shm/'s own files and tests through SegmentInternals
+  // (shm/segment_internals.h): nobody else reads or writes them.
+  friend struct SegmentInternals;
+  Header& header() const noexcept { return *header_; }
+  Slot& slot(std::uint64_t index) const noexcept { return *reinterpret_cast<Slot*>(slots_ + index * slot_size_); }
+  Fingerprint& fingerprint(std::uint64_t index) const noexcept { return fingerprints_[index]; }
+  Table table() const noexcept;
+
   Segment(std::string name, Access access, boost::interprocess::mapped_region region, std::uint64_t capacity,
           int days);
   void unregister_process() noexcept;

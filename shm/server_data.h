@@ -46,15 +46,15 @@ constexpr SampleValue stated_sample(double cpu, double ram, std::int64_t unix_ms
 // day of now + kClockSlack (so that no ring position may hold a newer period
 // that the sample's would overwrite).
 constexpr std::int64_t oldest_sample_time(std::int64_t now, int days) noexcept {
-  const std::int64_t hours = ((now + kClockSlack) / 3600 - (kHourBuckets - 1)) * 3600;
-  const std::int64_t in_days = ((now + kClockSlack) / 86400 - (days - 1)) * 86400;
+  const std::int64_t hours = ((now + kClockSlack) / kSecondsPerHour - (kHourBuckets - 1)) * kSecondsPerHour;
+  const std::int64_t in_days = ((now + kClockSlack) / kSecondsPerDay - (days - 1)) * kSecondsPerDay;
   return days > 0 && in_days < hours ? in_days : hours;
 }
 
 // How long a server of a segment keeping `days` days lives without a sample:
 // the longest window it has data in, 24 hours or the days.
 constexpr std::int64_t expiry_seconds(int days) noexcept {
-  return days > 1 ? std::int64_t{days} * 86400 : kExpirySeconds;
+  return days > 1 ? std::int64_t{days} * kSecondsPerDay : kExpirySeconds;
 }
 
 // True when a server whose newest sample is `last_sample_unix` has had none

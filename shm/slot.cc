@@ -163,9 +163,9 @@ struct Periods {
 };
 
 Periods periods_of(std::int64_t now, int days) noexcept {
-  const auto minute = static_cast<std::uint32_t>(now / 60);
-  const auto hour = static_cast<std::uint32_t>(now / 3600);
-  const auto day = static_cast<std::uint32_t>(now / 86400);
+  const auto minute = static_cast<std::uint32_t>(now / kSecondsPerMinute);
+  const auto hour = static_cast<std::uint32_t>(now / kSecondsPerHour);
+  const auto day = static_cast<std::uint32_t>(now / kSecondsPerDay);
   return {minute, hour, day, minute % kMinuteBuckets, hour % kHourBuckets,
           days > 0 ? day % static_cast<std::uint32_t>(days) : kNoBucket};
 }
@@ -372,7 +372,7 @@ WriteResult write_sample(Slot& slot, int days, const SampleValue& sample, std::i
   for (int m = 0; m < kMetrics && sample.stated; ++m) {
     if (!counted.metric[m]) continue;
     if (in_minutes) {
-      counted.metric[m] = held != p.minute || !(marks_of(minute, m) >> (sample.time % 60) & 1);
+      counted.metric[m] = held != p.minute || !(marks_of(minute, m) >> (sample.time % kSecondsPerMinute) & 1);
     } else if (in_hours) {
       counted.metric[m] = period_of(hour) != p.hour || !(marks_of(hour, m) >> (p.minute % 60) & 1);
     } else if (in_days) {
@@ -406,7 +406,7 @@ WriteResult write_sample(Slot& slot, int days, const SampleValue& sample, std::i
     last = now;
   }
   const auto mark = [&](int bit) { return sample.stated ? bit : -1; };
-  if (in_minutes) add(minute, p.minute, sample, counted, mark(static_cast<int>(sample.time % 60)));
+  if (in_minutes) add(minute, p.minute, sample, counted, mark(static_cast<int>(sample.time % kSecondsPerMinute)));
   step(1);
   if (in_hours) add(hour, p.hour, sample, counted, mark(static_cast<int>(p.minute % 60)));
   step(2);

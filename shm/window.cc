@@ -42,9 +42,9 @@ BucketMean bucket_mean(const DayValue& b, std::int64_t period) noexcept {
 }
 
 void fill_snapshot(const SlotCopy& copy, std::int64_t now, Snapshot& out) noexcept {
-  fill_window(copy.minutes, kMinuteBuckets, now, 60, out.last_60_minutes);
-  fill_window(copy.hours, kHourBuckets, now, 3600, out.last_24_hours);
-  fill_window(copy.days, copy.day_count, now, 86400, out.last_days);
+  fill_window(copy.minutes, kMinuteBuckets, now, kSecondsPerMinute, out.last_60_minutes);
+  fill_window(copy.hours, kHourBuckets, now, kSecondsPerHour, out.last_24_hours);
+  fill_window(copy.days, copy.day_count, now, kSecondsPerDay, out.last_days);
   out.last_sample_unix = copy.last_sample_unix;
 }
 

@@ -15,15 +15,15 @@ DEFAULTS_FILE = (os.path.join(CHECKOUT, "common", "defaults.ini") if CHECKOUT
 
 
 def read_defaults(path=DEFAULTS_FILE):
-    """{segment, capacity, days, query_port, ingest_port} from a defaults.ini:
-    "key = value" lines, # comments."""
+    """{segment, capacity, days, bind, query_port, ingest_port, stop_grace_ms}
+    from a defaults.ini: "key = value" lines, # comments."""
     values = {}
     with open(path) as f:
         for line in f:
             line = line.strip()
             if line and not line.startswith("#"):
                 key, value = (part.strip() for part in line.split("=", 1))
-                values[key] = value if key == "segment" else int(value)
+                values[key] = value if key in ("segment", "bind") else int(value)
     return values
 
 
@@ -33,8 +33,9 @@ CAPACITY = _shared["capacity"]
 DAYS = _shared["days"]
 QUERY_PORT = _shared["query_port"]
 INGEST_PORT = _shared["ingest_port"]
-
-BIND = "127.0.0.1"
+BIND = _shared["bind"]
+# Seconds a stopping worker gets after SIGTERM before SIGKILL.
+STOP_GRACE = _shared["stop_grace_ms"] / 1000
 
 # The supervisor's own: seconds between checkpoints, how often one is a full one
 # (the others deltas), and where an installed

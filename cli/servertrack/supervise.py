@@ -9,7 +9,7 @@ that would repeat at every restart, e.g. a port held by another appliance)
 stops every worker instead, and run() returns 1. A worker that leaves because a
 grow replaced its segment (EXIT_SEGMENT_REPLACED) is started again at once, with
 no backoff: its successor attaches the larger segment. On stop, workers get
-SIGTERM and STOP_GRACE seconds to exit before SIGKILL.
+SIGTERM and defaults.STOP_GRACE seconds (common/defaults.ini) to exit before SIGKILL.
 
 Single-threaded by design: workers are forked only from the main thread, which
 PR_SET_PDEATHSIG needs (see die_with_parent).
@@ -21,12 +21,12 @@ import signal
 import subprocess
 import time
 
+from servertrack import defaults
 from servertrack.log import log
 
 BACKOFF_FIRST = 0.1
 BACKOFF_CAP = 5.0
 HEALTHY_AFTER = 30.0
-STOP_GRACE = 5.0
 EXIT_SEGMENT_REPLACED = 75  # http/worker.h, kExitSegmentReplaced
 
 
@@ -197,13 +197,13 @@ class Supervisor:
         running = [w for w in self.workers if w.proc is not None]
         for worker in running:
             worker.proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE
+        deadline = time.monotonic() + defaults.STOP_GRACE
         for worker in running:
             proc = worker.proc
             try:
                 proc.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                log(f"{worker.name} pid {proc.pid} still running after {STOP_GRACE:g} s; sending SIGKILL")
+                log(f"{worker.name} pid {proc.pid} still running after {defaults.STOP_GRACE:g} s; sending SIGKILL")
                 proc.kill()
                 proc.wait()
             log(f"{worker.name} pid {proc.pid} {describe_exit(proc.returncode)}")

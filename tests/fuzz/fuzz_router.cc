@@ -22,7 +22,7 @@
 #include <string_view>
 
 #include "http/error_responses.h"
-#include "http/json_error.h"
+#include "http/answer.h"
 #include "http/request_body.h"
 #include "http/server_path.h"
 #include "http/sibling.h"

@@ -41,7 +41,7 @@ void check_accepted(const cli::SnapshotFile& file, std::span<const std::byte> by
     require(names.insert(server.name).second, "an accepted server name appears once");
     require(server.days.size() == static_cast<std::size_t>(file.days), "an accepted server has the file's days");
     server.to_copy(data);
-    require(cli::data_problems(data, file.dumped_unix).empty(), "an accepted server's data has no problems");
+    require(cli::data_problem_sentences(data, file.dumped_unix).empty(), "an accepted server's data has no problems");
   }
   std::set<std::string> named;
   for (const std::string& name : file.names) {

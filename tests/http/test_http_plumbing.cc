@@ -6,7 +6,7 @@
 #include <string>
 
 #include "http/error_responses.h"
-#include "http/json_error.h"
+#include "http/answer.h"
 #include "http/request_body.h"
 #include "http/sibling.h"
 

@@ -1,8 +1,10 @@
 """DELETE /server/<name> on the ingest port (token-protected like POST): the
 server is gone (GET 404, not in /servers nor /fleet), its slot serves a new
-name; an unknown name is 404; the query port answers 405. A record racing a
+name; an unknown name is 404, in the words of GET's 404 (one sentence:
+http/status_answers.h); the query port answers 405. A record racing a
 delete from real processes: tests/shm/test_forget.cc."""
 
+import json
 import unittest
 
 from appliance import (appliance, delete_server, fleet_names, get_server, http, listed_names, post_sample,
@@ -40,6 +42,14 @@ class DeleteTest(unittest.TestCase):
             self.assertEqual(get_server(query, "web-01.example.com")[0], 200)
             self.assertEqual(delete_server(ingest, "web-01.example.com", auth), 204)
             self.assertEqual(get_server(query, "web-01.example.com")[0], 404)
+
+    def test_unknown_name_reads_the_same_on_delete_and_get(self):
+        for days in (0, 30):
+            with self.subTest(days=days), appliance(days=days) as (_, ingest, query):
+                _, _, deleted = http("DELETE", f"{ingest.url}/server/never-seen.example.com")
+                _, _, got = http("GET", f"{query.url}/server/never-seen.example.com")
+                self.assertEqual(json.loads(deleted), json.loads(got))
+                self.assertIn('"never-seen.example.com"', json.loads(got)["error"])
 
     def test_deletes_are_counted_under_their_route(self):
         with appliance() as (_, ingest, _):

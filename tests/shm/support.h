@@ -14,6 +14,7 @@
 #include <string>
 
 #include "shm/segment.h"
+#include "shm/segment_internals.h"
 
 namespace servertrack::shm::test {
 
@@ -30,7 +31,7 @@ class TestSegment {
   Segment* operator->() { return &segment_; }
   Segment& operator*() { return segment_; }
   const std::string& name() const { return name_; }
-  Counters& counters() { return segment_.header().counters; }
+  Counters& counters() { return SegmentInternals::header(segment_).counters; }
 
  private:
   std::string name_;

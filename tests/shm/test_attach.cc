@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tests/shm/support.h"
+#include "shm/segment_internals.h"
 
 namespace servertrack::shm::test {
 namespace {
@@ -78,14 +79,14 @@ TEST(AttachTest, AnAbsentSegmentIsReportedWithItsPath) {
 
 TEST(AttachTest, WrongMagicIsRefused) {
   TestSegment segment(16);
-  segment->header().magic = 0x1234;
+  SegmentInternals::header(*segment).magic = 0x1234;
   expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
                  {"not a ServerTrack segment", "0x0000000000001234"});
 }
 
 TEST(AttachTest, WrongLayoutVersionIsRefused) {
   TestSegment segment(16);
-  segment->header().layout_version.store(kLayoutVersion + 6);
+  SegmentInternals::header(*segment).layout_version.store(kLayoutVersion + 6);
   expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
                  {"layout version " + std::to_string(kLayoutVersion + 6),
                   "reads version " + std::to_string(kLayoutVersion)});
@@ -93,14 +94,14 @@ TEST(AttachTest, WrongLayoutVersionIsRefused) {
 
 TEST(AttachTest, VersionZeroIsRefusedAsNotReady) {
   TestSegment segment(16);
-  segment->header().layout_version.store(0);
+  SegmentInternals::header(*segment).layout_version.store(0);
   expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
                  {"not ready"});
 }
 
 TEST(AttachTest, ADamagedSlotsOffsetIsRefused) {
   TestSegment segment(16);
-  segment->header().slots_offset += 4096;
+  SegmentInternals::header(*segment).slots_offset += 4096;
   expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
                  {"places its slots at byte " + std::to_string(slots_offset(16) + 4096),
                   "puts them at " + std::to_string(slots_offset(16))});
@@ -108,7 +109,7 @@ TEST(AttachTest, ADamagedSlotsOffsetIsRefused) {
 
 TEST(AttachTest, AnotherSlotSizeIsRefused) {
   TestSegment segment(16, 30);
-  segment->header().slot_size = 1000;
+  SegmentInternals::header(*segment).slot_size = 1000;
   expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
                  {"slot size 1000", std::to_string(slot_bytes(30)), "with 30 days"});
 }
@@ -116,9 +117,9 @@ TEST(AttachTest, AnotherSlotSizeIsRefused) {
 TEST(AttachTest, DaysBeyondTheMostOrNotMatchingTheSlotSizeAreRefused) {
   TestSegment segment(16, 30);
   EXPECT_EQ(Segment::attach(attach_options(segment.name())).days(), 30);
-  segment->header().days = kMaxDays + 1;
+  SegmentInternals::header(*segment).days = kMaxDays + 1;
   expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible, {"367 days", "damaged"});
-  segment->header().days = 10;  // 10 days make smaller slots: the slots would be misread
+  SegmentInternals::header(*segment).days = 10;  // 10 days make smaller slots: the slots would be misread
   expect_refused(attach_options(segment.name()), SegmentError::Kind::incompatible,
                  {"slot size " + std::to_string(slot_bytes(30)), "with 10 days"});
 }
@@ -155,7 +156,7 @@ TEST(AttachTest, TheCreatedObjectHasMode0660WhateverTheUmask) {
     TestSegment segment(4);
     ::umask(old);
     EXPECT_EQ(file_mode(segment.name()), 0660u) << "umask " << std::oct << mask;
-    EXPECT_EQ(segment->header().mode, 0660u);
+    EXPECT_EQ(SegmentInternals::header(*segment).mode, 0660u);
   }
 }
 
@@ -191,7 +192,7 @@ TEST(AttachTest, AStrayWriteToTheSharedCapacityDoesNotMisleadAnAttachedProcess) 
   TestSegment segment(16);
   const int code = wait_child(run_child([&] {
     Segment attached = Segment::attach(attach_options(segment.name(), Access::read_write));
-    attached.header().capacity = std::uint64_t{1} << 40;  // as a stray write would
+    SegmentInternals::header(attached).capacity = std::uint64_t{1} << 40;  // as a stray write would
     for (int i = 0; i < 64; ++i) attached.record("s" + std::to_string(i), 1, 1, kNow);
     int walked = 0;
     attached.for_each_server([&](const ServerEntry&) { ++walked; });

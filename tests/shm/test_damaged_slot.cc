@@ -14,6 +14,7 @@
 
 #include "shm/name.h"
 #include "shm/owner.h"
+#include "shm/segment_internals.h"
 #include "tests/shm/support.h"
 
 namespace servertrack::shm::test {
@@ -41,7 +42,7 @@ int exercise(const std::string& segment_name) {
     });
     for (std::uint64_t i = 0; i < segment.capacity(); ++i) {
       SlotCopy copy;
-      segment.copy_slot(segment.slot(i), copy);
+      segment.copy_slot(SegmentInternals::slot(segment, i), copy);
     }
     for (const char* name : {"victim", "other_a", "other_b", "other_c"}) {
       segment.record(name, 1, 2, kNow);

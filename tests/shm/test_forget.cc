@@ -13,6 +13,7 @@
 #include "shm/owner.h"
 #include "shm/slot.h"
 #include "shm/table.h"
+#include "shm/segment_internals.h"
 #include "tests/shm/support.h"
 
 namespace servertrack::shm::test {
@@ -52,10 +53,10 @@ void expect_consistent(Segment& segment, std::int64_t now) {
   std::set<std::string> names;
   for (std::uint64_t i = 0; i < segment.capacity(); ++i) {
     SCOPED_TRACE("slot " + std::to_string(i));
-    const Slot& slot = segment.slot(i);
+    const Slot& slot = SegmentInternals::slot(segment, i);
     EXPECT_EQ(slot.seq.load() % 2, 0u);
     EXPECT_EQ(slot.lock_owner.load(), 0u);
-    const std::uint32_t fingerprint = segment.fingerprint(i).load();
+    const std::uint32_t fingerprint = SegmentInternals::fingerprint(segment, i).load();
     switch (slot.state.load()) {
       case kSlotEmpty:
         EXPECT_EQ(fingerprint, 0u);
@@ -75,7 +76,8 @@ void expect_consistent(Segment& segment, std::int64_t now) {
         ADD_FAILURE() << "state " << slot.state.load();
     }
   }
-  EXPECT_EQ(segment.header().counters.used_slots.load(), segment.table().count_servers(now).live);
+  EXPECT_EQ(SegmentInternals::header(segment).counters.used_slots.load(),
+            SegmentInternals::table(segment).count_servers(now).live);
 }
 
 // The server's current minute and hour both hold exactly `count` samples.
@@ -88,7 +90,9 @@ void expect_samples(Segment& segment, std::string_view name, std::uint32_t count
 
 int ready_slots(Segment& segment) {
   int ready = 0;
-  for (std::uint64_t i = 0; i < segment.capacity(); ++i) ready += segment.slot(i).state.load() == kSlotReady;
+  for (std::uint64_t i = 0; i < segment.capacity(); ++i) {
+    ready += SegmentInternals::slot(segment, i).state.load() == kSlotReady;
+  }
   return ready;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "shm/huge_pages.h"
+#include "shm/segment_internals.h"
 #include "tests/shm/support.h"
 
 namespace servertrack::shm::test {
@@ -42,10 +43,10 @@ TEST(HugePagesTest, AnAttachingProcessMapsTheSegmentIn2MiBPages) {
   const std::uint64_t whole = segment_bytes(20000, 0) / kHugePageBytes * kHugePageBytes;
   const pid_t child = run_child([&] {
     Segment attached = Segment::attach({.name = created.name(), .access = Access::read_only});
-    const auto* bytes = reinterpret_cast<const volatile char*>(&attached.header());
+    const auto* bytes = reinterpret_cast<const volatile char*>(&SegmentInternals::header(attached));
     int sum = 0;
     for (std::uint64_t at = 0; at < segment_bytes(20000, 0); at += 4096) sum += bytes[at];  // fault every page in
-    const long long mapped = pmd_mapped_bytes(&attached.header());
+    const long long mapped = pmd_mapped_bytes(&SegmentInternals::header(attached));
     if (mapped != static_cast<long long>(whole)) {
       std::fprintf(stderr, "ShmemPmdMapped %lld bytes, expected %llu (sum %d)\n", mapped,
                    static_cast<unsigned long long>(whole), sum);

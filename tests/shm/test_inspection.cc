@@ -1,6 +1,8 @@
-// What shmtool inspects and rebuilds through shm/segment.h alone: the restore
-// of one server, a slot's data as it lies, the lock holder, the fingerprint
-// against the table's rule, the process registry and the live-server count.
+// What shmtool inspects and rebuilds through shm/segment.h and
+// shm/slot_check.h alone: the restore of one server, a slot's data as it
+// lies, the lock holder, the fingerprint against the table's rule, the process
+// registry, the live-server count, and check_segment()'s findings (the facts
+// `shmtool check` words).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -11,6 +13,8 @@
 #include "shm/name.h"
 #include "shm/owner.h"
 #include "shm/table.h"
+#include "shm/segment_internals.h"
+#include "shm/slot_check.h"
 #include "tests/shm/support.h"
 
 namespace servertrack::shm::test {
@@ -41,12 +45,12 @@ TEST(InspectionTest, RestoreServerPutsACopiedServerBackWithItsRetryMarks) {
   ASSERT_EQ(from->record("web-01", stated_sample(7, 8, (kNow - 3700) * 1000), kNow), Status::ok);
   ASSERT_EQ(from->record("web-01", 1, 2, kNow), Status::ok);
   SlotCopy copy;
-  ASSERT_EQ(from->copy_slot(from->slot(index_of(*from, "web-01")), copy), Status::ok);
+  ASSERT_EQ(from->copy_slot(SegmentInternals::slot(*from, index_of(*from, "web-01")), copy), Status::ok);
 
   TestSegment to(8, 30);
   ASSERT_EQ(to->restore_server("web-01", copy), Status::ok);
   SlotCopy restored;
-  ASSERT_EQ(to->copy_slot(to->slot(index_of(*to, "web-01")), restored), Status::ok);
+  ASSERT_EQ(to->copy_slot(SegmentInternals::slot(*to, index_of(*to, "web-01")), restored), Status::ok);
   EXPECT_EQ(restored.name_view(), "web-01");
   EXPECT_TRUE(same_data(copy, restored));
   EXPECT_EQ(to->record("web-01", stated_sample(5, 6, stated_ms), kNow), Status::repeat);
@@ -67,10 +71,10 @@ TEST(InspectionTest, ASlotLeftMidWriteIsCopiedAsItLies) {
   TestSegment segment(8);
   ASSERT_EQ(segment->record("web-01", 3, 4, kNow), Status::ok);
   const std::uint64_t index = index_of(*segment, "web-01");
-  segment->slot(index).seq.fetch_add(1);  // odd, no holder: a writer died mid-write
+  SegmentInternals::slot(*segment, index).seq.fetch_add(1);  // odd, no holder: a writer died mid-write
   Segment read_only = Segment::attach({.name = segment.name(), .access = Access::read_only});
   SlotCopy copy;
-  EXPECT_EQ(read_only.copy_slot(read_only.slot(index), copy), Status::busy);
+  EXPECT_EQ(read_only.copy_slot(SegmentInternals::slot(read_only, index), copy), Status::busy);
   read_only.copy_slot_as_is(index, copy);
   EXPECT_EQ(copy.last_sample_unix, kNow);
   EXPECT_EQ(copy.name_length, 0u);
@@ -83,17 +87,17 @@ TEST(InspectionTest, LockHolderNamesTheThreadAndWhetherItLives) {
   TestSegment segment(8);
   EXPECT_FALSE(segment->lock_holder(0).has_value());
   const LockWord me = owner_id();
-  segment->slot(0).lock_owner.store(me);
+  SegmentInternals::slot(*segment, 0).lock_owner.store(me);
   auto holder = segment->lock_holder(0);
   ASSERT_TRUE(holder.has_value());
   EXPECT_EQ(holder->thread, thread_of(me));
   EXPECT_EQ(holder->start_tick, me >> 32);
   EXPECT_TRUE(holder->alive);
-  segment->slot(0).lock_owner.store(me + (LockWord{1} << 32));  // the same id, another start: recycled
+  SegmentInternals::slot(*segment, 0).lock_owner.store(me + (LockWord{1} << 32));  // the same id, another start: recycled
   holder = segment->lock_holder(0);
   ASSERT_TRUE(holder.has_value());
   EXPECT_FALSE(holder->alive);
-  segment->slot(0).lock_owner.store(0);
+  SegmentInternals::slot(*segment, 0).lock_owner.store(0);
 }
 
 TEST(InspectionTest, CheckFingerprintNamesEachFault) {
@@ -106,24 +110,24 @@ TEST(InspectionTest, CheckFingerprintNamesEachFault) {
   EXPECT_EQ(segment->check_fingerprint(used).fault, Fault::none);
   EXPECT_EQ(segment->check_fingerprint(never_used).fault, Fault::none);
 
-  segment->fingerprint(used).store(0);
+  SegmentInternals::fingerprint(*segment, used).store(0);
   EXPECT_EQ(segment->check_fingerprint(used).fault, Fault::missing);
-  segment->fingerprint(used).store(kRetiredFingerprint);
+  SegmentInternals::fingerprint(*segment, used).store(kRetiredFingerprint);
   EXPECT_EQ(segment->check_fingerprint(used).fault, Fault::still_retired);
-  segment->fingerprint(used).store(expected ^ 4);
+  SegmentInternals::fingerprint(*segment, used).store(expected ^ 4);
   const FingerprintCheck wrong = segment->check_fingerprint(used);
   EXPECT_EQ(wrong.fault, Fault::wrong);
   EXPECT_EQ(wrong.stored, expected ^ 4);
   EXPECT_EQ(wrong.expected, expected);
-  segment->fingerprint(used).store(expected);
+  SegmentInternals::fingerprint(*segment, used).store(expected);
 
-  segment->fingerprint(never_used).store(7);
+  SegmentInternals::fingerprint(*segment, never_used).store(7);
   EXPECT_EQ(segment->check_fingerprint(never_used).fault, Fault::on_never_used);
-  segment->fingerprint(never_used).store(0);
+  SegmentInternals::fingerprint(*segment, never_used).store(0);
 
   ASSERT_EQ(segment->forget("web-01", kNow), Status::ok);
   EXPECT_EQ(segment->check_fingerprint(used).fault, Fault::none);
-  segment->fingerprint(used).store(expected);
+  SegmentInternals::fingerprint(*segment, used).store(expected);
   EXPECT_EQ(segment->check_fingerprint(used).fault, Fault::on_deleted);
 }
 
@@ -131,8 +135,9 @@ TEST(InspectionTest, RegisteredProcessesListsLiveAndDeadEntries) {
   TestSegment segment(8);
   ASSERT_TRUE(segment->register_process(ProcessKind::ingest, kNow));
   const std::uint32_t dead = dead_pid();
-  segment->header().processes[kMaxAttachedProcesses - 1].kind.store(static_cast<std::uint32_t>(ProcessKind::query));
-  segment->header().processes[kMaxAttachedProcesses - 1].pid.store(dead);
+  ProcessEntry& last = SegmentInternals::header(*segment).processes[kMaxAttachedProcesses - 1];
+  last.kind.store(static_cast<std::uint32_t>(ProcessKind::query));
+  last.pid.store(dead);
   const std::vector<RegisteredProcess> all = segment->registered_processes();
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].pid, static_cast<std::uint32_t>(::getpid()));
@@ -153,6 +158,65 @@ TEST(InspectionTest, CountingLiveServersLeavesTheHintAndRecountingStoresIt) {
   EXPECT_EQ(segment->count_live_servers(kNow + kExpirySeconds), 0u);
   EXPECT_EQ(segment->recount_used_slots(kNow), 3u);
   EXPECT_EQ(segment.counters().used_slots.load(), 3u);
+}
+
+TEST(InspectionTest, CheckSegmentJudgesEachSlotsOwnWords) {
+  using Kind = SlotFinding::Kind;
+  TestSegment segment(8);
+  for (const char* name : {"web-01", "db-2.example.com"}) ASSERT_EQ(segment->record(name, 1, 1, kNow), Status::ok);
+  const std::uint64_t web = index_of(*segment, "web-01");
+  const std::uint64_t db = index_of(*segment, "db-2.example.com");
+  std::uint64_t empty = 0;
+  while (empty == web || empty == db) ++empty;
+  SegmentInternals::slot(*segment, web).seq.fetch_add(1);  // odd, no holder
+  SegmentInternals::slot(*segment, db).name_hash ^= 1;
+  SegmentInternals::slot(*segment, db).lock_owner.store(owner_id() + (LockWord{1} << 32));  // recycled: dead
+  SegmentInternals::slot(*segment, empty).state.store(9);
+  SegmentInternals::header(*segment).processes[3].kind.store(17);
+  SegmentInternals::header(*segment).processes[3].pid.store(static_cast<std::uint32_t>(::getpid()));
+
+  std::vector<std::pair<std::uint64_t, std::vector<Kind>>> found;
+  std::vector<std::string> names;
+  const SegmentCheck check = check_segment(*segment, kNow, [&](const SlotReport& report) {
+    std::vector<Kind> kinds;
+    for (const SlotFinding& f : report.findings) kinds.push_back(f.kind);
+    EXPECT_EQ(report.ready, report.data != nullptr);
+    EXPECT_TRUE(report.data_problems.empty()) << report.index;
+    if (report.ready) names.emplace_back(report.stored_name);
+    if (!kinds.empty()) found.emplace_back(report.index, kinds);
+  });
+  std::sort(found.begin(), found.end());
+  std::vector<std::pair<std::uint64_t, std::vector<Kind>>> expected = {
+      {web, {Kind::mid_write}},
+      {db, {Kind::dead_lock_holder, Kind::name_hash}},
+      {empty, {Kind::unknown_state, Kind::fingerprint}}};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(found, expected);
+  EXPECT_EQ(check.ready_slots, 2u);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"db-2.example.com", "web-01"}));
+  ASSERT_EQ(check.unknown_process_kinds.size(), 1u);
+  EXPECT_EQ(check.unknown_process_kinds[0].entry, 3);
+  EXPECT_EQ(check.unknown_process_kinds[0].kind, 17u);
+  // A dead holder with an odd sequence word: a half write dump reports as repaired.
+  EXPECT_FALSE(segment->left_mid_write(web));
+  SegmentInternals::slot(*segment, db).seq.fetch_add(1);
+  EXPECT_TRUE(segment->left_mid_write(db));
+  SegmentInternals::slot(*segment, db).seq.fetch_add(1);
+  SegmentInternals::slot(*segment, db).lock_owner.store(0);
+  SegmentInternals::header(*segment).processes[3].pid.store(0);
+}
+
+TEST(InspectionTest, FactsReadTheHeaderAndItsCounters) {
+  TestSegment segment(8, 30);
+  ASSERT_EQ(segment->record("a", 1, 1, kNow), Status::ok);
+  const SegmentFacts facts = segment->facts();
+  EXPECT_EQ(facts.layout_version, kLayoutVersion);
+  EXPECT_EQ(facts.capacity, 8u);
+  EXPECT_EQ(facts.days, 30);
+  EXPECT_EQ(facts.slot_size, segment->slot_size());
+  EXPECT_EQ(facts.used_slots, 1u);
+  EXPECT_EQ(facts.samples_recorded, 1u);
 }
 
 }  // namespace

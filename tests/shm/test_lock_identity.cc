@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "shm/owner.h"
+#include "shm/segment_internals.h"
 #include "tests/shm/support.h"
 
 namespace servertrack::shm::test {
@@ -103,7 +104,7 @@ TEST(LockIdentityTest, AWedgedSlotAnswersBusyFastAndOtherServersKeepWorking) {
 
 TEST(LockIdentityTest, AReadWriteAttachFromAnotherPidNamespaceIsRefused) {
   TestSegment segment(16);
-  segment->header().pid_namespace ^= 1;  // as if created in another namespace
+  SegmentInternals::header(*segment).pid_namespace ^= 1;  // as if created in another namespace
   AttachOptions options;
   options.name = segment.name();
   try {

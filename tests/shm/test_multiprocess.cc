@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tests/shm/support.h"
+#include "shm/segment_internals.h"
 
 namespace servertrack::shm::test {
 namespace {
@@ -54,7 +55,7 @@ struct ReaderReport {
 ReaderReport read_until_done(Segment& segment, std::uint64_t total) {
   ReaderReport r;
   const auto deadline = std::chrono::steady_clock::now() + seconds(90);
-  Counters& counters = segment.header().counters;
+  Counters& counters = SegmentInternals::header(segment).counters;
   for (std::uint64_t done; (done = counters.samples_recorded.load()) < total;) {
     if (std::chrono::steady_clock::now() > deadline) break;
     const int n = static_cast<int>(done / kWriters % kNames);

@@ -10,6 +10,7 @@
 
 #include "shm/name.h"
 #include "shm/table.h"
+#include "shm/segment_internals.h"
 #include "tests/shm/support.h"
 
 namespace servertrack::shm::test {
@@ -150,8 +151,8 @@ TEST(TableTest, EveryPublishedSlotCarriesItsFingerprintAndEmptySlotsNone) {
   for (int i = 0; i < 40; ++i) ASSERT_EQ(segment->record("f" + std::to_string(i), 1, 1, kNow), Status::ok);
   int published = 0;
   for (std::uint64_t i = 0; i < kCapacity; ++i) {
-    const Slot& slot = segment->slot(i);
-    const std::uint32_t stored = segment->fingerprint(i).load();
+    const Slot& slot = SegmentInternals::slot(*segment, i);
+    const std::uint32_t stored = SegmentInternals::fingerprint(*segment, i).load();
     if (slot.state.load() == kSlotReady) {
       ++published;
       EXPECT_EQ(stored, fingerprint_of(hash_name(std::string_view(slot.name, slot.name_length)))) << i;
@@ -169,19 +170,19 @@ TEST(TableTest, APublishedSlotMissingItsFingerprintIsStillFoundAndGetsItBack) {
   TestSegment segment(kCapacity);
   const auto names = names_with_home(3, kCapacity, 4);
   for (int i = 0; i < 3; ++i) ASSERT_EQ(segment->record(names[i], i + 1, i + 1, kNow), Status::ok);
-  segment->fingerprint(3).store(0);
-  segment->fingerprint(4).store(0);
+  SegmentInternals::fingerprint(*segment, 3).store(0);
+  SegmentInternals::fingerprint(*segment, 4).store(0);
   // Both the name without a fingerprint and one behind it are found.
   EXPECT_EQ(current_minute(*segment, names[0]).cpu.mean, 1);
   EXPECT_EQ(current_minute(*segment, names[2]).cpu.mean, 3);
   // Recording an existing name writes no fingerprint (lookups need none)...
   ASSERT_EQ(segment->record(names[1], 5, 5, kNow), Status::ok);
   EXPECT_EQ(current_minute(*segment, names[1]).cpu.count, 2u);
-  EXPECT_EQ(segment->fingerprint(4).load(), 0u);
+  EXPECT_EQ(SegmentInternals::fingerprint(*segment, 4).load(), 0u);
   // ...a new name on the same probe run puts both back, and lands after them.
   ASSERT_EQ(segment->record(names[3], 7, 7, kNow), Status::ok);
-  EXPECT_EQ(segment->fingerprint(3).load(), fingerprint_of(hash_name(names[0])));
-  EXPECT_EQ(segment->fingerprint(4).load(), fingerprint_of(hash_name(names[1])));
+  EXPECT_EQ(SegmentInternals::fingerprint(*segment, 3).load(), fingerprint_of(hash_name(names[0])));
+  EXPECT_EQ(SegmentInternals::fingerprint(*segment, 4).load(), fingerprint_of(hash_name(names[1])));
   EXPECT_EQ(slots_by_name(*segment).at(names[3]), 6u);
   EXPECT_EQ(segment.counters().used_slots.load(), 4u);
 }
@@ -195,7 +196,7 @@ TEST(TableTest, AWrongFingerprintNeverLetsALookupReturnAnotherServersSlot) {
   // Every other slot pretends to hold names[1] and names[0]'s slot pretends
   // to hold names[2]: lookups compare names, so none is fooled.
   for (std::uint64_t i = 0; i < kCapacity; ++i) {
-    segment->fingerprint(i).store(fingerprint_of(hash_name(i == 2 ? names[2] : names[1])));
+    SegmentInternals::fingerprint(*segment, i).store(fingerprint_of(hash_name(i == 2 ? names[2] : names[1])));
   }
   Snapshot s;
   EXPECT_EQ(segment->snapshot(names[1], kNow, s), Status::not_found);
@@ -213,7 +214,7 @@ TEST(TableTest, TheWalkVisitsUsedSlotsInSlotOrder) {
   std::vector<std::uint64_t> order;
   segment->for_each_server([&](const ServerEntry& e) {
     order.push_back(e.slot_index);
-    EXPECT_EQ(e.slot, &segment->slot(e.slot_index));
+    EXPECT_EQ(e.slot, &SegmentInternals::slot(*segment, e.slot_index));
   });
   ASSERT_EQ(order.size(), 20u);
   EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
@@ -238,7 +239,7 @@ TEST(TableTest, AUsedSlotsCounterLeftShortIsCorrectedWhenTheTableFills) {
   segment.counters().used_slots.store(kCapacity - 1);  // a claimer killed before counting
   EXPECT_EQ(segment->record("one_more", 1, 1, kNow), Status::table_full);
   EXPECT_EQ(segment.counters().used_slots.load(), kCapacity);
-  EXPECT_EQ(segment->table().count_servers(kNow).live, kCapacity);
+  EXPECT_EQ(SegmentInternals::table(*segment).count_servers(kNow).live, kCapacity);
 }
 
 TEST(TableTest, ANewServersLastSampleIsItsBackfilledSamplesTimeNotTheArrival) {
@@ -252,8 +253,8 @@ TEST(TableTest, ANewServersLastSampleIsItsBackfilledSamplesTimeNotTheArrival) {
   EXPECT_EQ(last["backfilled"], taken + 60);
   EXPECT_EQ(last["live"], kNow);
   // Expiry runs from the sample's time too: 24 hours after it, not after the arrival.
-  EXPECT_EQ(segment->table().count_servers(taken + 60 + kExpirySeconds - 1).live, 2u);
-  EXPECT_EQ(segment->table().count_servers(taken + 60 + kExpirySeconds).live, 1u);
+  EXPECT_EQ(SegmentInternals::table(*segment).count_servers(taken + 60 + kExpirySeconds - 1).live, 2u);
+  EXPECT_EQ(SegmentInternals::table(*segment).count_servers(taken + 60 + kExpirySeconds).live, 1u);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "shm/name.h"
 #include "shm/owner.h"
 #include "shm/slot.h"
+#include "shm/segment_internals.h"
 #include "tests/shm/support.h"
 
 namespace servertrack::shm::test {
@@ -222,7 +223,7 @@ TEST(CrashPointTest, AStatedSampleCutShortAtAnyRingCountsOnceWhenSentAgain) {
 TEST(ClaimTakeoverTest, ASlotLeftMidClaimByADeadProcessIsClaimedByTheNextInserter) {
   TestSegment segment(16);
   const std::uint64_t home = hash_name("fresh") % 16;
-  Slot& slot = segment->slot(home);
+  Slot& slot = SegmentInternals::slot(*segment, home);
   // What a claimer that died after locking and half-writing the name leaves.
   slot.lock_owner.store(dead_pid());
   slot.name_length = 7;

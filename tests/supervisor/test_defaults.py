@@ -1,6 +1,7 @@
 """One source for the defaults (docs/design.md, "Defaults"): the supervisor's
 options, both workers' and shmtool's --help all show the values of
-common/defaults.ini, the file the supervisor reads and meson compiles in."""
+common/defaults.ini (the bind address too), the file the supervisor reads and
+meson compiles in; the supervisor's stop grace is the file's."""
 import argparse
 import re
 import subprocess
@@ -21,7 +22,8 @@ def help_defaults(*command):
 class DefaultsTest(unittest.TestCase):
     def setUp(self):
         self.defaults = defaults.read_defaults()
-        self.assertEqual(sorted(self.defaults), ["capacity", "days", "ingest_port", "query_port", "segment"])
+        self.assertEqual(sorted(self.defaults), ["bind", "capacity", "days", "ingest_port", "query_port", "segment",
+                                                 "stop_grace_ms"])
 
     def test_the_supervisor_runs_with_the_defaults_of_the_file(self):
         parser = argparse.ArgumentParser()
@@ -39,7 +41,7 @@ class DefaultsTest(unittest.TestCase):
         parser = argparse.ArgumentParser()
         add_run_options(parser, "build")
         text = " ".join(parser.format_help().split())
-        for option, value in (("--bind", "127.0.0.1"), ("--query-port", self.defaults["query_port"]),
+        for option, value in (("--bind", self.defaults["bind"]), ("--query-port", self.defaults["query_port"]),
                               ("--ingest-port", self.defaults["ingest_port"]), ("--ingest-workers", 1),
                               ("--segment", self.defaults["segment"]), ("--build-dir", "build")):
             self.assertRegex(text, rf"{option} \S+ [^(]*\(([^)]*; )?default: {value}\)", option)
@@ -54,6 +56,11 @@ class DefaultsTest(unittest.TestCase):
         self.assertEqual(create["--days"], str(self.defaults["days"]))
         for program in (ingest, query, create):
             self.assertEqual(program["--segment"], self.defaults["segment"])
+        for worker in (ingest, query):
+            self.assertEqual(worker["--bind"], self.defaults["bind"])
+
+    def test_the_supervisor_waits_for_a_stopping_worker_as_long_as_the_file_says(self):
+        self.assertEqual(defaults.STOP_GRACE, self.defaults["stop_grace_ms"] / 1000)
 
 
 if __name__ == "__main__":

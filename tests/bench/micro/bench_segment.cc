@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "shm/segment.h"
+#include "shm/segment_internals.h"
 
 namespace {
 
@@ -132,7 +133,8 @@ void BM_slot_line(benchmark::State& state) {
   std::uint64_t x = 0x9e3779b97f4a7c15ULL;
   for (auto _ : state) {
     // The next slot depends on the value just read, so the misses cannot overlap.
-    const std::uint64_t seen = f.segment().slot(x % capacity).seq.load(std::memory_order_relaxed);
+    const std::uint64_t seen =
+        servertrack::shm::SegmentInternals::slot(f.segment(), x % capacity).seq.load(std::memory_order_relaxed);
     x ^= seen + 1;
     x ^= x << 13;
     x ^= x >> 7;
