@@ -21,7 +21,6 @@ import tempfile
 import threading
 import time
 import unittest
-import urllib.request
 
 from appliance import (FakeClock, TestSegment, Worker, build_path, free_port, http, kill_and_reap, request_json,
                        wait_until)

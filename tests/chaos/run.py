@@ -102,7 +102,7 @@ def figures(seed, minutes, nodes, ledger, injector, verdict, recovery, problems)
              f"{verdict.at_risk_lost}, allowed)",
              f"  lost outside the windows                   {verdict.lost_samples}",
              f"  doubled or never sent                      {verdict.doubled_samples}",
-             f"  every process answering after the faults   "
+             "  every process answering after the faults   "
              + (f"{recovery:.1f} s" if recovery is not None else f"NOT within {RECOVERY_BOUND} s"),
              "  fault                injected  longest unavailability seen by a client (s)"]
     for kind in ("none",) + KINDS:
