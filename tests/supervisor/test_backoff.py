@@ -35,12 +35,12 @@ class BackoffRule(unittest.TestCase):
 def crash_looping_build_dir(directory):
     """A --build-dir whose ingest binary is the exit_at_once_worker fixture."""
     fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exit_at_once_worker")
-    for part in ("ingest", "query", "cli"):
+    for part in ("ingest", "query", "cli", "alert"):
         os.mkdir(os.path.join(directory, part))
     stand_in = os.path.join(directory, "ingest", "servertrack-ingest")
     shutil.copy(fixture, stand_in)
     os.chmod(stand_in, 0o755)
-    for part in ("query/servertrack-query", "cli/shmtool"):
+    for part in ("query/servertrack-query", "cli/shmtool", "alert/servertrack-alert"):
         os.symlink(build_path(part), os.path.join(directory, part))
     return directory
 
