@@ -72,8 +72,14 @@ class Node:
         """'127.0.0.1:INGEST:QUERY', as deploy/haproxy/generate.py's --node takes it."""
         return f"127.0.0.1:{self.ingest_port}:{self.query_port}"
 
+    def checkpoint_files(self):
+        """[(sequence, path)] of every checkpoint, full or delta (restore applies a
+        chain's deltas too), newest first."""
+        return sorted(checkpoint_files(self.data_dir, self.segment.name)
+                      + checkpoint_files(self.data_dir, self.segment.name, delta=True), reverse=True)
+
     def checkpoints(self):
-        return len(checkpoint_files(self.data_dir, self.segment.name))
+        return len(self.checkpoint_files())
 
     def worker_pid(self, worker):
         return self.run.current_pid(worker)
@@ -103,7 +109,7 @@ class Node:
         self.start()
 
     def power_cut(self):
-        files = checkpoint_files(self.data_dir, self.segment.name)
+        files = self.checkpoint_files()
         window_start = max(os.path.getmtime(files[1][1]) if len(files) > 1 else self.started_at,
                            dumped_unix(files[0][1]) - DUMP_MARGIN)
         self.run.power_cut()
