@@ -81,7 +81,7 @@ def checkpoint_files(data_dir, segment, partial=None, delta=False):
     `partial`; with delta=True, its deltas instead."""
     try:
         names = os.listdir(data_dir)
-    except FileNotFoundError:
+    except OSError:  # absent, or no longer a directory one can read
         return []
     pattern = re.compile(re.escape(segment) + r"-(\d{10})(\.partial|\.delta)?\.snap")
     found = [(int(m[1]), os.path.join(data_dir, name)) for name in names
@@ -203,13 +203,15 @@ class Checkpointer:
         if self.running:
             self.running[0].wait()
             self.finish()
-        self.start(wait=True)
-        self.running[0].wait()
-        written = self.finish(final=when)
-        if self.full_due:  # the delta was refused: a full one
+        written = False
+        for _ in range(2):  # a second time only when the delta was refused: a full one
             self.start(wait=True)
+            if self.running is None:  # the data dir cannot hold the lock: logged as failed
+                return False
             self.running[0].wait()
             written = self.finish(final=when)
+            if not self.full_due:
+                break
         return written
 
     def lock(self, wait):
@@ -240,8 +242,14 @@ class Checkpointer:
             return False
 
     def start(self, wait=False):
-        """Starts a dump, unless another holds the lock (then the next tick tries again)."""
-        lock = self.lock(wait)
+        """Starts a dump, unless another holds the lock (then the next tick tries again).
+        A data dir that cannot hold the lock fails the checkpoint, as a dump that
+        cannot write would: logged and counted, and the appliance runs on."""
+        try:
+            lock = self.lock(wait)
+        except OSError as error:
+            self.fail_to_start(f"cannot take its lock: {error.strerror}")
+            return
         if lock is None:
             return
         delta = self.delta_due()
@@ -256,6 +264,13 @@ class Checkpointer:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, preexec_fn=nice_child)
         self.running = (proc, path, time.monotonic(), delta, lock)
+
+    def fail_to_start(self, why):
+        self.due = time.monotonic() + self.interval
+        self.failed += 1
+        self.failing = True
+        log(f"checkpoint into {self.data_dir} failed ({self.failed} failed so far; the appliance runs on): {why}")
+        self.write_metrics()
 
     def finish(self, final=None):
         """Reaps the running dump; `final` names the last one in the log ("at stop")."""

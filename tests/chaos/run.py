@@ -180,6 +180,13 @@ def run(minutes, seed, node_count=1):
             if balancer:
                 print("HAProxy's log (end):\n" + "\n".join(balancer.log_text().splitlines()[-20:]), flush=True)
         return 1 if failed else 0
+    except Exception:
+        # The harness itself failed (e.g. a node stopped answering): say what it did, and how to repeat it.
+        print(f"FAILED: seed {seed}; the same schedule again: ./servertrack chaos --minutes {minutes:g} "
+              f"--seed {seed} --nodes {node_count}", flush=True)
+        for node in nodes:
+            print(f"appliance {node.name}'s log (end):\n" + "\n".join(node.log().splitlines()[-60:]), flush=True)
+        raise
     finally:
         stop_feeding.set()
         if fleet:

@@ -311,6 +311,23 @@ class Checkpoints(unittest.TestCase):
         self.assertEqual(status, 204)
         self.assertIsNone(first.proc.poll())
 
+    def test_a_data_dir_that_turns_into_a_file_fails_checkpoints_and_stops_nothing(self):
+        first = self.start("--checkpoint-interval", "0.3")
+        away = self.data.name + ".away"
+        os.rename(self.data.name, away)
+        with open(self.data.name, "w") as stand_in:  # the data dir's path is now a file
+            stand_in.write("not a directory\n")
+        try:
+            self.assertIsNotNone(first.wait_for_line(lambda line: "cannot take its lock" in line, 20), first.log())
+            status, _, _ = http("POST", f"{first.ingest_url}/server/still_served", '{"cpu": 1, "ram": 2}')
+            self.assertEqual(status, 204)
+            self.assertIsNone(first.proc.poll(), first.log())
+        finally:
+            os.unlink(self.data.name)
+            os.rename(away, self.data.name)
+        first.signal(signal.SIGTERM)
+        self.assertEqual(first.proc.wait(timeout=30), 0, first.log())
+
 
 if __name__ == "__main__":
     unittest.main()
