@@ -32,6 +32,21 @@ std::size_t scan(std::string_view text, std::size_t at, char stop, char second_s
   return at;
 }
 
+// Within a part of a line already read (a tag set): the next unescaped `stop`,
+// or the part's end. Unlike scan(), a '\r' at the part's end is a character
+// of the part, not the end of the line, as the reader took it.
+std::size_t scan_part(std::string_view part, std::size_t at, char stop) {
+  while (at < part.size()) {
+    if (part[at] == '\\' && at + 1 < part.size()) {
+      at += 2;
+      continue;
+    }
+    if (part[at] == stop) return at;
+    ++at;
+  }
+  return at;
+}
+
 // From `at` just after an opening quote: the position of the closing quote, or
 // npos. A backslash escapes the next character; newlines may be inside.
 std::size_t closing_quote(std::string_view text, std::size_t at) {
@@ -153,8 +168,8 @@ void read_number(LineField& field) { parse_number(field); }
 
 bool TagCursor::next(LineTag& tag) {
   if (rest_.empty()) return false;
-  const std::size_t equals = scan(rest_, 0, '=', '=', '=');
-  const std::size_t end = scan(rest_, equals + 1, ',', ',', ',');
+  const std::size_t equals = scan_part(rest_, 0, '=');
+  const std::size_t end = scan_part(rest_, equals + 1, ',');
   tag.key = rest_.substr(0, equals);
   tag.value = rest_.substr(equals + 1, end - equals - 1);
   rest_.remove_prefix(std::min(end + 1, rest_.size()));
