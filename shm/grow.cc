@@ -141,7 +141,7 @@ bool copy_changed(Segment& from, Segment& to, std::int64_t now, PreCopy& before,
     const std::uint64_t i = server.slot_index;
     const bool copied_as_is = !first_pass && before.sequences[i] != kNotCopied &&
                               unchanged_since(from, i, before.sequences[i]) &&
-                              !forgotten.contains(std::string(server.name));
+                              (forgotten.empty() || !forgotten.contains(std::string(server.name)));
     if (!room || copied_as_is) return;
     const std::uint32_t sequence = from.slot_sequence(i);
     if (from.copy_slot(*server.slot, *copy) != Status::ok) {
